@@ -1,0 +1,58 @@
+package keys
+
+// Prefix is the domain that prefixes every opbuilder label and annotation key.
+const Prefix = "opbuilder.io"
+
+// Standard Kubernetes labels (https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/)
+// that the runtime sets on every child object.
+const (
+	// LabelName is the name of the application, for example "druid".
+	LabelName = "app.kubernetes.io/name"
+	// LabelInstance is the name of the owning custom resource.
+	LabelInstance = "app.kubernetes.io/instance"
+	// LabelComponent is the node type the child belongs to, for example "broker".
+	LabelComponent = "app.kubernetes.io/component"
+	// LabelManagedBy is the operator's field owner name.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+)
+
+// Labels owned by opbuilder.
+const (
+	// LabelOwnerUID carries the UID of the owning custom resource. It ties every
+	// child to its owner; the label-scoped cache and the pruner select on it.
+	LabelOwnerUID = Prefix + "/owner-uid"
+	// LabelGroup carries the node-type group, for example "hot" or "cold".
+	LabelGroup = Prefix + "/group"
+)
+
+// Annotations on child objects.
+const (
+	// AnnotationConfigHash is set on the pod template of Deployments and
+	// StatefulSets. Its value is the hash of the ConfigMaps and Secrets the pod
+	// template consumes, so a change of a consumed value rolls the workload.
+	AnnotationConfigHash = Prefix + "/config-hash"
+	// AnnotationAppliedHash is set on every child. Its value is the hash of the
+	// desired state last applied; together with a subset comparison against the
+	// live object it decides whether an apply is needed at all.
+	AnnotationAppliedHash = Prefix + "/applied-hash"
+)
+
+// Annotations on the owning custom resource.
+const (
+	// AnnotationPauseRollout, set to ValueTrue, pauses ordered rollouts.
+	AnnotationPauseRollout = Prefix + "/pause-rollout"
+	// AnnotationReconcile, set to ValueDisabled, makes the operator skip the
+	// custom resource entirely.
+	AnnotationReconcile = Prefix + "/reconcile"
+	// AnnotationForceRollout lists node types ("<node type>[,<node type>]")
+	// whose workloads are rolled even though nothing they consume changed.
+	AnnotationForceRollout = Prefix + "/force-rollout"
+)
+
+// Annotation values.
+const (
+	// ValueTrue is the value that switches a boolean annotation on.
+	ValueTrue = "true"
+	// ValueDisabled is the value of AnnotationReconcile that disables reconciling.
+	ValueDisabled = "disabled"
+)
