@@ -23,6 +23,13 @@ const (
 	LabelOwnerUID = Prefix + "/owner-uid"
 	// LabelGroup carries the node-type group, for example "hot" or "cold".
 	LabelGroup = Prefix + "/group"
+	// LabelWatch, set to ValueTrue, puts a ConfigMap or Secret into the
+	// label-scoped cache of package cachescope. Builders set it on the
+	// ConfigMaps and Secrets they create; cachescope sets it, with its own
+	// field owner, on the external ConfigMaps and Secrets that a workload
+	// references (for example a user-supplied TLS Secret), so that changing
+	// them rolls the workload.
+	LabelWatch = Prefix + "/watch"
 )
 
 // Annotations on child objects.
