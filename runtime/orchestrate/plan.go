@@ -1,0 +1,152 @@
+package orchestrate
+
+// This file holds the rollout-ordering decision. It is a pure function of the
+// observed state so that every rule can be unit-tested without a cluster; the
+// Orchestrator gathers the inputs, calls decide, and carries out the result.
+
+// holdReason says why a group's workload change is held back.
+type holdReason int
+
+const (
+	// notHeld: the group's desired workload is applied.
+	notHeld holdReason = iota
+	// heldPaused: the CR's pause-rollout annotation is set.
+	heldPaused
+	// heldForNodeType: an earlier node type in the deployment order is not
+	// rolled out yet.
+	heldForNodeType
+	// heldForGroup: an earlier group of the same node type is not rolled out
+	// yet.
+	heldForGroup
+)
+
+// groupInput is the observed state of one group.
+type groupInput struct {
+	Name string
+	// HasWorkload is false for a group without a Deployment or StatefulSet;
+	// such a group is always applied and is always rolled out.
+	HasWorkload bool
+	// Exists is true when the group's workload exists in the cluster.
+	Exists bool
+	// Changed is true when applying the desired workload would change the
+	// live one (its spec, its config hash, or a field that drifted).
+	Changed bool
+	// Done is true when the live workload is fully rolled out.
+	Done bool
+}
+
+// nodeTypeInput is the observed state of one node type.
+type nodeTypeInput struct {
+	Name   string
+	Groups []groupInput
+	// Forced is true when the CR's force-rollout annotation names the node
+	// type: it then rolls whatever the state of the node types and groups
+	// before it.
+	Forced bool
+}
+
+// groupDecision is what to do with one group's workload.
+type groupDecision struct {
+	// Apply is true when the desired workload is applied (created, changed,
+	// or found unchanged). When false the workload is held: recorded in the
+	// store so that it is not pruned, but not written.
+	Apply bool
+	// Changing is true when Apply writes a change to an existing workload or
+	// creates it, which starts a rollout of that group.
+	Changing bool
+	// Hold says why the workload is held; notHeld when Apply is true.
+	Hold holdReason
+	// WaitingFor names the node type (heldForNodeType) or the group
+	// (heldForGroup) the change waits for.
+	WaitingFor string
+}
+
+// nodeTypeDecision is the outcome for one node type.
+type nodeTypeDecision struct {
+	Name   string
+	Groups []groupDecision
+	// RolledOut is true when every group's workload exists, has no change
+	// pending and is fully rolled out. Node types after one that is not
+	// rolled out hold their changes.
+	RolledOut bool
+	// Starting is true when a change or creation is applied to at least one of
+	// the node type's workloads in this pass.
+	Starting bool
+	// Pending is true when at least one group's change is held.
+	Pending bool
+	// BlockedBy names the earlier node type that held a change of this one,
+	// or is empty.
+	BlockedBy string
+	// Paused is true when a change is held by the pause annotation.
+	Paused bool
+}
+
+// decide applies the rollout rules to the node types, given in deployment
+// order:
+//
+//   - a workload that does not exist yet is created at once: a first install
+//     starts every node type in parallel, and pausing does not stop a missing
+//     workload from being restored;
+//   - a change to an existing workload is applied only when the rollout is
+//     not paused, every earlier node type is rolled out (unless the node type
+//     is forced), and every earlier group of the same node type is rolled out
+//     (unless forced);
+//   - a group whose change is applied, or whose workload is created, is not
+//     rolled out in this pass, so it holds whatever comes after it;
+//   - a group without changes counts as rolled out when its live workload is.
+func decide(nodeTypes []nodeTypeInput, paused bool) []nodeTypeDecision {
+	out := make([]nodeTypeDecision, 0, len(nodeTypes))
+	blocker := "" // first node type, in order, that is not rolled out
+	for _, nt := range nodeTypes {
+		d := nodeTypeDecision{Name: nt.Name, Groups: make([]groupDecision, 0, len(nt.Groups)), RolledOut: true}
+		groupBlocked, groupBlocker := false, "" // first group of this node type that is not rolled out
+		for _, g := range nt.Groups {
+			var gd groupDecision
+			done := false
+			switch {
+			case !g.HasWorkload:
+				gd.Apply = true
+				done = true
+			case !g.Exists:
+				gd.Apply, gd.Changing = true, true
+			case !g.Changed:
+				gd.Apply = true
+				done = g.Done
+			case paused:
+				gd.Hold = heldPaused
+			case blocker != "" && !nt.Forced:
+				gd.Hold, gd.WaitingFor = heldForNodeType, blocker
+			case groupBlocked && !nt.Forced:
+				gd.Hold, gd.WaitingFor = heldForGroup, groupBlocker
+			default:
+				gd.Apply, gd.Changing = true, true
+			}
+			switch gd.Hold {
+			case heldPaused:
+				d.Pending, d.Paused = true, true
+			case heldForNodeType:
+				d.Pending = true
+				if d.BlockedBy == "" {
+					d.BlockedBy = gd.WaitingFor
+				}
+			case heldForGroup:
+				d.Pending = true
+			}
+			if gd.Changing {
+				d.Starting = true
+			}
+			if !done {
+				d.RolledOut = false
+				if !groupBlocked {
+					groupBlocked, groupBlocker = true, g.Name
+				}
+			}
+			d.Groups = append(d.Groups, gd)
+		}
+		if !d.RolledOut && blocker == "" {
+			blocker = nt.Name
+		}
+		out = append(out, d)
+	}
+	return out
+}

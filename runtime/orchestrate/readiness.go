@@ -1,0 +1,170 @@
+package orchestrate
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/keys"
+)
+
+// rollout is what the live state of one workload says about its rollout.
+type rollout struct {
+	// Done is true once the workload's controller has observed the current
+	// spec and every desired replica runs it and is ready.
+	Done bool
+	// Stalled is true when the workload's controller gave up (a Deployment
+	// whose progress deadline was exceeded); Done is then false.
+	Stalled bool
+	// Message says why the rollout is not done, for conditions and events.
+	Message string
+
+	Replicas          int32
+	ReadyReplicas     int32
+	AvailableReplicas int32
+	// ConfigHash is the config-hash annotation of the live pod template.
+	ConfigHash string
+}
+
+// workloadRollout reports the rollout state of a live Deployment or
+// StatefulSet. kstatus does most of the work; it is lenient where we must not
+// be, so the checks it lacks are made here first:
+//   - an observedGeneration that is missing or behind (kstatus skips the
+//     check when the field is absent, as on a workload nobody reconciled yet);
+//   - a StatefulSet with the OnDelete strategy, which kstatus always calls
+//     Current and which the seed library never counted as rolled out: here it
+//     is done once its controller observed the spec and all replicas are ready
+//     (the operator's user replaces its pods, the runtime does not wait on
+//     revisions it cannot drive);
+//   - updatedReplicas of a StatefulSet, which kstatus does not compare;
+//   - a Deployment's ReplicaFailure condition, which kstatus ignores.
+func workloadRollout(obj client.Object) (rollout, error) {
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		return deploymentRollout(w)
+	case *appsv1.StatefulSet:
+		return statefulSetRollout(w)
+	default:
+		return rollout{}, fmt.Errorf("orchestrate: %T is not a workload kind the runtime rolls out", obj)
+	}
+}
+
+func deploymentRollout(d *appsv1.Deployment) (rollout, error) {
+	want := ptr.Deref(d.Spec.Replicas, 1)
+	r := rollout{
+		Replicas:          want,
+		ReadyReplicas:     d.Status.ReadyReplicas,
+		AvailableReplicas: d.Status.AvailableReplicas,
+		ConfigHash:        d.Spec.Template.Annotations[keys.AnnotationConfigHash],
+	}
+	if msg, ok := generationPending(d.Generation, d.Status.ObservedGeneration); !ok {
+		r.Message = msg
+		return r, nil
+	}
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
+			r.Message = fmt.Sprintf("replica failure: %s", c.Message)
+			return r, nil
+		}
+	}
+	if d.Status.UpdatedReplicas != want || d.Status.Replicas != want || d.Status.ReadyReplicas != want {
+		r.Message = fmt.Sprintf("%d of %d replicas updated, %d ready, %d in total", d.Status.UpdatedReplicas, want, d.Status.ReadyReplicas, d.Status.Replicas)
+		// A stalled Deployment is reported by kstatus below; keep looking.
+	}
+	res, err := computeKStatus(d, appsv1.SchemeGroupVersion.String(), "Deployment")
+	if err != nil {
+		return r, err
+	}
+	switch res.Status {
+	case kstatus.CurrentStatus:
+		if r.Message != "" {
+			return r, nil
+		}
+		r.Done = true
+	case kstatus.FailedStatus:
+		r.Stalled = true
+		r.Message = "stalled: " + res.Message
+	default:
+		if r.Message == "" {
+			r.Message = res.Message
+		}
+	}
+	return r, nil
+}
+
+func statefulSetRollout(s *appsv1.StatefulSet) (rollout, error) {
+	want := ptr.Deref(s.Spec.Replicas, 1)
+	r := rollout{
+		Replicas:          want,
+		ReadyReplicas:     s.Status.ReadyReplicas,
+		AvailableReplicas: s.Status.AvailableReplicas,
+		ConfigHash:        s.Spec.Template.Annotations[keys.AnnotationConfigHash],
+	}
+	if msg, ok := generationPending(s.Generation, s.Status.ObservedGeneration); !ok {
+		r.Message = msg
+		return r, nil
+	}
+	if s.Status.Replicas != want || s.Status.ReadyReplicas != want {
+		r.Message = fmt.Sprintf("%d of %d replicas ready, %d in total", s.Status.ReadyReplicas, want, s.Status.Replicas)
+		return r, nil
+	}
+	if s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
+		r.Done = true
+		return r, nil
+	}
+	partition := int32(0)
+	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+		partition = ptr.Deref(ru.Partition, 0)
+	}
+	if wantUpdated := max(want-partition, 0); s.Status.UpdatedReplicas < wantUpdated {
+		r.Message = fmt.Sprintf("%d of %d replicas updated to revision %s", s.Status.UpdatedReplicas, wantUpdated, s.Status.UpdateRevision)
+		return r, nil
+	}
+	if partition == 0 && s.Status.CurrentRevision != s.Status.UpdateRevision {
+		r.Message = fmt.Sprintf("current revision %s is not yet the update revision %s", s.Status.CurrentRevision, s.Status.UpdateRevision)
+		return r, nil
+	}
+	res, err := computeKStatus(s, appsv1.SchemeGroupVersion.String(), "StatefulSet")
+	if err != nil {
+		return r, err
+	}
+	if res.Status != kstatus.CurrentStatus {
+		r.Message = res.Message
+		return r, nil
+	}
+	r.Done = true
+	return r, nil
+}
+
+// generationPending reports whether the workload's controller has observed
+// the latest spec; when it has not, it returns a message saying so.
+func generationPending(generation, observed int64) (string, bool) {
+	if observed < generation {
+		return fmt.Sprintf("controller has not yet observed generation %d (observed %d)", generation, observed), false
+	}
+	return "", true
+}
+
+// computeKStatus runs kstatus on a typed object. Objects read from a typed
+// client carry no apiVersion and kind, which kstatus needs to pick the
+// kind-specific rules, so they are set on the converted copy.
+func computeKStatus(obj client.Object, apiVersion, kind string) (*kstatus.Result, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrate: convert %s %s for status: %w", kind, obj.GetName(), err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	res, err := kstatus.Compute(u)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrate: compute status of %s %s: %w", kind, obj.GetName(), err)
+	}
+	return res, nil
+}
