@@ -1,0 +1,73 @@
+// Package builder reconciles the children of a custom resource: the
+// ConfigMaps, Secrets, workloads, Services and other objects a node type of a
+// data system needs.
+//
+// A Builder is made from options (the client, the owner, the event recorder,
+// the field owner, the application name, optionally the store and the desired
+// objects). Its Reconcile… methods make one child look as desired and return
+// what they did (Created, Updated, Unchanged, Recreated, Recreating, Blocked);
+// ReconcileAll does so for every desired object in dependency order, and
+// ReconcileStore lets the store prune what is no longer desired.
+//
+// # What every child gets
+//
+//   - the owner's namespace (a child in another namespace, or a cluster-scoped
+//     owner, is refused with an error);
+//   - a controller owner reference to the owner (a child controlled by another
+//     object is refused, never taken over);
+//   - the labels app.kubernetes.io/name, instance, component (when known) and
+//     managed-by, and opbuilder.io/owner-uid (see runtime/keys);
+//   - the annotation opbuilder.io/applied-hash: the hash of the desired state
+//     last applied.
+//
+// Deployments and StatefulSets also get opbuilder.io/config-hash on their pod
+// template: the runtime/confighash hash of the ConfigMaps and Secrets the pods
+// consume, read from the desired objects of this Builder when they are among
+// them and through the client otherwise. It is set in the same write as any
+// other change, so one change makes exactly one rollout. When it changes on an
+// existing workload, a RolloutTriggered event is recorded.
+//
+// # How writes are made
+//
+// Writes are server-side applies with the field owner given by
+// WithFieldOwner and forced ownership: the Builder owns exactly the fields it
+// sets and nothing else is sent. Fields other actors set are therefore left
+// alone: replicas managed by a HorizontalPodAutoscaler (leave Replicas nil in
+// the desired workload and no replicas are sent), the
+// kubectl.kubernetes.io/restartedAt annotation of `kubectl rollout restart`,
+// and labels and annotations others add.
+//
+// An apply is made only when needed. The desired object is converted to
+// unstructured form (with the apimachinery converter; nulls, status, server-
+// set metadata and zero-valued optional structs such as an unset Service
+// targetPort are dropped, and a Secret's stringData is folded into data), and
+// its hash is compared with the live object's applied-hash annotation. When
+// they match and every field the Builder sets has the desired value on the
+// live object (a subset comparison: maps by key, lists of objects with a name
+// by name, other lists by position and length), nothing is written. So a
+// steady-state reconcile makes zero write requests, fields the API server
+// defaults (a Deployment's dnsPolicy, a Service's clusterIP and
+// sessionAffinity, …) never cause a write because the desired object does not
+// set them, and a field someone edits by hand is applied again on the next
+// reconcile. Reads go through the client given to WithClient, which in a
+// controller is the manager's cache.
+//
+// # Fields that cannot be updated
+//
+// When the selector of a Deployment or StatefulSet, or the
+// volumeClaimTemplates (or any other field the API server refuses to update)
+// of a StatefulSet, change, the object is deleted with orphan propagation and
+// a UID precondition and created again, and a Recreated event is recorded:
+// its pods and PersistentVolumeClaims are kept and adopted by the new object.
+// A PersistentVolumeClaim's storage request may grow (it is applied); a
+// shrink, or a change to another field that cannot be updated, is not made:
+// the call returns OperationBlocked and a Warning event, not an error, so it
+// does not requeue forever.
+//
+// # Errors and conflicts
+//
+// Every error is returned, wrapped with the kind and name of the child, and
+// marks the store's pass failed so nothing is pruned. A 409 Conflict is
+// retried with retry.RetryOnConflict and, if it persists, returned for the
+// caller to requeue; it records no Warning event.
+package builder

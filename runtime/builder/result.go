@@ -1,0 +1,60 @@
+package builder
+
+import (
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Operation says what a Reconcile call did to a child.
+type Operation string
+
+const (
+	// OperationCreated: the child did not exist and was created.
+	OperationCreated Operation = "Created"
+	// OperationUpdated: the child differed from the desired state and was
+	// applied.
+	OperationUpdated Operation = "Updated"
+	// OperationUnchanged: the child matched the desired state; no write was
+	// made.
+	OperationUnchanged Operation = "Unchanged"
+	// OperationRecreated: a field that cannot be updated changed, so the child
+	// was deleted with orphan propagation (its pods and PVCs are kept) and
+	// created again.
+	OperationRecreated Operation = "Recreated"
+	// OperationRecreating: as OperationRecreated, but the old child is still
+	// being deleted (the garbage collector releases its dependents first). The
+	// deletion triggers the owner's next reconcile through its Owns watch,
+	// which creates the new child; Result.Requeue is also set.
+	OperationRecreating Operation = "Recreating"
+	// OperationBlocked: the desired change cannot be made (such as shrinking a
+	// PersistentVolumeClaim); a Warning event says why and nothing was
+	// written. It is not an error: retrying would not help until the desired
+	// state changes.
+	OperationBlocked Operation = "Blocked"
+)
+
+// Result is what a Reconcile call did.
+type Result struct {
+	// Object is the child as it is in the API server after the call (as read
+	// or as returned by the write), of the same Go type as the desired object.
+	// Nil for OperationRecreating.
+	Object client.Object
+	// Operation says what was done.
+	Operation Operation
+	// RolloutTriggered is true when the config hash on a workload's pod
+	// template changed, so its pods roll.
+	RolloutTriggered bool
+	// Requeue asks the caller to reconcile again soon: set with
+	// OperationRecreating.
+	Requeue bool
+	// Message explains OperationBlocked and OperationRecreated(ing).
+	Message string
+}
+
+// Changed reports whether the call wrote to the API server.
+func (r Result) Changed() bool {
+	switch r.Operation {
+	case OperationCreated, OperationUpdated, OperationRecreated, OperationRecreating:
+		return true
+	}
+	return false
+}
