@@ -1,0 +1,93 @@
+package testcluster
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"k8s.io/client-go/rest"
+)
+
+// RequestCounter counts the HTTP requests a client makes, by verb, so tests
+// can assert, for example, that a steady-state reconcile wrote nothing.
+type RequestCounter struct {
+	mu     sync.Mutex
+	counts map[string]int // "VERB /path-without-query"
+}
+
+// NewRequestCounter returns an empty counter.
+func NewRequestCounter() *RequestCounter {
+	return &RequestCounter{counts: map[string]int{}}
+}
+
+// Wrap returns a copy of cfg whose requests the counter sees.
+func (r *RequestCounter) Wrap(cfg *rest.Config) *rest.Config {
+	out := rest.CopyConfig(cfg)
+	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			r.mu.Lock()
+			r.counts[req.Method+" "+req.URL.Path]++
+			r.mu.Unlock()
+			return rt.RoundTrip(req)
+		})
+	})
+	return out
+}
+
+// Count returns how many requests used the HTTP method (GET, POST, PUT,
+// PATCH, DELETE) since the last Reset.
+func (r *RequestCounter) Count(method string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for k, v := range r.counts {
+		if strings.HasPrefix(k, method+" ") {
+			n += v
+		}
+	}
+	return n
+}
+
+// Writes returns the number of POST, PUT, PATCH and DELETE requests since the
+// last Reset.
+func (r *RequestCounter) Writes() int {
+	return r.Count(http.MethodPost) + r.Count(http.MethodPut) + r.Count(http.MethodPatch) + r.Count(http.MethodDelete)
+}
+
+// WriteRequests lists the write requests since the last Reset as sorted
+// "VERB path xN" lines, for assertion messages.
+func (r *RequestCounter) WriteRequests() []string {
+	var out []string
+	for k, v := range r.Snapshot() {
+		if strings.HasPrefix(k, "GET ") {
+			continue
+		}
+		out = append(out, k+" x"+strconv.Itoa(v))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Snapshot returns a copy of the counts keyed by "VERB path".
+func (r *RequestCounter) Snapshot() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]int, len(r.counts))
+	for k, v := range r.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Reset forgets every request counted so far.
+func (r *RequestCounter) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counts = map[string]int{}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }

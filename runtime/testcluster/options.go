@@ -1,0 +1,62 @@
+package testcluster
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Option configures Start.
+type Option func(*options)
+
+type options struct {
+	controllerManager bool
+	scheduler         bool
+	kwokNodes         int
+	kwokStages        []string
+	crdPaths          []string
+	scheme            *runtime.Scheme
+	assetsDir         string
+}
+
+// WithControllerManager runs kube-controller-manager, so Deployments create
+// ReplicaSets, StatefulSets create ControllerRevisions and owner-reference
+// garbage collection runs.
+func WithControllerManager() Option {
+	return func(o *options) { o.controllerManager = true }
+}
+
+// WithKwokNodes runs kube-scheduler and kwok with n fake nodes, so pods are
+// scheduled and become Running and Ready. It implies WithControllerManager,
+// because pods only exist when a controller makes them.
+func WithKwokNodes(n int) Option {
+	return func(o *options) {
+		o.kwokNodes = n
+		o.scheduler = true
+		o.controllerManager = true
+	}
+}
+
+// WithKwokStages replaces kwok's default stage set (node-initialize,
+// node-heartbeat, pod-ready, pod-complete, pod-delete) with the given Stage
+// YAML files. Use DefaultKwokStages to extend rather than replace the set, for
+// example with a stage that keeps some pods unready.
+func WithKwokStages(files ...string) Option {
+	return func(o *options) { o.kwokStages = append(o.kwokStages, files...) }
+}
+
+// WithCRDs installs the CustomResourceDefinitions found in the given files or
+// directories before Start returns.
+func WithCRDs(paths ...string) Option {
+	return func(o *options) { o.crdPaths = append(o.crdPaths, paths...) }
+}
+
+// WithScheme sets the scheme of Cluster.Client; the default is client-go's
+// scheme.
+func WithScheme(s *runtime.Scheme) Option {
+	return func(o *options) { o.scheme = s }
+}
+
+// WithAssetsDir sets where the control-plane binaries are; the default is
+// $KUBEBUILDER_ASSETS.
+func WithAssetsDir(dir string) Option {
+	return func(o *options) { o.assetsDir = dir }
+}
