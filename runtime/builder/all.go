@@ -2,6 +2,11 @@ package builder
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // ReconcileAll reconciles every object given with WithObjects, in dependency
@@ -14,5 +19,81 @@ import (
 // to apply) and the joined errors are returned. The results are in the order
 // the objects were reconciled.
 func (b *Builder) ReconcileAll(ctx context.Context) ([]Result, error) {
-	return b.reconcileAll(ctx)
+	type item struct {
+		tier int
+		obj  client.Object
+	}
+	items := make([]item, 0, len(b.cfg.objects))
+	var prepErrs []error
+	for _, o := range b.cfg.objects {
+		gvk, err := b.gvkOf(o)
+		if err != nil {
+			prepErrs = append(prepErrs, fmt.Errorf("builder: %w", err))
+			continue
+		}
+		items = append(items, item{tier: tierOf(gvk.Group, gvk.Kind), obj: o})
+	}
+	if b.cfg.store != nil {
+		for _, it := range items {
+			p, err := b.prepare(ctx, it.obj)
+			if err != nil {
+				prepErrs = append(prepErrs, fmt.Errorf("builder: %w", err))
+				continue
+			}
+			if err := b.cfg.store.Record(p.obj); err != nil {
+				prepErrs = append(prepErrs, fmt.Errorf("builder: record %s %s/%s in the store: %w", p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), err))
+			}
+		}
+	}
+	if err := errors.Join(prepErrs...); err != nil {
+		if b.cfg.store != nil {
+			b.cfg.store.Fail(err)
+		}
+		return nil, err
+	}
+	slices.SortStableFunc(items, func(a, b item) int { return a.tier - b.tier })
+
+	var (
+		results []Result
+		errs    []error
+	)
+	for i := 0; i < len(items); {
+		tier := items[i].tier
+		for ; i < len(items) && items[i].tier == tier; i++ {
+			res, err := b.reconcileOne(ctx, items[i].obj, b.cfg.store == nil)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			results = append(results, res)
+		}
+		if len(errs) > 0 {
+			break
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		if b.cfg.store != nil {
+			b.cfg.store.Fail(err)
+		}
+		return results, err
+	}
+	return results, nil
+}
+
+// tierOf returns the position of a kind in ReconcileAll's dependency order.
+func tierOf(group, kind string) int {
+	switch group + "/" + kind {
+	case "/ServiceAccount", "/ConfigMap", "/Secret",
+		"rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding":
+		return 0
+	case "/PersistentVolumeClaim", "/Service":
+		return 1
+	case "apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "batch/Job", "batch/CronJob":
+		return 2
+	case "policy/PodDisruptionBudget", "autoscaling/HorizontalPodAutoscaler",
+		"networking.k8s.io/Ingress", "networking.k8s.io/NetworkPolicy":
+		return 3
+	default:
+		return 4
+	}
 }

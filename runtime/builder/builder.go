@@ -22,6 +22,8 @@ type Builder struct {
 	cfg    config
 	client *eventclient.Client
 	scheme *runtime.Scheme
+	// reconciled are the objects reconciled so far in this pass, as applied.
+	reconciled []client.Object
 }
 
 // New returns a Builder configured by opts. WithClient, WithOwner,

@@ -48,6 +48,19 @@ func isTransient(err error) bool {
 }
 
 func (c *Client) emit(ctx context.Context, obj client.Object, eventtype, action, reason, detail string) {
+	note := fmt.Sprintf("%s %s", verbPast(reason), describe(c.gvkOf(obj), obj))
+	if detail != "" {
+		note += ": " + detail
+	}
+	c.Record(ctx, obj, eventtype, reason, action, note)
+}
+
+// Record records an event about the child obj on its owner (WithOwner, else
+// obj's controller owner), with obj as the related object. Use it for events
+// the wrapper cannot infer, such as a change that was refused. note must not
+// contain the contents of ConfigMaps or Secrets; it is cut to the 1 KiB an
+// Event allows. Without an owner nothing is recorded.
+func (c *Client) Record(ctx context.Context, obj client.Object, eventtype, reason, action, note string) {
 	logger := log.FromContext(ctx)
 	gvk := c.gvkOf(obj)
 	regarding := c.regarding(obj)
@@ -62,11 +75,6 @@ func (c *Client) emit(ctx context.Context, obj client.Object, eventtype, action,
 		Name:            obj.GetName(),
 		UID:             obj.GetUID(),
 		ResourceVersion: obj.GetResourceVersion(),
-	}
-	note := describe(gvk, obj)
-	note = fmt.Sprintf("%s %s", verbPast(reason), note)
-	if detail != "" {
-		note += ": " + detail
 	}
 	if len(note) > maxNote {
 		note = note[:maxNote-3] + "..."

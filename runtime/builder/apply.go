@@ -1,0 +1,194 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/opbuilder/opbuilder/runtime/eventclient"
+)
+
+// ErrControlledByOther is returned (wrapped) when a child with the desired
+// name exists but is controlled by another object. The Builder never takes
+// such an object over.
+var ErrControlledByOther = errors.New("object is controlled by another owner")
+
+// reconcile is the one path every kind goes through.
+func (b *Builder) reconcile(ctx context.Context, obj client.Object) (Result, error) {
+	res, err := b.reconcileOne(ctx, obj, true)
+	if err != nil && b.cfg.store != nil {
+		b.cfg.store.Fail(err)
+	}
+	return res, err
+}
+
+func (b *Builder) reconcileOne(ctx context.Context, obj client.Object, record bool) (Result, error) {
+	p, err := b.prepare(ctx, obj)
+	if err != nil {
+		return Result{}, fmt.Errorf("builder: %w", err)
+	}
+	if record && b.cfg.store != nil {
+		if err := b.cfg.store.Record(p.obj); err != nil {
+			return Result{}, fmt.Errorf("builder: record %s %s/%s in the store: %w", p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), err)
+		}
+	}
+	var res Result
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var err error
+		res, err = b.ensure(ctx, p)
+		return err
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("builder: %s %s/%s: %w", p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), err)
+	}
+	b.reconciled = append(b.reconciled, p.obj)
+	return res, nil
+}
+
+// ensure reads the live object and applies p when it differs.
+func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
+	logger := log.FromContext(ctx).WithValues("kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName())
+	live, err := b.newLike(p)
+	if err != nil {
+		return Result{}, err
+	}
+	switch err := b.client.Get(ctx, client.ObjectKeyFromObject(p.obj), live); {
+	case apierrors.IsNotFound(err):
+		return b.apply(ctx, p, nil, OperationCreated)
+	case err != nil:
+		return Result{}, fmt.Errorf("read: %w", err)
+	}
+	if ref := metav1.GetControllerOf(live); ref != nil && ref.UID != b.cfg.owner.GetUID() {
+		return Result{}, fmt.Errorf("%w: %s %s", ErrControlledByOther, ref.Kind, ref.Name)
+	}
+	if live.GetDeletionTimestamp() != nil {
+		logger.V(1).Info("waiting for the old object to be deleted")
+		return Result{Operation: OperationRecreating, Requeue: true, Message: "waiting for the old object to be deleted"}, nil
+	}
+	liveContent, err := toContent(live)
+	if err != nil {
+		return Result{}, err
+	}
+	if blocked, err := b.checkImmutable(ctx, p, live, liveContent); err != nil || blocked != nil {
+		if err != nil {
+			return Result{}, err
+		}
+		return *blocked, nil
+	}
+	if isSubset(withoutTypeMeta(p.content), liveContent) {
+		return Result{Object: live, Operation: OperationUnchanged}, nil
+	}
+	logger.V(1).Info("applying: desired state differs from the live object")
+	res, err := b.apply(ctx, p, live, OperationUpdated)
+	if err != nil && b.recreateOnInvalid(p, err) {
+		return b.recreate(ctx, p, live, "the API server refused to update a field that cannot be changed")
+	}
+	return res, err
+}
+
+// apply server-side applies p. live is the object as last read, nil when it
+// did not exist.
+func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op Operation) (Result, error) {
+	u := &unstructured.Unstructured{Object: runtime.DeepCopyJSON(p.content)}
+	opts := []client.ApplyOption{client.FieldOwner(b.cfg.fieldOwner), client.ForceOwnership}
+	rollout := false
+	if live != nil {
+		opts = append(opts, eventclient.Before(live))
+		rollout = p.configHash != "" && p.configHash != podTemplateAnnotation(live, configHashKey)
+		if rollout {
+			opts = append(opts, eventclient.Rollout, eventclient.Detail("the ConfigMaps or Secrets its pods consume changed"))
+		}
+	} else {
+		opts = append(opts, eventclient.Before(nil))
+	}
+	if err := b.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), opts...); err != nil {
+		return Result{}, fmt.Errorf("apply: %w", err)
+	}
+	out, err := b.newLike(p)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := fromContent(u.Object, out); err != nil {
+		return Result{}, err
+	}
+	if live != nil && out.GetResourceVersion() == live.GetResourceVersion() {
+		// The server found nothing to change (for example the live object
+		// was stale in the cache but already up to date).
+		return Result{Object: out, Operation: OperationUnchanged}, nil
+	}
+	return Result{Object: out, Operation: op, RolloutTriggered: rollout}, nil
+}
+
+// newLike returns an empty object of the Go type (or, for unstructured
+// objects, the kind) of p's desired object.
+func (b *Builder) newLike(p *prepared) (client.Object, error) {
+	if _, ok := p.obj.(runtime.Unstructured); ok {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(p.gvk)
+		return u, nil
+	}
+	t := reflect.TypeOf(p.obj)
+	if t.Kind() != reflect.Pointer {
+		return nil, fmt.Errorf("%T is not a pointer", p.obj)
+	}
+	o, ok := reflect.New(t.Elem()).Interface().(client.Object)
+	if !ok {
+		return nil, fmt.Errorf("%T is not a client.Object", p.obj)
+	}
+	return o, nil
+}
+
+// toContent converts a live object to unstructured form with the same
+// converter as the desired one.
+func toContent(obj client.Object) (map[string]any, error) {
+	if u, ok := obj.(runtime.Unstructured); ok {
+		return u.UnstructuredContent(), nil
+	}
+	c, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("convert live object: %w", err)
+	}
+	return c, nil
+}
+
+func fromContent(content map[string]any, into client.Object) error {
+	if u, ok := into.(runtime.Unstructured); ok {
+		u.SetUnstructuredContent(content)
+		return nil
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(content, into); err != nil {
+		return fmt.Errorf("convert applied object: %w", err)
+	}
+	return nil
+}
+
+// podTemplateAnnotation returns an annotation of a workload's pod template.
+func podTemplateAnnotation(obj client.Object, key string) string {
+	c, err := toContent(obj)
+	if err != nil {
+		return ""
+	}
+	v, _, _ := unstructured.NestedString(c, "spec", "template", "metadata", "annotations", key)
+	return v
+}
+
+// withoutTypeMeta returns a shallow copy of content without apiVersion and
+// kind, which typed objects read from a cache do not carry.
+func withoutTypeMeta(content map[string]any) map[string]any {
+	out := make(map[string]any, len(content))
+	for k, v := range content {
+		if k != "apiVersion" && k != "kind" {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,258 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/opbuilder/opbuilder/runtime/confighash"
+	"github.com/opbuilder/opbuilder/runtime/keys"
+)
+
+const (
+	appliedHashKey = keys.AnnotationAppliedHash
+	configHashKey  = keys.AnnotationConfigHash
+)
+
+// validateOwner refuses owners children cannot be tied to.
+func validateOwner(owner client.Object) error {
+	if owner.GetName() == "" {
+		return errors.New("owner has no name")
+	}
+	if owner.GetNamespace() == "" {
+		return fmt.Errorf("owner %q is cluster-scoped (or has no namespace): children must live in their owner's namespace", owner.GetName())
+	}
+	if owner.GetUID() == "" {
+		return fmt.Errorf("owner %s/%s has no UID: pass the object as read from the API server", owner.GetNamespace(), owner.GetName())
+	}
+	return nil
+}
+
+// baseLabels are the labels the Builder forces on every child.
+func (b *Builder) baseLabels() map[string]string {
+	return keys.Merge(
+		keys.StandardLabels(b.cfg.app, b.cfg.owner.GetName(), "", b.cfg.fieldOwner),
+		keys.OwnerLabels(b.cfg.owner.GetUID()),
+	)
+}
+
+func (b *Builder) validateLabels() error {
+	l := keys.Merge(b.cfg.labels, b.baseLabels())
+	if b.cfg.component != "" {
+		l[keys.LabelComponent] = b.cfg.component
+	}
+	if b.cfg.group != "" {
+		l[keys.LabelGroup] = b.cfg.group
+	}
+	return keys.ValidateLabels(l)
+}
+
+// childLabels returns the labels of a child whose own labels are own.
+func (b *Builder) childLabels(own map[string]string) map[string]string {
+	l := keys.Merge(b.cfg.labels, own, b.baseLabels())
+	if _, ok := own[keys.LabelComponent]; !ok && b.cfg.component != "" {
+		l[keys.LabelComponent] = b.cfg.component
+	}
+	if _, ok := own[keys.LabelGroup]; !ok && b.cfg.group != "" {
+		l[keys.LabelGroup] = b.cfg.group
+	}
+	return l
+}
+
+// gvkOf returns the kind of obj, from its TypeMeta or the scheme.
+func (b *Builder) gvkOf(obj runtime.Object) (schema.GroupVersionKind, error) {
+	if gvk := obj.GetObjectKind().GroupVersionKind(); gvk.Kind != "" && gvk.Version != "" {
+		return gvk, nil
+	}
+	gvk, err := apiutil.GVKForObject(obj, b.scheme)
+	if err != nil {
+		return schema.GroupVersionKind{}, fmt.Errorf("resolve kind of %T: %w", obj, err)
+	}
+	return gvk, nil
+}
+
+// prepared is a desired object ready to be applied.
+type prepared struct {
+	gvk schema.GroupVersionKind
+	// obj is a copy of the desired object with namespace, labels, owner
+	// reference and config hash set.
+	obj client.Object
+	// content is obj's apply content, with the applied-hash annotation.
+	content map[string]any
+	// configHash is the pod template's config hash ("" for other kinds or
+	// when the pods consume no ConfigMap or Secret).
+	configHash string
+}
+
+// prepare copies obj and sets what every child gets (namespace, labels,
+// owner reference) plus, for workloads, the config hash.
+func (b *Builder) prepare(ctx context.Context, obj client.Object) (*prepared, error) {
+	if obj == nil || reflect.ValueOf(obj).IsNil() {
+		return nil, errors.New("nil object")
+	}
+	gvk, err := b.gvkOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	if obj.GetName() == "" {
+		return nil, fmt.Errorf("%s without a name (generateName is not supported)", gvk.Kind)
+	}
+	c, ok := obj.DeepCopyObject().(client.Object)
+	if !ok {
+		return nil, fmt.Errorf("%s %s: copy is not a client.Object", gvk.Kind, obj.GetName())
+	}
+	if err := b.placeInOwnerNamespace(c, gvk); err != nil {
+		return nil, err
+	}
+	c.SetLabels(b.childLabels(c.GetLabels()))
+	if err := controllerutil.SetControllerReference(b.cfg.owner, c, b.scheme); err != nil {
+		return nil, fmt.Errorf("%s %s: set owner reference: %w", gvk.Kind, c.GetName(), err)
+	}
+	p := &prepared{gvk: gvk, obj: c}
+	if err := b.stampWorkload(ctx, p); err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", gvk.Kind, c.GetNamespace(), c.GetName(), err)
+	}
+	content, err := applyContent(p.obj, gvk)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", gvk.Kind, c.GetNamespace(), c.GetName(), err)
+	}
+	h, err := contentHash(content)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", gvk.Kind, c.GetNamespace(), c.GetName(), err)
+	}
+	u := &unstructured.Unstructured{Object: content}
+	ann := u.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[appliedHashKey] = h
+	u.SetAnnotations(ann)
+	p.content = content
+	return p, nil
+}
+
+func (b *Builder) placeInOwnerNamespace(c client.Object, gvk schema.GroupVersionKind) error {
+	namespaced, err := b.cfg.client.IsObjectNamespaced(c)
+	if err != nil {
+		return fmt.Errorf("%s %s: find out whether the kind is namespaced: %w", gvk.Kind, c.GetName(), err)
+	}
+	if !namespaced {
+		return fmt.Errorf("%s %s is cluster-scoped: a namespaced owner cannot own it", gvk.Kind, c.GetName())
+	}
+	ns := b.cfg.owner.GetNamespace()
+	switch c.GetNamespace() {
+	case "":
+		c.SetNamespace(ns)
+	case ns:
+	default:
+		return fmt.Errorf("%s %s/%s is not in the owner's namespace %q: cross-namespace children are not allowed",
+			gvk.Kind, c.GetNamespace(), c.GetName(), ns)
+	}
+	return nil
+}
+
+// stampWorkload adds the standard labels and the config hash to the pod
+// template of a Deployment or StatefulSet.
+func (b *Builder) stampWorkload(ctx context.Context, p *prepared) error {
+	if p.gvk.Group != appsv1.GroupName || (p.gvk.Kind != "Deployment" && p.gvk.Kind != "StatefulSet") {
+		return nil
+	}
+	// Unstructured workloads are converted to typed ones for the pod
+	// template, and back.
+	typed := p.obj
+	if u, ok := p.obj.(*unstructured.Unstructured); ok {
+		o, err := b.scheme.New(p.gvk)
+		if err != nil {
+			return fmt.Errorf("new %s: %w", p.gvk, err)
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, o); err != nil {
+			return fmt.Errorf("convert: %w", err)
+		}
+		typed = o.(client.Object)
+	}
+	var tmpl *corev1.PodTemplateSpec
+	switch w := typed.(type) {
+	case *appsv1.Deployment:
+		tmpl = &w.Spec.Template
+	case *appsv1.StatefulSet:
+		tmpl = &w.Spec.Template
+	default:
+		return nil
+	}
+	tmpl.Labels = keys.Merge(tmpl.Labels, b.baseLabels())
+	if c, ok := p.obj.GetLabels()[keys.LabelComponent]; ok {
+		tmpl.Labels[keys.LabelComponent] = c
+	}
+	sum, err := confighash.Compute(ctx, b.configGetter(), p.obj.GetNamespace(), &tmpl.Spec)
+	if err != nil {
+		return err
+	}
+	if len(sum.Refs) > 0 {
+		if tmpl.Annotations == nil {
+			tmpl.Annotations = map[string]string{}
+		}
+		tmpl.Annotations[configHashKey] = sum.Value
+		p.configHash = sum.Value
+	}
+	if u, ok := p.obj.(*unstructured.Unstructured); ok {
+		if err := setNested(u, tmpl.Labels, "spec", "template", "metadata", "labels"); err != nil {
+			return err
+		}
+		if p.configHash != "" {
+			if err := setNested(u, tmpl.Annotations, "spec", "template", "metadata", "annotations"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func setNested(u *unstructured.Unstructured, m map[string]string, fields ...string) error {
+	if err := unstructured.SetNestedStringMap(u.Object, m, fields...); err != nil {
+		return fmt.Errorf("set %v: %w", fields, err)
+	}
+	return nil
+}
+
+// configGetter serves ConfigMaps and Secrets desired in this pass (given with
+// WithObjects or reconciled through this Builder) from the desired objects,
+// and others through the client.
+func (b *Builder) configGetter() confighash.Getter {
+	return confighash.Chain(confighash.FromObjects(b.desiredConfig()...), b.cfg.client)
+}
+
+// desiredConfig returns the ConfigMaps and Secrets desired in this pass, with
+// their namespace defaulted to the owner's.
+func (b *Builder) desiredConfig() []client.Object {
+	var out []client.Object
+	add := func(o client.Object) {
+		gvk, err := b.gvkOf(o)
+		if err != nil || gvk.Group != "" || (gvk.Kind != "ConfigMap" && gvk.Kind != "Secret") {
+			return
+		}
+		if o.GetNamespace() == "" {
+			c := o.DeepCopyObject().(client.Object)
+			c.SetNamespace(b.cfg.owner.GetNamespace())
+			o = c
+		}
+		out = append(out, o)
+	}
+	// Objects reconciled in this pass come first: they are what was applied.
+	for _, o := range b.reconciled {
+		add(o)
+	}
+	for _, o := range b.cfg.objects {
+		add(o)
+	}
+	return out
+}
