@@ -30,6 +30,9 @@ type Cluster struct {
 	Kubeconfig string
 	// AssetsDir is the directory the binaries were taken from.
 	AssetsDir string
+	// AuditLogPath is the kube-apiserver audit log when WithAuditLog was
+	// given, otherwise "". Read it with AuditEvents.
+	AuditLogPath string
 
 	env   *envtest.Environment
 	dir   string
@@ -69,6 +72,11 @@ func (c *Cluster) start(ctx context.Context, o *options) error {
 		CRDDirectoryPaths:     o.crdPaths,
 		ErrorIfCRDPathMissing: true,
 		Scheme:                o.scheme,
+	}
+	if o.auditLog {
+		if err := c.configureAuditLog(); err != nil {
+			return err
+		}
 	}
 	if _, err := c.env.Start(); err != nil {
 		c.env = nil

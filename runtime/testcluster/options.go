@@ -15,6 +15,7 @@ type options struct {
 	crdPaths          []string
 	scheme            *runtime.Scheme
 	assetsDir         string
+	auditLog          bool
 }
 
 // WithControllerManager runs kube-controller-manager, so Deployments create
@@ -59,4 +60,14 @@ func WithScheme(s *runtime.Scheme) Option {
 // $KUBEBUILDER_ASSETS.
 func WithAssetsDir(dir string) Option {
 	return func(o *options) { o.assetsDir = dir }
+}
+
+// WithAuditLog makes kube-apiserver write an audit log: one JSON line per
+// finished request, at metadata level (who, which verb, which object, the
+// response code; never a request or response body). Read it with
+// Cluster.AuditEvents, for example to count the write requests one client
+// made. The apiserver_request_total metric cannot tell clients apart; the
+// audit log can.
+func WithAuditLog() Option {
+	return func(o *options) { o.auditLog = true }
 }
