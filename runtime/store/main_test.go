@@ -27,8 +27,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
-	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/internal/testapi/crd"
+	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
