@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/status"
@@ -93,6 +94,19 @@ type Config struct {
 	// EventRecorderName names the events.k8s.io/v1 event source. Defaults to
 	// FieldOwner.
 	EventRecorderName string
+
+	// EventRecorder records the events. Defaults to the manager's
+	// events.k8s.io/v1 recorder named EventRecorderName; set it to add to
+	// what happens to events, for example to count them in a test.
+	EventRecorder events.EventRecorder
+
+	// OwnedKinds are further kinds of children the build functions return,
+	// as empty typed objects (for example &autoscalingv2.HorizontalPodAutoscaler{}).
+	// Deployments, StatefulSets, ConfigMaps, Secrets, Services and
+	// PodDisruptionBudgets are always owned. Each owned kind is watched by the
+	// controller and scanned by the pruner, so a child of a kind is found even
+	// after it stopped being desired.
+	OwnedKinds []client.Object
 
 	// StuckPodRecovery, when set, opts in to deleting pods that keep a
 	// StatefulSet's rolling update from making progress. Nil disables it.

@@ -3,10 +3,22 @@ package orchestrate
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
 // Orchestrator reconciles the node types of CRs of type T. Create it with New;
@@ -14,29 +26,165 @@ import (
 type Orchestrator[T Object] struct {
 	cfg       Config
 	nodeTypes []NodeType[T]
+	kinds     []client.Object
+
+	client    client.Client
+	apiReader client.Reader
+	scheme    *runtime.Scheme
+	recorder  events.EventRecorder
+	now       func() time.Time
+}
+
+// defaultKinds are the kinds of children every Orchestrator owns.
+func defaultKinds() []client.Object {
+	return []client.Object{
+		&appsv1.Deployment{}, &appsv1.StatefulSet{},
+		&corev1.ConfigMap{}, &corev1.Secret{}, &corev1.Service{},
+		&policyv1.PodDisruptionBudget{},
+	}
 }
 
 // New validates the configuration and node types and returns an Orchestrator
-// that reads through mgr's cache, writes with mgr's client and records events
-// with mgr's events.k8s.io/v1 recorder.
+// that reads through mgr's client (the cache), writes with it, reads pods
+// for StuckPodRecovery through mgr's API reader and records events with
+// mgr's events.k8s.io/v1 recorder. T must be a pointer to a struct type
+// registered in mgr's scheme. Node types are registered in the order given,
+// which is the deployment order unless the CR says otherwise.
 func New[T Object](mgr manager.Manager, cfg Config, nodeTypes ...NodeType[T]) (*Orchestrator[T], error) {
-	return nil, errors.New("orchestrate: not implemented yet")
+	if mgr == nil {
+		return nil, errors.New("orchestrate: a manager is required")
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := validateNodeTypes(nodeTypes); err != nil {
+		return nil, err
+	}
+	if reflect.TypeFor[T]().Kind() != reflect.Pointer {
+		return nil, fmt.Errorf("orchestrate: the owner type %s must be a pointer type, such as *v1.Druid", reflect.TypeFor[T]())
+	}
+	if _, err := apiutil.GVKForObject(newObject[T](), mgr.GetScheme()); err != nil {
+		return nil, fmt.Errorf("orchestrate: the owner type is not in the manager's scheme: %w", err)
+	}
+	recorder := cfg.EventRecorder
+	if recorder == nil {
+		name := cfg.EventRecorderName
+		if name == "" {
+			name = cfg.FieldOwner
+		}
+		recorder = mgr.GetEventRecorder(name)
+	}
+	kinds := defaultKinds()
+	for i, k := range cfg.OwnedKinds {
+		if k == nil {
+			return nil, fmt.Errorf("orchestrate: Config.OwnedKinds[%d] is nil", i)
+		}
+		if _, err := apiutil.GVKForObject(k, mgr.GetScheme()); err != nil {
+			return nil, fmt.Errorf("orchestrate: Config.OwnedKinds[%d]: %w", i, err)
+		}
+		kinds = append(kinds, k)
+	}
+	return &Orchestrator[T]{
+		cfg:       cfg,
+		nodeTypes: append([]NodeType[T](nil), nodeTypes...),
+		kinds:     kinds,
+		client:    mgr.GetClient(),
+		apiReader: mgr.GetAPIReader(),
+		scheme:    mgr.GetScheme(),
+		recorder:  recorder,
+		now:       time.Now,
+	}, nil
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.App == "" {
+		errs = append(errs, errors.New("Config.App is required"))
+	}
+	if c.FieldOwner == "" {
+		errs = append(errs, errors.New("Config.FieldOwner is required"))
+	}
+	if err := keys.ValidateLabels(keys.StandardLabels(c.App, "", "", c.FieldOwner)); err != nil {
+		errs = append(errs, fmt.Errorf("Config.App and Config.FieldOwner become label values: %w", err))
+	}
+	if r := c.StuckPodRecovery; r != nil && r.UnreadyFor < 0 {
+		errs = append(errs, fmt.Errorf("Config.StuckPodRecovery.UnreadyFor is negative (%s)", r.UnreadyFor))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("orchestrate: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func validateNodeTypes[T Object](nodeTypes []NodeType[T]) error {
+	if len(nodeTypes) == 0 {
+		return errors.New("orchestrate: at least one node type is required")
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for i, nt := range nodeTypes {
+		if msgs := validation.IsDNS1123Label(nt.Name); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("node type %d: name %q: %v", i, nt.Name, msgs))
+		}
+		if seen[nt.Name] {
+			errs = append(errs, fmt.Errorf("node type %q is registered twice", nt.Name))
+		}
+		seen[nt.Name] = true
+		if nt.Build == nil {
+			errs = append(errs, fmt.Errorf("node type %q: Build is required", nt.Name))
+		}
+		if err := nt.Disruption.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("node type %q: %w", nt.Name, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("orchestrate: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// newObject returns a new, empty T; T is a pointer type (checked by New).
+func newObject[T Object]() T {
+	obj, _ := reflect.New(reflect.TypeFor[T]().Elem()).Interface().(T)
+	return obj
 }
 
 // Reconcile brings the CR's children to their desired state, honouring the
 // deployment order, pause and disable annotations, and patches the CR's status
 // when it changed. Call it from the controller's Reconcile with the CR just
-// read from the cache. The returned Result never carries a fixed requeue
-// delay; progress is driven by the watches Controller sets up.
+// read from the cache; on return owner carries the status that was written.
+// The returned Result never carries a fixed requeue delay: progress is driven
+// by the watches Controller sets up. It only asks to be requeued when
+// StuckPodRecovery waits for a pod's grace period to run out.
 func (o *Orchestrator[T]) Reconcile(ctx context.Context, owner T) (ctrl.Result, error) {
-	return ctrl.Result{}, errors.New("orchestrate: not implemented yet")
-}
+	if reflect.ValueOf(owner).IsNil() {
+		return ctrl.Result{}, errors.New("orchestrate: Reconcile: nil owner")
+	}
+	if owner.GetDeletionTimestamp() != nil {
+		// The garbage collector removes the children through their owner
+		// references; nothing may be applied any more.
+		return ctrl.Result{}, nil
+	}
+	if owner.GetClusterStatus() == nil {
+		return ctrl.Result{}, fmt.Errorf("orchestrate: %T.GetClusterStatus returned nil", owner)
+	}
+	base, ok := owner.DeepCopyObject().(T)
+	if !ok {
+		return ctrl.Result{}, fmt.Errorf("orchestrate: %T.DeepCopyObject does not return a %T", owner, owner)
+	}
 
-// Controller returns a controller builder for T that watches the CR and owns
-// every kind of child the runtime manages (Deployments, StatefulSets,
-// ConfigMaps, Secrets, Services, PodDisruptionBudgets, ...), plus the
-// external ConfigMaps and Secrets the workloads reference. Finish it with
-// Complete(reconciler).
-func (o *Orchestrator[T]) Controller(mgr manager.Manager) *builder.Builder {
-	return ctrl.NewControllerManagedBy(mgr)
+	out := &outcome{generation: owner.GetGeneration()}
+	var (
+		res     ctrl.Result
+		passErr error
+	)
+	if keys.ReconcileDisabled(owner.GetAnnotations()) {
+		out.disabled = true
+	} else {
+		res, passErr = o.pass(ctx, owner, out)
+	}
+	if err := o.writeStatus(ctx, base, owner, out); err != nil {
+		return res, errors.Join(passErr, err)
+	}
+	return res, passErr
 }

@@ -136,7 +136,7 @@ func TestDecide(t *testing.T) {
 			{Name: "a", Groups: []groupDecision{roll}, Starting: true},
 		},
 	}, {
-		name: "pause holds every change but still creates missing workloads",
+		name:   "pause holds every change but still creates missing workloads",
 		paused: true,
 		in: []nodeTypeInput{
 			{Name: "a", Groups: []groupInput{changed("hot"), steady("cold")}},
@@ -161,7 +161,7 @@ func TestDecide(t *testing.T) {
 			{Name: "c", Groups: []groupDecision{waitNodeType("a")}, Pending: true, BlockedBy: "a"},
 		},
 	}, {
-		name: "force does not override pause",
+		name:   "force does not override pause",
 		paused: true,
 		in: []nodeTypeInput{
 			{Name: "a", Groups: []groupInput{changed("")}, Forced: true},

@@ -22,6 +22,10 @@ type rollout struct {
 	// Stalled is true when the workload's controller gave up (a Deployment
 	// whose progress deadline was exceeded); Done is then false.
 	Stalled bool
+	// Updating is true while the workload's controller is replacing pods
+	// with a new revision, as opposed to waiting for replicas of the current
+	// one to become ready.
+	Updating bool
 	// Message says why the rollout is not done, for conditions and events.
 	Message string
 
@@ -64,7 +68,7 @@ func deploymentRollout(d *appsv1.Deployment) (rollout, error) {
 		ConfigHash:        d.Spec.Template.Annotations[keys.AnnotationConfigHash],
 	}
 	if msg, ok := generationPending(d.Generation, d.Status.ObservedGeneration); !ok {
-		r.Message = msg
+		r.Message, r.Updating = msg, true
 		return r, nil
 	}
 	for _, c := range d.Status.Conditions {
@@ -75,6 +79,7 @@ func deploymentRollout(d *appsv1.Deployment) (rollout, error) {
 	}
 	if d.Status.UpdatedReplicas != want || d.Status.Replicas != want || d.Status.ReadyReplicas != want {
 		r.Message = fmt.Sprintf("%d of %d replicas updated, %d ready, %d in total", d.Status.UpdatedReplicas, want, d.Status.ReadyReplicas, d.Status.Replicas)
+		r.Updating = d.Status.UpdatedReplicas < want || d.Status.Replicas > want
 		// A stalled Deployment is reported by kstatus below; keep looking.
 	}
 	res, err := computeKStatus(d, appsv1.SchemeGroupVersion.String(), "Deployment")
@@ -107,11 +112,12 @@ func statefulSetRollout(s *appsv1.StatefulSet) (rollout, error) {
 		ConfigHash:        s.Spec.Template.Annotations[keys.AnnotationConfigHash],
 	}
 	if msg, ok := generationPending(s.Generation, s.Status.ObservedGeneration); !ok {
-		r.Message = msg
+		r.Message, r.Updating = msg, true
 		return r, nil
 	}
 	if s.Status.Replicas != want || s.Status.ReadyReplicas != want {
 		r.Message = fmt.Sprintf("%d of %d replicas ready, %d in total", s.Status.ReadyReplicas, want, s.Status.Replicas)
+		r.Updating = s.Status.UpdateRevision != "" && s.Status.CurrentRevision != s.Status.UpdateRevision
 		return r, nil
 	}
 	if s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
@@ -124,10 +130,12 @@ func statefulSetRollout(s *appsv1.StatefulSet) (rollout, error) {
 	}
 	if wantUpdated := max(want-partition, 0); s.Status.UpdatedReplicas < wantUpdated {
 		r.Message = fmt.Sprintf("%d of %d replicas updated to revision %s", s.Status.UpdatedReplicas, wantUpdated, s.Status.UpdateRevision)
+		r.Updating = true
 		return r, nil
 	}
 	if partition == 0 && s.Status.CurrentRevision != s.Status.UpdateRevision {
 		r.Message = fmt.Sprintf("current revision %s is not yet the update revision %s", s.Status.CurrentRevision, s.Status.UpdateRevision)
+		r.Updating = true
 		return r, nil
 	}
 	res, err := computeKStatus(s, appsv1.SchemeGroupVersion.String(), "StatefulSet")

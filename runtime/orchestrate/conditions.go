@@ -1,0 +1,78 @@
+package orchestrate
+
+// Condition types the Orchestrator maintains. Ready, RolloutPaused and
+// ReconcileDisabled are set on the CR's status; Available, Progressing and
+// RolloutBlocked on each node type's entry in status.nodeTypes.
+const (
+	// ConditionReady is True when every node type is rolled out, has no
+	// change pending and is available.
+	ConditionReady = "Ready"
+	// ConditionRolloutPaused is True while the pause-rollout annotation holds
+	// workload changes; it is removed when the pause is lifted.
+	ConditionRolloutPaused = "RolloutPaused"
+	// ConditionReconcileDisabled is True while the reconcile annotation
+	// disables the controller for the CR; it is removed when lifted.
+	ConditionReconcileDisabled = "ReconcileDisabled"
+
+	// ConditionAvailable is True when every workload of the node type has the
+	// replicas available that its PodDisruptionBudget protects (at least one).
+	ConditionAvailable = "Available"
+	// ConditionProgressing is True while a workload of the node type is
+	// rolling out or waiting for replicas to become ready.
+	ConditionProgressing = "Progressing"
+	// ConditionRolloutBlocked is True when a change to the node type's
+	// workloads is held, because an earlier node type is not rolled out (the
+	// message names it) or because rollouts are paused.
+	ConditionRolloutBlocked = "RolloutBlocked"
+)
+
+// Condition reasons.
+const (
+	ReasonReady                = "Ready"
+	ReasonRolloutInProgress    = "RolloutInProgress"
+	ReasonRolloutPending       = "RolloutPending"
+	ReasonNodeTypeUnavailable  = "NodeTypeUnavailable"
+	ReasonReconcileFailed      = "ReconcileFailed"
+	ReasonPausedByAnnotation   = "PausedByAnnotation"
+	ReasonDisabledByAnnotation = "DisabledByAnnotation"
+
+	ReasonMinimumReplicasAvailable   = "MinimumReplicasAvailable"
+	ReasonMinimumReplicasUnavailable = "MinimumReplicasUnavailable"
+	ReasonNoWorkload                 = "NoWorkload"
+
+	ReasonRollingOut       = "RollingOut"
+	ReasonReplicasNotReady = "ReplicasNotReady"
+	ReasonRolloutComplete  = "RolloutComplete"
+	ReasonRolloutStalled   = "RolloutStalled"
+	ReasonRolloutPaused    = "RolloutPaused"
+	ReasonRolloutBlocked   = "RolloutBlocked"
+
+	ReasonWaitingForNodeType = "WaitingForNodeType"
+	ReasonNotBlocked         = "NotBlocked"
+)
+
+// Event reasons. Each is recorded once per change of state, on the CR.
+const (
+	// EventRolloutStarted: a node type started rolling out (or being
+	// created).
+	EventRolloutStarted = "RolloutStarted"
+	// EventRolloutBlocked: a change to a node type is held because an
+	// earlier node type is not rolled out.
+	EventRolloutBlocked = "RolloutBlocked"
+	// EventRolloutCompleted: every workload of a node type is rolled out.
+	EventRolloutCompleted = "RolloutCompleted"
+	// EventRolloutStalled (Warning): a node type's workload stopped making
+	// progress (Deployment progress deadline exceeded).
+	EventRolloutStalled = "RolloutStalled"
+	// EventRolloutPaused and EventRolloutResumed: the pause annotation was set
+	// or lifted.
+	EventRolloutPaused  = "RolloutPaused"
+	EventRolloutResumed = "RolloutResumed"
+	// EventReconcileDisabled and EventReconcileEnabled: the reconcile
+	// annotation disabled or re-enabled the controller for the CR.
+	EventReconcileDisabled = "ReconcileDisabled"
+	EventReconcileEnabled  = "ReconcileEnabled"
+	// EventStuckPodDeleted (Warning): StuckPodRecovery deleted a pod that
+	// blocked a StatefulSet's rolling update.
+	EventStuckPodDeleted = "StuckPodDeleted"
+)

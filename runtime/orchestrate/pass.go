@@ -1,0 +1,254 @@
+package orchestrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/opbuilder/opbuilder/runtime/builder"
+	"github.com/opbuilder/opbuilder/runtime/eventclient"
+	"github.com/opbuilder/opbuilder/runtime/keys"
+	"github.com/opbuilder/opbuilder/runtime/store"
+)
+
+// pass is one reconcile of an enabled CR: build, observe, decide, apply,
+// unstick, prune. It fills out with what the status must say.
+func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl.Result, error) {
+	logger := log.FromContext(ctx)
+	annotations := owner.GetAnnotations()
+	out.paused = keys.RolloutPaused(annotations)
+	forced := map[string]bool{}
+	for _, name := range keys.ForceRolloutNodeTypes(annotations) {
+		forced[name] = true
+	}
+
+	order, err := o.deploymentOrder(owner)
+	if err != nil {
+		out.failure = err.Error()
+		// Retrying cannot help: the CR must change, which triggers a
+		// reconcile by itself.
+		return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("orchestrate: %w", err))
+	}
+	built, err := o.build(ctx, owner, order)
+	if err != nil {
+		out.failure = err.Error()
+		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+	}
+	var desired []client.Object
+	for _, nt := range built {
+		for _, g := range nt.groups {
+			desired = append(desired, g.objects...)
+		}
+	}
+
+	// The store deletes through an event-recording client, so every prune
+	// is recorded on the CR.
+	pruner, err := eventclient.New(o.client, o.recorder, eventclient.WithOwner(owner))
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+	}
+	st, err := store.New(owner, pruner, store.WithKinds(o.kinds...))
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+	}
+	// Everything desired is recorded up front, held workloads included:
+	// holding a workload must never make the pruner delete it.
+	for _, obj := range desired {
+		if err := st.Record(obj); err != nil {
+			out.failure = err.Error()
+			return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+		}
+	}
+	b, err := o.newBuilder(owner, o.client, o.recorder, desired)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+	}
+	dry := newDryRunClient(o.client)
+	planner, err := o.newBuilder(owner, dry, discardRecorder{}, desired)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+	}
+
+	// Observe every workload and decide what may change.
+	inputs := make([]nodeTypeInput, len(built))
+	lives := make([][]client.Object, len(built))
+	for i, nt := range built {
+		inputs[i] = nodeTypeInput{Name: nt.name, Forced: forced[nt.name]}
+		lives[i] = make([]client.Object, len(nt.groups))
+		for j, g := range nt.groups {
+			in := groupInput{Name: g.name, HasWorkload: g.workload != nil}
+			if g.workload != nil {
+				live, err := o.getLive(ctx, g.workload)
+				if err != nil {
+					st.Fail(err)
+					out.failure = fmt.Sprintf("could not read %s %q", kindOf(g.workload), g.workload.GetName())
+					return ctrl.Result{}, err
+				}
+				if live != nil {
+					r, err := workloadRollout(live)
+					if err != nil {
+						return ctrl.Result{}, err
+					}
+					changed, err := wouldChange(ctx, planner, dry, g.workload)
+					if err != nil {
+						st.Fail(err)
+						out.failure = fmt.Sprintf("could not compare %s %q with its desired state", kindOf(g.workload), g.workload.GetName())
+						return ctrl.Result{}, err
+					}
+					in.Exists, in.Done, in.Changed = true, r.Done, changed
+				}
+				lives[i][j] = live
+			}
+			inputs[i].Groups = append(inputs[i].Groups, in)
+		}
+	}
+	decisions := decide(inputs, out.paused)
+
+	// Apply: configuration and services first, then the workloads that may
+	// change, then what refers to workloads. A failure in the first tier
+	// keeps every workload as it is: no workload is rolled onto a
+	// configuration that failed to apply.
+	var errs []error
+	reconcileChild := func(obj client.Object) (builder.Result, error) {
+		res, err := b.ReconcileObject(ctx, obj)
+		if err != nil {
+			st.Fail(err)
+			errs = append(errs, err)
+			if out.failure == "" {
+				out.failure = fmt.Sprintf("could not apply %s %q; see the operator's log", kindOf(obj), obj.GetName())
+			}
+		}
+		return res, err
+	}
+	for _, obj := range desired {
+		if !isWorkload(obj) && !refersToWorkload(obj) {
+			_, _ = reconcileChild(obj)
+		}
+	}
+	out.nodeTypes = make([]nodeTypeObserved, len(built))
+	for i, nt := range built {
+		obs := nodeTypeObserved{Name: nt.name, Disruption: nt.disruption, Decision: decisions[i]}
+		for j, g := range nt.groups {
+			gd := decisions[i].Groups[j]
+			gobs := groupObserved{Name: g.name, HasWorkload: g.workload != nil, Decision: gd}
+			if g.workload != nil {
+				current := lives[i][j]
+				if gd.Apply && len(errs) == 0 {
+					res, err := reconcileChild(g.workload)
+					switch {
+					case err != nil:
+					case res.Object != nil:
+						current = res.Object
+					default:
+						current = nil // being recreated
+					}
+				} else if gd.Apply {
+					// Held because the configuration failed to apply.
+					gobs.Decision = groupDecision{Hold: heldForGroup}
+				}
+				if current != nil {
+					r, err := workloadRollout(current)
+					if err != nil {
+						return ctrl.Result{}, err
+					}
+					gobs.Rollout = r
+				} else {
+					gobs.Rollout = rollout{Message: "the workload is being created"}
+				}
+			}
+			obs.Groups = append(obs.Groups, gobs)
+		}
+		out.nodeTypes[i] = obs
+	}
+	if len(errs) == 0 {
+		for _, obj := range desired {
+			if refersToWorkload(obj) {
+				_, _ = reconcileChild(obj)
+			}
+		}
+	}
+
+	var res ctrl.Result
+	if o.cfg.StuckPodRecovery != nil {
+		after, err := o.recoverStuckPods(ctx, owner, built, decisions)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		res.RequeueAfter = after
+	}
+
+	if err := st.Prune(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("orchestrate: prune: %w", err))
+		if out.failure == "" {
+			out.failure = "could not prune children that are no longer desired; see the operator's log"
+		}
+	}
+	if pruned := st.Result().Pruned; len(pruned) > 0 {
+		logger.V(1).Info("pruned children that are no longer desired", "count", len(pruned))
+	}
+	out.inventory, out.inventorySet = owner.GetClusterStatus().Inventory, true
+	out.observed = len(errs) == 0
+	return res, errors.Join(errs...)
+}
+
+// newBuilder returns a Builder for one pass that writes through c.
+func (o *Orchestrator[T]) newBuilder(owner T, c client.Client, rec events.EventRecorder, desired []client.Object) (*builder.Builder, error) {
+	return builder.New(
+		builder.WithClient(c),
+		builder.WithOwner(owner),
+		builder.WithRecorder(rec),
+		builder.WithFieldOwner(o.cfg.FieldOwner),
+		builder.WithApp(o.cfg.App),
+		builder.WithObjects(desired...),
+	)
+}
+
+// getLive reads the live counterpart of a desired workload from the cache,
+// or returns nil when it does not exist.
+func (o *Orchestrator[T]) getLive(ctx context.Context, desired client.Object) (client.Object, error) {
+	live, ok := reflect.New(reflect.TypeOf(desired).Elem()).Interface().(client.Object)
+	if !ok {
+		return nil, fmt.Errorf("orchestrate: %T is not a client.Object", desired)
+	}
+	switch err := o.client.Get(ctx, client.ObjectKeyFromObject(desired), live); {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("orchestrate: read %s %s: %w", kindOf(desired), desired.GetName(), err)
+	}
+	return live, nil
+}
+
+// wouldChange reports whether reconciling desired would write to the API
+// server, by running the Builder's own decision against a client that only
+// pretends to write.
+func wouldChange(ctx context.Context, planner *builder.Builder, dry *dryRunClient, desired client.Object) (bool, error) {
+	dry.Reset()
+	res, err := planner.ReconcileObject(ctx, desired)
+	if err != nil {
+		return false, fmt.Errorf("orchestrate: compare %s %s with its desired state: %w", kindOf(desired), desired.GetName(), err)
+	}
+	return res.Changed() || dry.Writes() > 0, nil
+}
+
+// refersToWorkload reports whether obj is a kind that refers to a workload
+// and is therefore applied after the workloads.
+func refersToWorkload(obj client.Object) bool {
+	switch obj.(type) {
+	case *policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler,
+		*networkingv1.Ingress, *networkingv1.NetworkPolicy:
+		return true
+	}
+	return false
+}

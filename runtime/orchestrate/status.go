@@ -1,0 +1,208 @@
+package orchestrate
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/opbuilder/opbuilder/runtime/keys"
+	"github.com/opbuilder/opbuilder/runtime/status"
+)
+
+// groupObserved is one group after the pass: what was decided and what its
+// workload looks like now (the server's answer to the apply, or the live
+// object when it was held or unchanged).
+type groupObserved struct {
+	Name        string
+	HasWorkload bool
+	Decision    groupDecision
+	Rollout     rollout
+}
+
+// nodeTypeObserved is one node type after the pass.
+type nodeTypeObserved struct {
+	Name       string
+	Disruption Disruption
+	Decision   nodeTypeDecision
+	Groups     []groupObserved
+}
+
+// nodeTypeStatus computes the status entry of one node type. prev is the
+// entry as the CR holds it (nil when new); conditions whose status, reason
+// and message are unchanged keep their lastTransitionTime, so recomputing an
+// unchanged state yields an identical entry and no status write.
+func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation int64) status.NodeTypeStatus {
+	out := status.NodeTypeStatus{Name: nt.Name}
+	if prev != nil {
+		out.Conditions = append([]metav1.Condition(nil), prev.Conditions...)
+	}
+	set := func(typ string, st metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(&out.Conditions, metav1.Condition{
+			Type: typ, Status: st, Reason: reason, Message: msg, ObservedGeneration: generation,
+		})
+	}
+
+	var hashes []string
+	var unavailable, stalled, converging string
+	updating := false
+	workloads := 0
+	for _, g := range nt.Groups {
+		if !g.HasWorkload {
+			continue
+		}
+		workloads++
+		r := g.Rollout
+		out.Replicas += r.Replicas
+		out.ReadyReplicas += r.ReadyReplicas
+		hashes = append(hashes, groupHash(g.Name, r.ConfigHash))
+		if need := nt.Disruption.availableNeeded(r.Replicas); r.AvailableReplicas < need && unavailable == "" {
+			unavailable = fmt.Sprintf("%s%d of %d replicas available, %d needed", groupPrefix(g.Name), r.AvailableReplicas, r.Replicas, need)
+		}
+		switch {
+		case r.Stalled:
+			if stalled == "" {
+				stalled = groupPrefix(g.Name) + r.Message
+			}
+		case g.Decision.Changing || (g.Decision.Apply && !r.Done):
+			if converging == "" {
+				converging = groupPrefix(g.Name) + r.Message
+			}
+			updating = updating || g.Decision.Changing || r.Updating
+		}
+	}
+	if len(hashes) == 1 {
+		out.ConfigHash = nt.Groups[firstWorkload(nt.Groups)].Rollout.ConfigHash
+	} else {
+		out.ConfigHash = strings.Join(hashes, ",")
+	}
+
+	switch {
+	case workloads == 0:
+		set(ConditionAvailable, metav1.ConditionTrue, ReasonNoWorkload, "the node type has no workload")
+	case unavailable != "":
+		set(ConditionAvailable, metav1.ConditionFalse, ReasonMinimumReplicasUnavailable, unavailable)
+	default:
+		set(ConditionAvailable, metav1.ConditionTrue, ReasonMinimumReplicasAvailable, "every workload has the replicas available that its disruption budget protects")
+	}
+
+	d := nt.Decision
+	switch {
+	case stalled != "":
+		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutStalled, stalled)
+	case converging != "" && updating:
+		set(ConditionProgressing, metav1.ConditionTrue, ReasonRollingOut, converging)
+	case converging != "":
+		set(ConditionProgressing, metav1.ConditionTrue, ReasonReplicasNotReady, converging)
+	case d.Paused:
+		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutPaused, pausedMessage)
+	case d.BlockedBy != "":
+		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutBlocked, blockedMessage(d.BlockedBy))
+	case d.Pending:
+		// Held for an earlier group that is not progressing: it stalled.
+		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutStalled, "an earlier group of the node type is not rolled out")
+	default:
+		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutComplete, "every workload is rolled out")
+	}
+
+	switch {
+	case d.BlockedBy != "":
+		set(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonWaitingForNodeType, blockedMessage(d.BlockedBy))
+	case d.Paused:
+		set(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonRolloutPaused, pausedMessage)
+	default:
+		set(ConditionRolloutBlocked, metav1.ConditionFalse, ReasonNotBlocked, "no change is held")
+	}
+	return out
+}
+
+var pausedMessage = fmt.Sprintf("workload changes are held by the %s annotation", keys.AnnotationPauseRollout)
+
+// blockedMessage is the RolloutBlocked message; it names the node type waited
+// for and nothing that changes while waiting, so that it does not cause a
+// status write or an event per replica that becomes ready.
+func blockedMessage(nodeType string) string {
+	return fmt.Sprintf("waiting for node type %q to roll out", nodeType)
+}
+
+func groupPrefix(group string) string {
+	if group == "" {
+		return ""
+	}
+	return fmt.Sprintf("group %q: ", group)
+}
+
+func groupHash(group, hash string) string {
+	if group == "" {
+		return hash
+	}
+	return group + "=" + hash
+}
+
+func firstWorkload(groups []groupObserved) int {
+	for i, g := range groups {
+		if g.HasWorkload {
+			return i
+		}
+	}
+	return -1
+}
+
+// clusterConditions sets the CR-level conditions from the node types'
+// entries: Ready, and RolloutPaused while paused.
+func clusterConditions(cs *status.ClusterStatus, paused bool, generation int64) {
+	set := func(st metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(&cs.Conditions, metav1.Condition{
+			Type: ConditionReady, Status: st, Reason: reason, Message: msg, ObservedGeneration: generation,
+		})
+	}
+	var stalled, unavailable, progressing, pausedNTs, pending []string
+	for _, nt := range cs.NodeTypes {
+		prog := meta.FindStatusCondition(nt.Conditions, ConditionProgressing)
+		blocked := meta.FindStatusCondition(nt.Conditions, ConditionRolloutBlocked)
+		switch {
+		case prog != nil && prog.Reason == ReasonRolloutStalled:
+			stalled = append(stalled, nt.Name)
+		case meta.IsStatusConditionFalse(nt.Conditions, ConditionAvailable):
+			unavailable = append(unavailable, nt.Name)
+		case prog != nil && prog.Status == metav1.ConditionTrue:
+			progressing = append(progressing, nt.Name)
+		case blocked != nil && blocked.Reason == ReasonRolloutPaused:
+			pausedNTs = append(pausedNTs, nt.Name)
+		case blocked != nil && blocked.Status == metav1.ConditionTrue:
+			pending = append(pending, nt.Name)
+		}
+	}
+	switch {
+	case len(stalled) > 0:
+		set(metav1.ConditionFalse, ReasonRolloutStalled, "rollout stalled: node type "+quoteJoin(stalled))
+	case len(unavailable) > 0:
+		set(metav1.ConditionFalse, ReasonNodeTypeUnavailable, "not available: node type "+quoteJoin(unavailable))
+	case len(progressing) > 0:
+		set(metav1.ConditionFalse, ReasonRolloutInProgress, "rolling out: node type "+quoteJoin(progressing))
+	case len(pausedNTs) > 0:
+		set(metav1.ConditionFalse, ReasonRolloutPaused, "changes held by the pause: node type "+quoteJoin(pausedNTs))
+	case len(pending) > 0:
+		set(metav1.ConditionFalse, ReasonRolloutPending, "changes pending: node type "+quoteJoin(pending))
+	default:
+		set(metav1.ConditionTrue, ReasonReady, "every node type is rolled out and available")
+	}
+
+	if paused {
+		meta.SetStatusCondition(&cs.Conditions, metav1.Condition{
+			Type: ConditionRolloutPaused, Status: metav1.ConditionTrue, Reason: ReasonPausedByAnnotation,
+			Message: pausedMessage, ObservedGeneration: generation,
+		})
+	} else {
+		meta.RemoveStatusCondition(&cs.Conditions, ConditionRolloutPaused)
+	}
+}
+
+func quoteJoin(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,133 @@
+package orchestrate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/keys"
+	"github.com/opbuilder/opbuilder/runtime/status"
+)
+
+// outcome is what one pass found out; apply turns it into a status on top
+// of whichever status the CR has, so that a write that meets a conflict can
+// be redone on a fresh copy without repeating the pass.
+type outcome struct {
+	generation int64
+	// disabled: the reconcile annotation disabled the controller; nothing
+	// else in the outcome is set.
+	disabled bool
+	paused   bool
+	// failure is the status message of a pass that failed, "" otherwise.
+	// It never carries the contents of ConfigMaps or Secrets.
+	failure string
+	// nodeTypes is nil when the pass did not get as far as observing them;
+	// their status is then left as it was.
+	nodeTypes []nodeTypeObserved
+	// inventory is the owner's inventory after pruning, when inventorySet.
+	inventory    []string
+	inventorySet bool
+	// observed: the pass completed, so observedGeneration catches up.
+	observed bool
+}
+
+var disabledMessage = fmt.Sprintf("the %s annotation is %q: the operator makes no change to this resource or its children", keys.AnnotationReconcile, keys.ValueDisabled)
+
+// apply returns base with the outcome applied. base is not modified.
+func (out *outcome) apply(base *status.ClusterStatus) *status.ClusterStatus {
+	cs := base.DeepCopy()
+	if out.disabled {
+		meta.SetStatusCondition(&cs.Conditions, metav1.Condition{
+			Type: ConditionReconcileDisabled, Status: metav1.ConditionTrue, Reason: ReasonDisabledByAnnotation,
+			Message: disabledMessage, ObservedGeneration: out.generation,
+		})
+		return cs
+	}
+	meta.RemoveStatusCondition(&cs.Conditions, ConditionReconcileDisabled)
+	if out.nodeTypes != nil {
+		var nts []status.NodeTypeStatus
+		for _, nt := range out.nodeTypes {
+			if len(nt.Groups) == 0 {
+				// The CR does not run this node type.
+				continue
+			}
+			var prev *status.NodeTypeStatus
+			if i := slices.IndexFunc(base.NodeTypes, func(p status.NodeTypeStatus) bool { return p.Name == nt.Name }); i >= 0 {
+				prev = &base.NodeTypes[i]
+			}
+			nts = append(nts, nodeTypeStatus(prev, nt, out.generation))
+		}
+		cs.NodeTypes = nts
+	}
+	if out.inventorySet {
+		cs.Inventory = slices.Clone(out.inventory)
+	}
+	clusterConditions(cs, out.paused, out.generation)
+	if out.failure != "" {
+		meta.SetStatusCondition(&cs.Conditions, metav1.Condition{
+			Type: ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonReconcileFailed,
+			Message: out.failure, ObservedGeneration: out.generation,
+		})
+	}
+	if out.observed {
+		cs.ObservedGeneration = out.generation
+	}
+	return cs
+}
+
+// writeStatus patches the CR's status with the outcome when, and only when,
+// it differs from what the CR holds, and then records the events the change
+// deserves.
+//
+// The patch is a JSON merge patch with the resourceVersion of the copy the
+// pass read (optimistic locking). A pass that read a stale copy from the
+// cache, for example just after its own previous status write, therefore
+// fails with a conflict instead of writing, and the outcome is applied again
+// to a fresh copy read from the API server: transitions the previous write
+// already recorded are then no transitions, and no event is recorded twice.
+func (o *Orchestrator[T]) writeStatus(ctx context.Context, base, owner T, out *outcome) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		next := out.apply(base.GetClusterStatus())
+		if equality.Semantic.DeepEqual(base.GetClusterStatus(), next) {
+			*owner.GetClusterStatus() = *next
+			return nil
+		}
+		patched, ok := base.DeepCopyObject().(T)
+		if !ok {
+			return fmt.Errorf("%T.DeepCopyObject does not return a %T", base, base)
+		}
+		*patched.GetClusterStatus() = *next.DeepCopy()
+		err := o.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+		if apierrors.IsConflict(err) {
+			fresh := newObject[T]()
+			if gerr := o.apiReader.Get(ctx, client.ObjectKeyFromObject(base), fresh); gerr != nil {
+				return fmt.Errorf("re-read after a status conflict: %w", gerr)
+			}
+			if fresh.GetUID() != base.GetUID() {
+				return fmt.Errorf("the resource was deleted and re-created during the pass")
+			}
+			base = fresh
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range statusEvents(base.GetClusterStatus(), next) {
+			o.recorder.Eventf(patched, nil, e.Type, e.Reason, e.Action, "%s", e.Note)
+		}
+		*owner.GetClusterStatus() = *next
+		owner.SetResourceVersion(patched.GetResourceVersion())
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("orchestrate: write status of %s/%s: %w", base.GetNamespace(), base.GetName(), err)
+	}
+	return nil
+}

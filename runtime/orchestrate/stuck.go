@@ -1,0 +1,122 @@
+package orchestrate
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// defaultUnreadyFor is StuckPodRecovery.UnreadyFor when it is not set.
+const defaultUnreadyFor = 5 * time.Minute
+
+// blockingWaitingReasons are container waiting reasons that mean the pod will
+// not become ready by itself: its container keeps crashing or cannot start.
+var blockingWaitingReasons = []string{
+	"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "InvalidImageName",
+	"CreateContainerConfigError", "CreateContainerError", "RunContainerError",
+}
+
+// stuckPod decides, for a StatefulSet in the OrderedReady deadlock of
+// kubernetes/kubernetes#60164, which pod to delete so that the StatefulSet
+// controller recreates it at the update revision.
+//
+// The StatefulSet controller with OrderedReady pod management waits for every
+// pod to be Running and Ready before it replaces the next one, so a pod of an
+// old, broken revision that never becomes ready stops a rolling update that
+// would fix it. Nothing in Kubernetes resolves this (the issue is open), hence
+// this hand-written rule.
+//
+// It returns the pod to delete (the highest ordinal among the candidates, the
+// one the rolling update would replace first) or nil, and, when a candidate is
+// unready but not yet for long enough, how long until it would be; the caller
+// requeues after that delay instead of polling.
+func stuckPod(sts *appsv1.StatefulSet, pods []corev1.Pod, now time.Time, unreadyFor time.Duration) (*corev1.Pod, time.Duration) {
+	if !inOrderedReadyRollingUpdate(sts) {
+		return nil, 0
+	}
+	var candidates []*corev1.Pod
+	var recheck time.Duration
+	for i := range pods {
+		p := &pods[i]
+		if !metav1.IsControlledBy(p, sts) || p.DeletionTimestamp != nil {
+			continue
+		}
+		if p.Labels[appsv1.ControllerRevisionHashLabelKey] == sts.Status.UpdateRevision {
+			continue
+		}
+		if podReady(p) {
+			continue
+		}
+		if podCrashing(p) {
+			candidates = append(candidates, p)
+			continue
+		}
+		since := unreadySince(p)
+		if wait := since.Add(unreadyFor).Sub(now); wait > 0 {
+			if recheck == 0 || wait < recheck {
+				recheck = wait
+			}
+			continue
+		}
+		candidates = append(candidates, p)
+	}
+	if len(candidates) == 0 {
+		return nil, recheck
+	}
+	// Pod names of a StatefulSet end in their ordinal; longer names have
+	// higher ordinals, equal lengths compare lexically.
+	victim := slices.MaxFunc(candidates, func(a, b *corev1.Pod) int {
+		return cmp.Or(cmp.Compare(len(a.Name), len(b.Name)), cmp.Compare(a.Name, b.Name))
+	})
+	return victim, 0
+}
+
+// inOrderedReadyRollingUpdate reports whether sts is rolling out a new
+// revision with OrderedReady pod management, the only setting in which the
+// deadlock occurs.
+func inOrderedReadyRollingUpdate(sts *appsv1.StatefulSet) bool {
+	if sts.Spec.PodManagementPolicy != "" && sts.Spec.PodManagementPolicy != appsv1.OrderedReadyPodManagement {
+		return false
+	}
+	if sts.Spec.UpdateStrategy.Type != "" && sts.Spec.UpdateStrategy.Type != appsv1.RollingUpdateStatefulSetStrategyType {
+		return false
+	}
+	return sts.Status.ObservedGeneration >= sts.Generation &&
+		sts.Status.UpdateRevision != "" &&
+		sts.Status.CurrentRevision != sts.Status.UpdateRevision
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func podCrashing(p *corev1.Pod) bool {
+	for _, statuses := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+		for _, cs := range statuses {
+			if w := cs.State.Waiting; w != nil && slices.Contains(blockingWaitingReasons, w.Reason) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unreadySince is when the pod last became not ready, or when it was created
+// if it never reported readiness.
+func unreadySince(p *corev1.Pod) time.Time {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady && !c.LastTransitionTime.IsZero() {
+			return c.LastTransitionTime.Time
+		}
+	}
+	return p.CreationTimestamp.Time
+}
