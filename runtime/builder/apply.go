@@ -89,8 +89,16 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 	}
 	logger.V(1).Info("applying: desired state differs from the live object")
 	res, err := b.apply(ctx, p, live, OperationUpdated)
-	if err != nil && b.recreateOnInvalid(p, err) {
+	switch {
+	case err == nil:
+		return res, nil
+	case b.recreateOnInvalid(p, err):
 		return b.recreate(ctx, p, live, "the API server refused to update a field that cannot be changed")
+	case isPVC(p) && (apierrors.IsForbidden(err) || apierrors.IsInvalid(err)):
+		// The UpdateFailed Warning is already recorded; retrying the same
+		// change would fail the same way until the desired state changes.
+		logger.Info("the API server refused the change", "error", err.Error())
+		return Result{Object: live, Operation: OperationBlocked, Message: err.Error()}, nil
 	}
 	return res, err
 }

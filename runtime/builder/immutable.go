@@ -45,7 +45,7 @@ func (b *Builder) checkImmutable(ctx context.Context, p *prepared, live client.O
 			res, err := b.recreate(ctx, p, live, why)
 			return &res, err
 		}
-	case p.gvk.Group == "" && p.gvk.Kind == "PersistentVolumeClaim":
+	case isPVC(p):
 		if why := pvcChange(p.content, liveContent); why != "" {
 			res := b.block(ctx, p, live, why)
 			return &res, nil
@@ -198,3 +198,6 @@ func (b *Builder) waitGone(ctx context.Context, p *prepared, uid types.UID) (boo
 	return gone, nil
 }
 
+func isPVC(p *prepared) bool {
+	return p.gvk.Group == "" && p.gvk.Kind == "PersistentVolumeClaim"
+}

@@ -17,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -67,7 +69,9 @@ func run(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}()
-	cs, err := kubernetes.NewForConfig(cluster.Config)
+	evCfg := rest.CopyConfig(cluster.Config)
+	evCfg.QPS, evCfg.Burst = 200, 400
+	cs, err := kubernetes.NewForConfig(evCfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -205,6 +209,22 @@ func (e *env) get(obj client.Object) {
 	e.t.Helper()
 	if err := e.admin.Get(e.ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 		e.t.Fatalf("get %T %s: %v", obj, obj.GetName(), err)
+	}
+}
+
+// edit changes obj (read afresh) with mutate as field manager manager,
+// retrying on conflicts with the controllers that update it too.
+func (e *env) edit(obj client.Object, manager string, mutate func()) {
+	e.t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := e.admin.Get(e.ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		mutate()
+		return e.admin.Update(e.ctx, obj, client.FieldOwner(manager))
+	})
+	if err != nil {
+		e.t.Fatalf("edit %T %s: %v", obj, obj.GetName(), err)
 	}
 }
 

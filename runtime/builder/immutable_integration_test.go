@@ -1,0 +1,200 @@
+package builder_test
+
+import (
+	"context"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/builder"
+	"github.com/opbuilder/opbuilder/runtime/eventclient"
+)
+
+// reconcileUntilSettled reconciles objs until no result is Recreating (the
+// owner's Owns watch would trigger these passes in a controller).
+func (e *env) reconcileUntilSettled(objs ...client.Object) []builder.Result {
+	e.t.Helper()
+	var all []builder.Result
+	e.eventually("the recreate to finish", func(context.Context) (bool, error) {
+		res := e.reconcileAll(objs...)
+		all = append(all, res...)
+		for _, r := range res {
+			if r.Operation == builder.OperationRecreating {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	return all
+}
+
+func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
+	e := newEnv(t)
+	objs := func(storage string) []client.Object {
+		return []client.Object{
+			configMap("config", map[string]string{"runtime.properties": "a=1\n", "log.level": "info"}),
+			secret("creds", map[string]string{"PASSWORD": "s3cr3t-value"}),
+			statefulSet("db", "postgres:17", storage),
+		}
+	}
+	e.reconcileAll(objs("1Gi")...)
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: e.ns}}
+	e.get(sts)
+	oldUID := sts.UID
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "db-0", Namespace: e.ns}}
+	claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data-db-0", Namespace: e.ns}}
+	e.eventually("the StatefulSet's first pod and claim", func(ctx context.Context) (bool, error) {
+		return e.admin.Get(ctx, client.ObjectKeyFromObject(pod), pod) == nil &&
+			e.admin.Get(ctx, client.ObjectKeyFromObject(claim), claim) == nil, nil
+	})
+	podUID, claimUID := pod.UID, claim.UID
+
+	// volumeClaimTemplates cannot be updated: a new storage size recreates.
+	e.rec.take()
+	res := e.reconcileUntilSettled(objs("2Gi")...)
+	var recreated bool
+	for _, r := range res {
+		if r.Object != nil && r.Object.GetName() == "db" {
+			t.Logf("StatefulSet: %s", summary(r))
+		}
+		if r.Object != nil && r.Object.GetName() == "db" && (r.Operation == builder.OperationRecreated || r.Operation == builder.OperationCreated) {
+			recreated = true
+		}
+	}
+	if !recreated {
+		t.Fatalf("no recreate in %d results", len(res))
+	}
+	e.get(sts)
+	if sts.UID == oldUID {
+		t.Fatal("the StatefulSet was not recreated")
+	}
+	if got := sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse("2Gi")) != 0 {
+		t.Errorf("new volumeClaimTemplate storage %s, want 2Gi", got.String())
+	}
+	if got := reasons(e.rec.take(), "db"); len(got) == 0 || got[0] != eventclient.ReasonRecreated {
+		t.Errorf("events about the StatefulSet: %v, want Recreated first", got)
+	}
+	// The pod and the claim survived, and the new StatefulSet adopts the pod.
+	e.eventually("the new StatefulSet to adopt the pod", func(ctx context.Context) (bool, error) {
+		if err := e.admin.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
+			return false, err
+		}
+		ref := metav1.GetControllerOf(pod)
+		return ref != nil && ref.UID == sts.UID, nil
+	})
+	if pod.UID != podUID {
+		t.Error("the pod was replaced, want it kept")
+	}
+	e.get(claim)
+	if claim.UID != claimUID || claim.DeletionTimestamp != nil {
+		t.Error("the claim was deleted, want it kept")
+	}
+	e.expectNoWrites(objs("2Gi")...)
+}
+
+func TestDeploymentSelectorChangeRecreates(t *testing.T) {
+	e := newEnv(t)
+	e.reconcileAll(deployment("web", "nginx:1.27", ptr.To[int32](1)))
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: e.ns}}
+	e.get(dep)
+	oldUID := dep.UID
+
+	changed := deployment("web", "nginx:1.27", ptr.To[int32](1))
+	changed.Spec.Selector.MatchLabels = map[string]string{"app": "web-v2"}
+	changed.Spec.Template.Labels = map[string]string{"app": "web-v2"}
+	e.rec.take()
+	e.reconcileUntilSettled(changed)
+	e.get(dep)
+	if dep.UID == oldUID || dep.Spec.Selector.MatchLabels["app"] != "web-v2" {
+		t.Fatalf("Deployment not recreated with the new selector: uid changed %t, selector %v", dep.UID != oldUID, dep.Spec.Selector)
+	}
+	if got := reasons(e.rec.take(), "web"); len(got) == 0 || got[0] != eventclient.ReasonRecreated {
+		t.Errorf("events about the Deployment: %v, want Recreated first", got)
+	}
+	e.expectNoWrites(changed)
+}
+
+func TestPersistentVolumeClaimGrowsButNeverShrinks(t *testing.T) {
+	e := newEnv(t)
+	// An expandable class and a volume for the claim to bind to: only bound
+	// claims of such a class may grow.
+	sc := &storagev1.StorageClass{
+		ObjectMeta:           metav1.ObjectMeta{Name: "expandable-" + e.ns},
+		Provisioner:          "example.com/none",
+		AllowVolumeExpansion: ptr.To(true),
+	}
+	pv := &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: "pv-" + e.ns},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")},
+			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			StorageClassName:              sc.Name,
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/tmp/" + e.ns}},
+			ClaimRef:                      &corev1.ObjectReference{Namespace: e.ns, Name: "data"},
+		},
+	}
+	for _, o := range []client.Object{sc, pv} {
+		if err := e.admin.Create(e.ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.admin.Delete(context.Background(), o) })
+	}
+	desired := func(storage string) *corev1.PersistentVolumeClaim {
+		c := pvc("data", storage)
+		c.Spec.StorageClassName = ptr.To(sc.Name)
+		return c
+	}
+	e.reconcileAll(desired("1Gi"))
+	claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: e.ns}}
+	e.eventually("the claim to bind", func(ctx context.Context) (bool, error) {
+		err := e.admin.Get(ctx, client.ObjectKeyFromObject(claim), claim)
+		return err == nil && claim.Status.Phase == corev1.ClaimBound, err
+	})
+	e.expectNoWrites(desired("1Gi"))
+
+	// Growing is applied.
+	res := e.reconcileAll(desired("2Gi"))
+	if res[0].Operation != builder.OperationUpdated {
+		t.Fatalf("grow: %s, want Updated", summary(res[0]))
+	}
+	e.get(claim)
+	if got := claim.Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse("2Gi")) != 0 {
+		t.Fatalf("storage request %s, want 2Gi", got.String())
+	}
+	e.expectNoWrites(desired("2Gi"))
+
+	// Shrinking and changing the access modes are refused with a Warning,
+	// without an error and without a write, every time.
+	shrunk := desired("1Gi")
+	modes := desired("2Gi")
+	modes.Spec.AccessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}
+	for _, d := range []*corev1.PersistentVolumeClaim{shrunk, shrunk, modes} {
+		e.counter.Reset()
+		e.rec.take()
+		r, err := e.builder().ReconcilePersistentVolumeClaim(e.ctx, d)
+		if err != nil {
+			t.Fatalf("refused change returned an error: %v", err)
+		}
+		if r.Operation != builder.OperationBlocked || r.Message == "" {
+			t.Errorf("refused change: %s, want Blocked with a message", summary(r))
+		}
+		if n := e.counter.Writes(); n != 0 {
+			t.Errorf("refused change made %d writes: %v", n, e.counter.WriteRequests())
+		}
+		evs := e.rec.take()
+		if len(evs) != 1 || evs[0].Type != corev1.EventTypeWarning || evs[0].Reason != builder.ReasonUpdateRejected {
+			t.Errorf("refused change recorded %+v, want one UpdateRejected Warning", evs)
+		}
+	}
+	e.get(claim)
+	if got := claim.Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse("2Gi")) != 0 {
+		t.Errorf("storage request %s, want 2Gi kept", got.String())
+	}
+}
