@@ -67,7 +67,11 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 			}
 		case g.Decision.Changing || (g.Decision.Apply && !r.Done):
 			if converging == "" {
-				converging = groupPrefix(g.Name) + r.Message
+				msg := r.Message
+				if g.Decision.Changing {
+					msg = "applied a new spec; " + msg
+				}
+				converging = groupPrefix(g.Name) + msg
 			}
 			updating = updating || g.Decision.Changing || r.Updating
 		}

@@ -1,0 +1,535 @@
+package orchestrate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/wait"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/opbuilder/opbuilder/runtime/internal/testapi/crd"
+	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/orchestrate"
+	"github.com/opbuilder/opbuilder/runtime/testcluster"
+)
+
+// The control plane is shared by the integration tests of the package and
+// started on first use, so the unit tests run without the binaries. It runs
+// kube-controller-manager, kube-scheduler and kwok, so pods really become
+// Ready, with kwok's default stages except that pods labelled neverReadyLabel
+// run but never become Ready.
+var (
+	clusterOnce sync.Once
+	shared      *testcluster.Cluster
+	sharedErr   error
+	testScheme  = newScheme()
+)
+
+// neverReadyLabel marks pods that the test's kwok stages keep unready.
+const neverReadyLabel = "neverready"
+
+// pokeAnnotation is changed on a CR to make the controller reconcile it
+// without changing what is desired.
+const pokeAnnotation = "test.opbuilder.io/poke"
+
+// waitTimeout bounds every wait for the cluster to converge. It is generous
+// because the machine is shared; no test asserts how long anything takes.
+const waitTimeout = 3 * time.Minute
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		if err := shared.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the test cluster:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+func newScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	if err := testv1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func cluster(t *testing.T) *testcluster.Cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs the control-plane binaries")
+	}
+	clusterOnce.Do(func() {
+		var stages []string
+		stages, sharedErr = kwokStages()
+		if sharedErr != nil {
+			return
+		}
+		shared, sharedErr = testcluster.Start(context.Background(),
+			testcluster.WithKwokNodes(2),
+			testcluster.WithKwokStages(stages...),
+			testcluster.WithCRDs(crd.Dir()),
+			testcluster.WithScheme(testScheme))
+	})
+	if sharedErr != nil {
+		t.Fatalf("starting the test cluster: %v", sharedErr)
+	}
+	return shared
+}
+
+// kwokStages returns kwok's default stages with pod-ready narrowed to pods
+// without neverReadyLabel, plus a stage that runs those pods unready.
+func kwokStages() ([]string, error) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	defaults, err := testcluster.DefaultKwokStages(assets)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "orchestrate-kwok-stages-")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range defaults {
+		if filepath.Base(f) != "pod-ready.yaml" {
+			out = append(out, f)
+			continue
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		const anchor = "    matchExpressions:\n"
+		if !strings.Contains(string(raw), anchor) {
+			return nil, fmt.Errorf("kwok's %s has no %q to extend", f, strings.TrimSpace(anchor))
+		}
+		narrowed := strings.Replace(string(raw), anchor, anchor+
+			"    - key: '.metadata.labels."+neverReadyLabel+"'\n      operator: 'DoesNotExist'\n", 1)
+		ready := filepath.Join(dir, "pod-ready.yaml")
+		if err := os.WriteFile(ready, []byte(narrowed), 0o600); err != nil {
+			return nil, err
+		}
+		unready := filepath.Join(dir, "pod-running-unready.yaml")
+		if err := os.WriteFile(unready, []byte(runningUnreadyStage), 0o600); err != nil {
+			return nil, err
+		}
+		out = append(out, ready, unready)
+	}
+	if len(out) != len(defaults)+1 {
+		return nil, errors.New("kwok's default stages have no pod-ready.yaml to narrow")
+	}
+	return out, nil
+}
+
+// runningUnreadyStage makes a pod labelled neverReadyLabel Running with its
+// Ready condition False, as a pod whose readiness probe keeps failing.
+const runningUnreadyStage = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-running-unready
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.metadata.labels.` + neverReadyLabel + `'
+      operator: 'Exists'
+    - key: '.status.phase'
+      operator: 'In'
+      values:
+      - 'Pending'
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Initialized
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        type: ContainersReady
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        state:
+          running:
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      phase: Running
+      startTime: {{ $now | Quote }}
+`
+
+// env is one test's corner of the shared cluster: a namespace, a manager
+// running the orchestrated controller for test Clusters in it, and counters
+// for its requests, reconciles and events.
+type env struct {
+	t       *testing.T
+	c       client.Client // uncached admin client, not counted
+	ns      string
+	counter *testcluster.RequestCounter
+	events  *countingRecorder
+
+	reconciles atomic.Int64
+	mu         sync.Mutex
+	lastPoke   string // poke annotation of the CR last reconciled
+}
+
+// nodeTypes registers the test's node types: a (StatefulSets, one per
+// group), b (a Deployment) and c (a StatefulSet). c's budget is configured
+// with minAvailable 1 instead of the default.
+func nodeTypes() []orchestrate.NodeType[*testv1.Cluster] {
+	return []orchestrate.NodeType[*testv1.Cluster]{
+		{Name: "a", Build: buildNodeType("a", statefulSet)},
+		{Name: "b", Build: buildNodeType("b", deployment)},
+		{Name: "c", Build: buildNodeType("c", statefulSet), Disruption: orchestrate.Disruption{MinAvailable: ptr.To(intOrString(1))}},
+	}
+}
+
+func newEnv(t *testing.T, cfg orchestrate.Config) *env {
+	t.Helper()
+	tc := cluster(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ns := "orch-" + rand.String(6)
+	if err := tc.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, c: tc.Client, ns: ns, counter: testcluster.NewRequestCounter()}
+	mgr, err := ctrl.NewManager(e.counter.Wrap(tc.Config), ctrl.Options{
+		Scheme:                 testScheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.events = &countingRecorder{next: mgr.GetEventRecorder("orchestrate-test")}
+	if cfg.App == "" {
+		cfg.App = "testapp"
+	}
+	if cfg.FieldOwner == "" {
+		cfg.FieldOwner = "test-operator"
+	}
+	cfg.EventRecorder = e.events
+	o, err := orchestrate.New(mgr, cfg, nodeTypes()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The operator's reconciler: read the CR, hand it to the orchestrator.
+	// It also notes which poke it saw, so tests know a pass happened.
+	r := reconcile.Func(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+		var cr testv1.Cluster
+		if err := mgr.GetClient().Get(ctx, req.NamespacedName, &cr); err != nil {
+			return reconcile.Result{}, client.IgnoreNotFound(err)
+		}
+		res, err := o.Reconcile(ctx, &cr)
+		e.mu.Lock()
+		e.lastPoke = cr.Annotations[pokeAnnotation]
+		e.mu.Unlock()
+		e.reconciles.Add(1)
+		return res, err
+	})
+	if err := o.SetupWithManager(mgr, r); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+		_ = tc.Client.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	})
+	return e
+}
+
+// ctx returns a context bounded by waitTimeout.
+func (e *env) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	e.t.Cleanup(cancel)
+	return ctx
+}
+
+// spec is the test Cluster used throughout: a has groups hot and cold, b
+// and c one group each; every node type runs two replicas of image.
+func spec(image string) testv1.ClusterSpec {
+	return testv1.ClusterSpec{
+		Image: image,
+		Order: []string{"a", "b", "c"},
+		NodeTypes: []testv1.NodeTypeSpec{
+			{Name: "a", Replicas: 2, Groups: []string{"hot", "cold"}, Config: map[string]string{"level": "1"}},
+			{Name: "b", Replicas: 2, Config: map[string]string{"level": "1"}},
+			{Name: "c", Replicas: 2, Config: map[string]string{"level": "1"}},
+		},
+	}
+}
+
+func (e *env) createCluster(name string, s testv1.ClusterSpec) *testv1.Cluster {
+	e.t.Helper()
+	cr := &testv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns}, Spec: s}
+	if err := e.c.Create(e.ctx(), cr); err != nil {
+		e.t.Fatal(err)
+	}
+	return cr
+}
+
+// update re-reads the CR, applies mutate and writes it, retrying on
+// conflicts with the controller's status writes.
+func (e *env) update(name string, mutate func(*testv1.Cluster)) {
+	e.t.Helper()
+	err := wait.PollUntilContextTimeout(e.ctx(), 100*time.Millisecond, waitTimeout, true, func(ctx context.Context) (bool, error) {
+		var cr testv1.Cluster
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &cr); err != nil {
+			return false, err
+		}
+		mutate(&cr)
+		if err := e.c.Update(ctx, &cr); err != nil {
+			return false, client.IgnoreNotFound(ignoreConflict(err))
+		}
+		return true, nil
+	})
+	if err != nil {
+		e.t.Fatalf("updating Cluster %s: %v", name, err)
+	}
+}
+
+func (e *env) get(name string) *testv1.Cluster {
+	e.t.Helper()
+	var cr testv1.Cluster
+	if err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: name}, &cr); err != nil {
+		e.t.Fatal(err)
+	}
+	return &cr
+}
+
+// waitFor polls the CR until cond holds; on timeout it fails with the last
+// status, which says what the controller thought.
+func (e *env) waitFor(name, what string, cond func(*testv1.Cluster) bool) *testv1.Cluster {
+	e.t.Helper()
+	var last testv1.Cluster
+	err := wait.PollUntilContextTimeout(e.ctx(), 200*time.Millisecond, waitTimeout, true, func(ctx context.Context) (bool, error) {
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &last); err != nil {
+			return false, err
+		}
+		return cond(&last), nil
+	})
+	if err != nil {
+		e.t.Fatalf("waiting for %s: %v\nlast status: %s", what, err, describeStatus(&last))
+	}
+	return &last
+}
+
+// ready is true once the controller observed the CR's generation and says
+// it is Ready.
+func ready(cr *testv1.Cluster) bool {
+	cs := cr.GetClusterStatus()
+	return cs.ObservedGeneration == cr.Generation && conditionIs(cs.Conditions, orchestrate.ConditionReady, metav1.ConditionTrue)
+}
+
+func conditionIs(conds []metav1.Condition, typ string, st metav1.ConditionStatus) bool {
+	for _, c := range conds {
+		if c.Type == typ {
+			return c.Status == st
+		}
+	}
+	return false
+}
+
+func nodeTypeCondition(cr *testv1.Cluster, nodeType, typ string) *metav1.Condition {
+	for _, nt := range cr.GetClusterStatus().NodeTypes {
+		if nt.Name != nodeType {
+			continue
+		}
+		for i := range nt.Conditions {
+			if nt.Conditions[i].Type == typ {
+				return &nt.Conditions[i]
+			}
+		}
+	}
+	return nil
+}
+
+func describeStatus(cr *testv1.Cluster) string {
+	var b strings.Builder
+	cs := cr.GetClusterStatus()
+	fmt.Fprintf(&b, "generation %d observed %d\n", cr.Generation, cs.ObservedGeneration)
+	for _, c := range cs.Conditions {
+		fmt.Fprintf(&b, "  %s=%s %s: %s\n", c.Type, c.Status, c.Reason, c.Message)
+	}
+	for _, nt := range cs.NodeTypes {
+		fmt.Fprintf(&b, "  node type %s: %d/%d ready, hash %s\n", nt.Name, nt.ReadyReplicas, nt.Replicas, nt.ConfigHash)
+		for _, c := range nt.Conditions {
+			fmt.Fprintf(&b, "    %s=%s %s: %s\n", c.Type, c.Status, c.Reason, c.Message)
+		}
+	}
+	return b.String()
+}
+
+// poke makes the controller reconcile the CR once more without changing
+// what is desired, and waits until a pass has seen the poke.
+func (e *env) poke(name string) {
+	e.t.Helper()
+	value := rand.String(8)
+	e.update(name, func(cr *testv1.Cluster) {
+		if cr.Annotations == nil {
+			cr.Annotations = map[string]string{}
+		}
+		cr.Annotations[pokeAnnotation] = value
+	})
+	err := wait.PollUntilContextTimeout(e.ctx(), 50*time.Millisecond, waitTimeout, true, func(context.Context) (bool, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.lastPoke == value, nil
+	})
+	if err != nil {
+		e.t.Fatalf("the controller did not reconcile after a poke: %v", err)
+	}
+}
+
+// requireSteady pokes the controller a few times and asserts that it made
+// no write request and recorded no event meanwhile.
+//
+// Event writes are left out of the request count: the manager's event sink
+// sends events asynchronously, so a write of an event recorded before the
+// check may land during it. Events recorded during the check are counted
+// exactly, synchronously, by the counting recorder instead.
+func (e *env) requireSteady(name string) {
+	e.t.Helper()
+	e.poke(name)
+	e.counter.Reset()
+	eventsBefore := e.events.Total()
+	for range 3 {
+		e.poke(name)
+	}
+	var writes []string
+	for _, w := range e.counter.WriteRequests() {
+		if !strings.Contains(w, "/apis/events.k8s.io/") {
+			writes = append(writes, w)
+		}
+	}
+	if len(writes) != 0 {
+		e.t.Errorf("steady state: the operator made write requests, want none:\n%s", strings.Join(writes, "\n"))
+	}
+	if n := e.events.Total() - eventsBefore; n != 0 {
+		e.t.Errorf("steady state: the operator recorded %d events, want 0: %v", n, e.events.Recorded()[eventsBefore:])
+	}
+}
+
+func ignoreConflict(err error) error {
+	if err != nil && strings.Contains(err.Error(), "the object has been modified") {
+		return nil
+	}
+	return err
+}
+
+// countingRecorder forwards events to the manager's recorder and keeps a
+// copy of each, so tests count events exactly, without waiting for the
+// asynchronous sink or for series aggregation on the API server.
+type countingRecorder struct {
+	next events.EventRecorder
+	mu   sync.Mutex
+	seen []recordedEvent
+}
+
+type recordedEvent struct {
+	Type, Reason, Action, Note string
+}
+
+func (r *countingRecorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
+	r.mu.Lock()
+	r.seen = append(r.seen, recordedEvent{eventtype, reason, action, fmt.Sprintf(note, args...)})
+	r.mu.Unlock()
+	r.next.Eventf(regarding, related, eventtype, reason, action, note, args...)
+}
+
+func (r *countingRecorder) Total() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.seen)
+}
+
+func (r *countingRecorder) Recorded() []recordedEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.seen)
+}
+
+// Count returns how many events with reason were recorded about the node
+// type (all of them when nodeType is "").
+func (r *countingRecorder) Count(reason, nodeType string) int {
+	n := 0
+	for _, ev := range r.Recorded() {
+		if ev.Reason == reason && (nodeType == "" || strings.HasPrefix(ev.Note, fmt.Sprintf("node type %q:", nodeType))) {
+			n++
+		}
+	}
+	return n
+}
+
+// workloadNames are the workloads of the test Cluster in rollout order.
+func workloadNames(cr string) []string {
+	return []string{cr + "-a-hot", cr + "-a-cold", cr + "-b", cr + "-c"}
+}
+
+// images returns the image of each workload of the CR, in rollout order.
+func (e *env) images(cr string) []string {
+	e.t.Helper()
+	var out []string
+	for _, name := range workloadNames(cr) {
+		tmpl, err := e.podTemplate(name)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, tmpl.Spec.Containers[0].Image)
+	}
+	return out
+}
+
+func (e *env) podTemplate(name string) (*corev1.PodTemplateSpec, error) {
+	key := client.ObjectKey{Namespace: e.ns, Name: name}
+	var sts appsv1.StatefulSet
+	if err := e.c.Get(e.ctx(), key, &sts); err == nil {
+		return &sts.Spec.Template, nil
+	}
+	var d appsv1.Deployment
+	if err := e.c.Get(e.ctx(), key, &d); err != nil {
+		return nil, fmt.Errorf("workload %s: %w", name, err)
+	}
+	return &d.Spec.Template, nil
+}

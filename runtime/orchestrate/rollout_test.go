@@ -1,0 +1,439 @@
+package orchestrate_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/keys"
+	"github.com/opbuilder/opbuilder/runtime/orchestrate"
+)
+
+// TestInstallAndOrderedRollout installs a three-node-type cluster, checks its
+// PodDisruptionBudgets and that a steady state writes nothing, then changes
+// the image of every node type and checks that the workloads rolled one at a
+// time in deployment order (a's groups hot then cold, then b, then c), each
+// exactly once, with events recorded once per state change. Finally it
+// removes node type c and checks that its children, PDB included, are pruned.
+func TestInstallAndOrderedRollout(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	h := e.watchWorkloads()
+	e.createCluster("db", spec("example.com/db:1"))
+
+	cr := e.waitFor("db", "the first install to be ready", ready)
+	for _, nt := range []string{"a", "b", "c"} {
+		if got := e.events.Count(orchestrate.EventRolloutStarted, nt); got != 1 {
+			t.Errorf("install: %d RolloutStarted events for node type %s, want 1", got, nt)
+		}
+		if got := e.events.Count(orchestrate.EventRolloutCompleted, nt); got != 1 {
+			t.Errorf("install: %d RolloutCompleted events for node type %s, want 1", got, nt)
+		}
+	}
+	if got := e.events.Count(orchestrate.EventRolloutBlocked, ""); got != 0 {
+		t.Errorf("install: %d RolloutBlocked events, want none: a first install creates every node type at once", got)
+	}
+	requireNodeTypeStatus(t, cr, "a", 4)
+	requireNodeTypeStatus(t, cr, "b", 2)
+	requireNodeTypeStatus(t, cr, "c", 2)
+	e.requirePDBs(cr, map[string]intstr.IntOrString{
+		"db-a-hot": intstr.FromInt32(1), "db-a-cold": intstr.FromInt32(1), "db-b": intstr.FromInt32(1),
+	}, map[string]intstr.IntOrString{"db-c": intstr.FromInt32(1)})
+	e.requireSteady("db")
+
+	// One change that touches every node type.
+	base := h.generations()
+	revisions := e.revisionCounts("db")
+	e.update("db", func(cr *testv1.Cluster) { cr.Spec.Image = "example.com/db:2" })
+	cr = e.waitFor("db", "the rollout of image 2 to complete", func(cr *testv1.Cluster) bool {
+		return ready(cr) && !slices.ContainsFunc(e.images("db"), func(img string) bool { return img != "example.com/db:2" })
+	})
+	h.requireOrderedRollout(t, workloadNames("db"), base)
+	e.requireOneNewRevision("db", revisions)
+
+	for _, nt := range []string{"a", "b", "c"} {
+		if got := e.events.Count(orchestrate.EventRolloutStarted, nt); got != 2 {
+			t.Errorf("after the change: %d RolloutStarted events for node type %s, want 2", got, nt)
+		}
+		if got := e.events.Count(orchestrate.EventRolloutCompleted, nt); got != 2 {
+			t.Errorf("after the change: %d RolloutCompleted events for node type %s, want 2", got, nt)
+		}
+	}
+	// b waited for a; c waited for a, then for b: one event per state.
+	for nt, want := range map[string]int{"a": 0, "b": 1, "c": 2} {
+		if got := e.events.Count(orchestrate.EventRolloutBlocked, nt); got != want {
+			t.Errorf("%d RolloutBlocked events for node type %s, want %d: %v", got, nt, want, e.events.Recorded())
+		}
+	}
+	for _, nt := range []string{"a", "b", "c"} {
+		if c := nodeTypeCondition(cr, nt, orchestrate.ConditionRolloutBlocked); c == nil || c.Status != metav1.ConditionFalse {
+			t.Errorf("node type %s: RolloutBlocked = %v after the rollout, want False", nt, c)
+		}
+	}
+	e.requireSteady("db")
+
+	// Removing a node type prunes its children, its PDB included.
+	e.update("db", func(cr *testv1.Cluster) {
+		cr.Spec.NodeTypes = slices.DeleteFunc(cr.Spec.NodeTypes, func(nt testv1.NodeTypeSpec) bool { return nt.Name == "c" })
+	})
+	cr = e.waitFor("db", "node type c to leave the status", func(cr *testv1.Cluster) bool {
+		return ready(cr) && len(cr.Status.NodeTypes) == 2
+	})
+	for _, obj := range []client.Object{
+		&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db-c"}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "db-c"}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "db-c-config"}},
+		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "db-c"}},
+	} {
+		err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: obj.GetName()}, obj)
+		if !apierrors.IsNotFound(err) {
+			t.Errorf("%T %s: still there after node type c was removed (err %v)", obj, obj.GetName(), err)
+		}
+	}
+	for _, entry := range cr.Status.Inventory {
+		if strings.HasSuffix(entry, "/db-c") || strings.HasSuffix(entry, "/db-c-config") {
+			t.Errorf("inventory still lists %s", entry)
+		}
+	}
+	e.requirePDBs(cr, map[string]intstr.IntOrString{
+		"db-a-hot": intstr.FromInt32(1), "db-a-cold": intstr.FromInt32(1), "db-b": intstr.FromInt32(1),
+	}, nil)
+}
+
+// TestUnreadyNodeTypeBlocksLaterOnes runs node type b with pods that never
+// become ready. The first install still creates and readies c (installs are
+// parallel); a later change rolls a, then b, and holds c, whose
+// RolloutBlocked condition names b. Forcing c lets it roll.
+func TestUnreadyNodeTypeBlocksLaterOnes(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	s := spec("example.com/db:1")
+	s.NodeTypes[1].PodLabels = map[string]string{neverReadyLabel: "true"}
+	e.createCluster("db", s)
+
+	cr := e.waitFor("db", "a and c to be available while b never is", func(cr *testv1.Cluster) bool {
+		return conditionIs(nodeTypeConditions(cr, "a"), orchestrate.ConditionAvailable, metav1.ConditionTrue) &&
+			conditionIs(nodeTypeConditions(cr, "c"), orchestrate.ConditionAvailable, metav1.ConditionTrue) &&
+			conditionIs(nodeTypeConditions(cr, "b"), orchestrate.ConditionAvailable, metav1.ConditionFalse)
+	})
+	if conditionIs(cr.Status.Conditions, orchestrate.ConditionReady, metav1.ConditionTrue) {
+		t.Errorf("the cluster is Ready while node type b has no ready pod:\n%s", describeStatus(cr))
+	}
+
+	e.update("db", func(cr *testv1.Cluster) { cr.Spec.Image = "example.com/db:2" })
+	cr = e.waitFor("db", "c to be blocked by b", func(cr *testv1.Cluster) bool {
+		c := nodeTypeCondition(cr, "c", orchestrate.ConditionRolloutBlocked)
+		return cr.Status.ObservedGeneration == cr.Generation && c != nil && c.Status == metav1.ConditionTrue &&
+			strings.Contains(c.Message, `"b"`)
+	})
+	blocked := nodeTypeCondition(cr, "c", orchestrate.ConditionRolloutBlocked)
+	if blocked.Reason != orchestrate.ReasonWaitingForNodeType {
+		t.Errorf("c's RolloutBlocked reason = %s, want %s", blocked.Reason, orchestrate.ReasonWaitingForNodeType)
+	}
+	// a rolled out and b received its change (b's own pods being unready
+	// does not hold b itself); c kept its old spec.
+	if got, want := e.images("db"), []string{"example.com/db:2", "example.com/db:2", "example.com/db:2", "example.com/db:1"}; !slices.Equal(got, want) {
+		t.Errorf("images of %v = %v, want %v", workloadNames("db"), got, want)
+	}
+	if got := e.events.Count(orchestrate.EventRolloutBlocked, "c"); got < 1 {
+		t.Errorf("no RolloutBlocked event for node type c")
+	}
+	// Blocked is a steady state too: more passes change nothing and repeat
+	// no event.
+	blockedEvents := e.events.Count(orchestrate.EventRolloutBlocked, "c")
+	e.requireSteady("db")
+	if got := e.events.Count(orchestrate.EventRolloutBlocked, "c"); got != blockedEvents {
+		t.Errorf("RolloutBlocked events for c went from %d to %d in steady state", blockedEvents, got)
+	}
+	if got := e.images("db")[3]; got != "example.com/db:1" {
+		t.Errorf("c's image = %s while blocked, want the old one", got)
+	}
+
+	// The escape hatch: force c.
+	e.update("db", func(cr *testv1.Cluster) {
+		if cr.Annotations == nil {
+			cr.Annotations = map[string]string{}
+		}
+		cr.Annotations[keys.AnnotationForceRollout] = "c"
+	})
+	cr = e.waitFor("db", "c to roll out although b is unready", func(cr *testv1.Cluster) bool {
+		p := nodeTypeCondition(cr, "c", orchestrate.ConditionProgressing)
+		return e.images("db")[3] == "example.com/db:2" && p != nil && p.Reason == orchestrate.ReasonRolloutComplete
+	})
+	if c := nodeTypeCondition(cr, "c", orchestrate.ConditionRolloutBlocked); c == nil || c.Status != metav1.ConditionFalse {
+		t.Errorf("c's RolloutBlocked = %v after forcing, want False", c)
+	}
+}
+
+// TestPauseAndResume pauses rollouts, makes two changes (image and config),
+// checks that no workload changed while status, config and events kept up,
+// and that lifting the pause rolls each workload exactly once, in order.
+func TestPauseAndResume(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	h := e.watchWorkloads()
+	e.createCluster("db", spec("example.com/db:1"))
+	e.waitFor("db", "the first install to be ready", ready)
+
+	setPause := func(on bool) {
+		e.update("db", func(cr *testv1.Cluster) {
+			if cr.Annotations == nil {
+				cr.Annotations = map[string]string{}
+			}
+			if on {
+				cr.Annotations[keys.AnnotationPauseRollout] = keys.ValueTrue
+			} else {
+				delete(cr.Annotations, keys.AnnotationPauseRollout)
+			}
+		})
+	}
+	setPause(true)
+	e.waitFor("db", "the pause to show", func(cr *testv1.Cluster) bool {
+		return conditionIs(cr.Status.Conditions, orchestrate.ConditionRolloutPaused, metav1.ConditionTrue)
+	})
+	base := h.generations()
+	revisions := e.revisionCounts("db")
+
+	e.update("db", func(cr *testv1.Cluster) { cr.Spec.Image = "example.com/db:2" })
+	e.update("db", func(cr *testv1.Cluster) {
+		for i := range cr.Spec.NodeTypes {
+			cr.Spec.NodeTypes[i].Config = map[string]string{"level": "2"}
+		}
+	})
+	cr := e.waitFor("db", "the paused changes to be held", func(cr *testv1.Cluster) bool {
+		if cr.Status.ObservedGeneration != cr.Generation {
+			return false
+		}
+		for _, nt := range []string{"a", "b", "c"} {
+			c := nodeTypeCondition(cr, nt, orchestrate.ConditionRolloutBlocked)
+			if c == nil || c.Reason != orchestrate.ReasonRolloutPaused {
+				return false
+			}
+		}
+		return true
+	})
+	if conditionIs(cr.Status.Conditions, orchestrate.ConditionReady, metav1.ConditionTrue) {
+		t.Errorf("Ready while changes are held by the pause:\n%s", describeStatus(cr))
+	}
+	// Bookkeeping continues: the ConfigMaps carry the new config ...
+	var cm corev1.ConfigMap
+	if err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: "db-b-config"}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	if cm.Data["level"] != "2" {
+		t.Errorf("db-b-config level = %q while paused, want the new config applied", cm.Data["level"])
+	}
+	// ... while no workload spec changed.
+	if got := h.generations(); !equality.Semantic.DeepEqual(got, base) {
+		t.Errorf("workload generations changed while paused: %v -> %v", base, got)
+	}
+	e.requireSteady("db")
+	if got := e.images("db"); slices.Contains(got, "example.com/db:2") {
+		t.Errorf("images while paused = %v, want all still image 1", got)
+	}
+	if got := e.events.Count(orchestrate.EventRolloutPaused, ""); got != 1 {
+		t.Errorf("%d RolloutPaused events, want 1", got)
+	}
+
+	setPause(false)
+	e.waitFor("db", "the held changes to roll out", func(cr *testv1.Cluster) bool {
+		return ready(cr) && !conditionIs(cr.Status.Conditions, orchestrate.ConditionRolloutPaused, metav1.ConditionTrue) &&
+			!slices.ContainsFunc(e.images("db"), func(img string) bool { return img != "example.com/db:2" })
+	})
+	h.requireOrderedRollout(t, workloadNames("db"), base)
+	e.requireOneNewRevision("db", revisions)
+	if got := e.events.Count(orchestrate.EventRolloutResumed, ""); got != 1 {
+		t.Errorf("%d RolloutResumed events, want 1", got)
+	}
+	e.requireSteady("db")
+}
+
+// TestReconcileDisabled checks that the reconcile annotation stops every
+// change, says so once, and that lifting it resumes.
+func TestReconcileDisabled(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	h := e.watchWorkloads()
+	e.createCluster("db", spec("example.com/db:1"))
+	e.waitFor("db", "the first install to be ready", ready)
+	base := h.generations()
+
+	e.update("db", func(cr *testv1.Cluster) {
+		if cr.Annotations == nil {
+			cr.Annotations = map[string]string{}
+		}
+		cr.Annotations[keys.AnnotationReconcile] = keys.ValueDisabled
+		cr.Spec.Image = "example.com/db:2"
+		cr.Spec.NodeTypes[0].Config = map[string]string{"level": "2"}
+	})
+	cr := e.waitFor("db", "the disabled condition", func(cr *testv1.Cluster) bool {
+		return conditionIs(cr.Status.Conditions, orchestrate.ConditionReconcileDisabled, metav1.ConditionTrue)
+	})
+	if cr.Status.ObservedGeneration == cr.Generation {
+		t.Errorf("observedGeneration caught up with a generation the controller must not act on")
+	}
+	e.requireSteady("db")
+	var cm corev1.ConfigMap
+	if err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: "db-a-config"}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	if cm.Data["level"] != "1" {
+		t.Errorf("db-a-config changed while reconciling was disabled")
+	}
+	if got := h.generations(); !equality.Semantic.DeepEqual(got, base) {
+		t.Errorf("workloads changed while reconciling was disabled: %v -> %v", base, got)
+	}
+	if got := e.events.Count(orchestrate.EventReconcileDisabled, ""); got != 1 {
+		t.Errorf("%d ReconcileDisabled events, want exactly 1", got)
+	}
+
+	e.update("db", func(cr *testv1.Cluster) { delete(cr.Annotations, keys.AnnotationReconcile) })
+	cr = e.waitFor("db", "the change to roll out once enabled", func(cr *testv1.Cluster) bool {
+		return ready(cr) && e.images("db")[3] == "example.com/db:2"
+	})
+	if meta := nodeTypeCondition(cr, "a", orchestrate.ConditionAvailable); meta == nil {
+		t.Errorf("no status for node type a after re-enabling")
+	}
+	if conditionIs(cr.Status.Conditions, orchestrate.ConditionReconcileDisabled, metav1.ConditionTrue) {
+		t.Errorf("ReconcileDisabled still True after the annotation was removed")
+	}
+	if got := e.events.Count(orchestrate.EventReconcileEnabled, ""); got != 1 {
+		t.Errorf("%d ReconcileEnabled events, want 1", got)
+	}
+}
+
+func nodeTypeConditions(cr *testv1.Cluster, nodeType string) []metav1.Condition {
+	for _, nt := range cr.Status.NodeTypes {
+		if nt.Name == nodeType {
+			return nt.Conditions
+		}
+	}
+	return nil
+}
+
+// requireNodeTypeStatus checks a rolled-out node type's status entry.
+func requireNodeTypeStatus(t *testing.T, cr *testv1.Cluster, nodeType string, replicas int32) {
+	t.Helper()
+	for _, nt := range cr.Status.NodeTypes {
+		if nt.Name != nodeType {
+			continue
+		}
+		if nt.Replicas != replicas || nt.ReadyReplicas != replicas {
+			t.Errorf("node type %s: %d/%d ready, want %d/%d", nodeType, nt.ReadyReplicas, nt.Replicas, replicas, replicas)
+		}
+		if nt.ConfigHash == "" {
+			t.Errorf("node type %s: no config hash in status", nodeType)
+		}
+		for typ, want := range map[string]metav1.ConditionStatus{
+			orchestrate.ConditionAvailable:      metav1.ConditionTrue,
+			orchestrate.ConditionProgressing:    metav1.ConditionFalse,
+			orchestrate.ConditionRolloutBlocked: metav1.ConditionFalse,
+		} {
+			if !conditionIs(nt.Conditions, typ, want) {
+				t.Errorf("node type %s: %s is not %s:\n%s", nodeType, typ, want, describeStatus(cr))
+			}
+		}
+		return
+	}
+	t.Errorf("node type %s has no status entry:\n%s", nodeType, describeStatus(cr))
+}
+
+// requirePDBs checks that exactly the named PodDisruptionBudgets exist, each
+// controlled by the CR, selecting its workload's pods, with the given
+// maxUnavailable or minAvailable.
+func (e *env) requirePDBs(cr *testv1.Cluster, maxUnavailable, minAvailable map[string]intstr.IntOrString) {
+	e.t.Helper()
+	var list policyv1.PodDisruptionBudgetList
+	if err := e.c.List(e.ctx(), &list, client.InNamespace(e.ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	if got, want := len(list.Items), len(maxUnavailable)+len(minAvailable); got != want {
+		e.t.Errorf("%d PodDisruptionBudgets, want %d", got, want)
+	}
+	for _, pdb := range list.Items {
+		ref := metav1.GetControllerOf(&pdb)
+		if ref == nil || ref.UID != cr.UID {
+			e.t.Errorf("PDB %s is not controlled by the Cluster", pdb.Name)
+		}
+		tmpl, err := e.podTemplate(pdb.Name)
+		if err != nil {
+			e.t.Errorf("PDB %s: %v", pdb.Name, err)
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err != nil || !sel.Matches(labels.Set(tmpl.Labels)) {
+			e.t.Errorf("PDB %s selector %v does not select its workload's pods %v", pdb.Name, pdb.Spec.Selector, tmpl.Labels)
+		}
+		if want, ok := maxUnavailable[pdb.Name]; ok {
+			if pdb.Spec.MaxUnavailable == nil || *pdb.Spec.MaxUnavailable != want || pdb.Spec.MinAvailable != nil {
+				e.t.Errorf("PDB %s: maxUnavailable %v minAvailable %v, want maxUnavailable %v", pdb.Name, pdb.Spec.MaxUnavailable, pdb.Spec.MinAvailable, want.String())
+			}
+		} else if want, ok := minAvailable[pdb.Name]; ok {
+			if pdb.Spec.MinAvailable == nil || *pdb.Spec.MinAvailable != want || pdb.Spec.MaxUnavailable != nil {
+				e.t.Errorf("PDB %s: maxUnavailable %v minAvailable %v, want minAvailable %v", pdb.Name, pdb.Spec.MaxUnavailable, pdb.Spec.MinAvailable, want.String())
+			}
+		} else {
+			e.t.Errorf("unexpected PDB %s", pdb.Name)
+		}
+	}
+}
+
+// revisionCounts returns, per workload, how many pod-template revisions it
+// has had: ControllerRevisions of a StatefulSet, ReplicaSets of a
+// Deployment.
+func (e *env) revisionCounts(cr string) map[string]int {
+	e.t.Helper()
+	ctx := e.ctx()
+	out := map[string]int{}
+	var revs appsv1.ControllerRevisionList
+	if err := e.c.List(ctx, &revs, client.InNamespace(e.ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	var rss appsv1.ReplicaSetList
+	if err := e.c.List(ctx, &rss, client.InNamespace(e.ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	owners := map[string]string{} // UID -> name
+	for _, name := range workloadNames(cr) {
+		var sts appsv1.StatefulSet
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &sts); err == nil {
+			owners[string(sts.UID)] = name
+			continue
+		}
+		var d appsv1.Deployment
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &d); err == nil {
+			owners[string(d.UID)] = name
+		}
+	}
+	for _, r := range revs.Items {
+		if ref := metav1.GetControllerOf(&r); ref != nil && owners[string(ref.UID)] != "" {
+			out[owners[string(ref.UID)]]++
+		}
+	}
+	for _, rs := range rss.Items {
+		if ref := metav1.GetControllerOf(&rs); ref != nil && owners[string(ref.UID)] != "" {
+			out[owners[string(ref.UID)]]++
+		}
+	}
+	return out
+}
+
+// requireOneNewRevision asserts that every workload gained exactly one
+// revision since before: one change, one rollout.
+func (e *env) requireOneNewRevision(cr string, before map[string]int) {
+	e.t.Helper()
+	after := e.revisionCounts(cr)
+	for _, name := range workloadNames(cr) {
+		if after[name] != before[name]+1 {
+			e.t.Errorf("%s: %d revisions, then %d: want exactly one new revision", name, before[name], after[name])
+		}
+	}
+}
+
