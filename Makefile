@@ -52,9 +52,13 @@ $(GOLANGCI_LINT):
 
 ##@ Show
 
+# Where `make demo` scaffolds its operator; a previous demo there is replaced.
+DEMO_DIR ?= $(CURDIR)/demo
+
 .PHONY: demo
-demo: build ## Scaffold a Druid-style operator and walk through it on a local control plane.
-	$(LOCALBIN)/kubebuilder-opbuilder --help
+demo: build ## Scaffold a Druid-style operator into DEMO_DIR (./demo) and walk through it on a local control plane.
+	export $$(./hack/test-binaries.sh | tail -1) && \
+	  go run ./test/demo -dir "$(DEMO_DIR)" -cli "$(LOCALBIN)/kubebuilder-opbuilder"
 
 .PHONY: bench
 bench: ## Measure API-server cost, latency, scale and memory against baselines; writes BENCHMARKS.md.

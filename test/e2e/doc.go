@@ -1,0 +1,12 @@
+// Package e2e proves opbuilder the way a user meets it: it builds
+// kubebuilder-opbuilder, installs stock kubebuilder, scaffolds a
+// Druid-style operator on both CLI paths, runs each project's own
+// `make generate manifests build test`, and then runs one scaffolded operator
+// against a real control plane (etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler and kwok nodes) and checks what a
+// user would check at every step: create, config change, ordered rollout,
+// node-type removal, operator restart, idling, deletion and bad input.
+//
+// `make test` runs it. Set OPBUILDER_SKIP_E2E=1 to skip it while iterating
+// on something else; nothing else skips it.
+package e2e

@@ -1,0 +1,277 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/opbuilder/opbuilder/test/internal/scenario"
+)
+
+// Generous bounds for waits on a loaded 2-core machine; every wait ends as
+// soon as its condition holds.
+const (
+	buildTimeout   = 20 * time.Minute
+	installTimeout = 5 * time.Minute
+	stepTimeout    = 5 * time.Minute
+	poll           = time.Second
+	// idleWindow is how long the operator must stay silent.
+	idleWindow = 20 * time.Second
+)
+
+// The steps use these node types; Druid() declares them.
+const (
+	configNodeType  = "broker"      // step 2: its config changes
+	removedNodeType = "router"      // step 4: removed while the operator runs
+	restartNodeType = "coordinator" // step 5: removed while the operator is down
+)
+
+// untilOK adapts a scenario check for Eventually: a permanent failure stops
+// the polling at once.
+func untilOK(check func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		err := check(ctx)
+		if scenario.IsPermanent(err) {
+			return StopTrying("a check failed for good").Wrap(err)
+		}
+		return err
+	}
+}
+
+var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func() {
+	var (
+		repo     *scenario.Repo
+		runner   scenario.Runner
+		tools    scenario.Toolchain
+		assets   string
+		work     string
+		op       = scenario.Druid()
+		projects = map[scenario.Path]string{}
+	)
+
+	BeforeAll(func(ctx SpecContext) {
+		assets = os.Getenv("KUBEBUILDER_ASSETS")
+		Expect(assets).NotTo(BeEmpty(),
+			"KUBEBUILDER_ASSETS is not set: run `make test`, or `export $(make -s test-binaries | tail -1)` first")
+
+		var err error
+		repo, err = scenario.FindRepo(".")
+		Expect(err).NotTo(HaveOccurred())
+		work = GinkgoT().TempDir()
+		runner = scenario.Runner{Log: GinkgoWriter}
+
+		bin := filepath.Join(work, "bin")
+		Expect(os.MkdirAll(bin, 0o755)).To(Succeed())
+		By("building kubebuilder-opbuilder")
+		tools.CLI, err = scenario.BuildCLI(ctx, runner, repo, bin)
+		Expect(err).NotTo(HaveOccurred())
+
+		By("installing stock kubebuilder " + repo.Versions["KUBEBUILDER_VERSION"] + " from the Go module proxy")
+		tools.Kubebuilder, err = scenario.InstallKubebuilder(ctx, runner, repo, bin)
+		Expect(err).NotTo(HaveOccurred())
+
+		By("installing kubebuilder-opbuilder as kubebuilder's external plugin")
+		tools.PluginsDir = filepath.Join(work, "plugins")
+		Expect(scenario.InstallPlugin(ctx, runner, tools.CLI, tools.PluginsDir)).To(Succeed())
+	}, NodeTimeout(buildTimeout))
+
+	for _, path := range []scenario.Path{scenario.PathCLI, scenario.PathStock} {
+		Context("scaffolded with "+string(path), func() {
+			It("scaffolds the project: init, create api, and a node type per Druid node type", func(ctx SpecContext) {
+				// Both projects get the same directory name, which kubebuilder
+				// makes the project name, so that their files can be compared.
+				dir := filepath.Join(work, string(path), scenario.ProjectName)
+				Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
+				cmds, err := tools.ScaffoldCommands(op, path, dir, repo.RuntimeDir())
+				Expect(err).NotTo(HaveOccurred())
+				for _, c := range cmds {
+					By(c.String())
+					Expect(runner.Run(ctx, c)).To(Succeed())
+				}
+				projects[path] = dir
+			}, NodeTimeout(buildTimeout))
+
+			It("passes make generate manifests build test against the local runtime, downloading no envtest binaries", func(ctx SpecContext) {
+				dir := projects[path]
+				Expect(dir).NotTo(BeEmpty())
+				Expect(runtimeReplacement(dir)).To(Equal(repo.RuntimeDir()),
+					"go.mod must replace the runtime module with the local checkout")
+
+				Expect(scenario.Make(ctx, runner, dir, assets, "generate", "manifests", "build", "test")).To(Succeed())
+
+				Expect(filepath.Join(dir, "bin", "manager")).To(BeAnExistingFile())
+				Expect(filepath.Join(dir, "bin", "k8s")).NotTo(BeAnExistingFile(),
+					"`make test` downloaded envtest binaries although KUBEBUILDER_ASSETS was set")
+			}, NodeTimeout(buildTimeout))
+		})
+	}
+
+	It("scaffolds the same code on both paths", func() {
+		one, two := projects[scenario.PathCLI], projects[scenario.PathStock]
+		Expect(one).NotTo(BeEmpty())
+		Expect(two).NotTo(BeEmpty())
+		for _, sub := range []string{"api", "internal", "cmd", filepath.Join("config", "crd", "bases"), filepath.Join("config", "rbac", "role.yaml"), filepath.Join("config", "samples")} {
+			Expect(sameTree(filepath.Join(one, sub), filepath.Join(two, sub))).To(Succeed(), "the two projects differ in %s", sub)
+		}
+	})
+
+	Describe("running the operator against a control plane with kube-controller-manager, kube-scheduler and 3 kwok nodes", Ordered, func() {
+		var s *scenario.Scenario
+
+		BeforeAll(func(ctx SpecContext) {
+			dir := projects[scenario.PathCLI]
+			Expect(dir).NotTo(BeEmpty())
+			opWork := filepath.Join(work, "run")
+			Expect(os.MkdirAll(opWork, 0o755)).To(Succeed())
+			var err error
+			s, err = scenario.Setup(ctx, op, scenario.Options{ProjectDir: dir, AssetsDir: assets, WorkDir: opWork, Nodes: 3})
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(func() {
+				if CurrentSpecReport().Failed() || os.Getenv("OPBUILDER_E2E_VERBOSE") != "" {
+					if log, err := os.ReadFile(s.OperatorLog()); err == nil {
+						AddReportEntry("operator log", string(log))
+					}
+				}
+				Expect(s.Close()).To(Succeed())
+			})
+		}, NodeTimeout(installTimeout))
+
+		AfterEach(func() {
+			if CurrentSpecReport().Failed() && s != nil && s.Process != nil {
+				AddReportEntry("operator log (end)", s.Process.LogTail(80))
+			}
+		})
+
+		It("1. creates every node type's objects from the sample, with owner references and labels; pods become Ready, Ready turns True, Created events are recorded", func(ctx SpecContext) {
+			Expect(s.ApplySample(ctx)).To(Succeed())
+
+			groups, _, err := s.Groups(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(groups).To(HaveKeyWithValue("historical", []string{"hot", "cold"}), "the sample has hot and cold historicals")
+			Expect(groups).To(HaveLen(len(op.NodeTypes)), "the sample has every node type")
+
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Eventually(ctx, untilOK(s.CheckCreatedEvents)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+		}, NodeTimeout(2*stepTimeout))
+
+		It("2. rolls exactly the workload whose config changed, once", func(ctx SpecContext) {
+			before, err := s.Snapshot(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(s.ChangeConfig(ctx, configNodeType, "druid.broker.cache.sizeInBytes=268435456\n")).To(Succeed())
+
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckOnlyRolled(ctx, before, configNodeType) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			// Still exactly one new revision once everything has settled.
+			Expect(s.CheckOnlyRolled(ctx, before, configNodeType)).To(Succeed())
+		}, NodeTimeout(2*stepTimeout))
+
+		It("3. rolls a shared image change out in deployment order, each node type after the previous one is ready", func(ctx SpecContext) {
+			const image = "apache/druid:99.0.0-e2e"
+			since, err := s.ChangeImage(ctx, image)
+			Expect(err).NotTo(HaveOccurred())
+
+			var rollouts []scenario.Rollout
+			Eventually(ctx, untilOK(func(ctx context.Context) error {
+				var err error
+				rollouts, err = s.CheckOrderedRollout(ctx, since, image, op.NodeTypeNames())
+				return err
+			})).WithTimeout(2 * stepTimeout).WithPolling(poll).Should(Succeed())
+			AddReportEntry("rollout order (resourceVersions)", scenario.FormatRollouts(rollouts))
+			fmt.Fprintf(GinkgoWriter, "rollout order:\n%s\n", scenario.FormatRollouts(rollouts))
+
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+		}, NodeTimeout(3*stepTimeout))
+
+		It("4. prunes a node type removed from the CR, with Pruned events, and leaves the others untouched", func(ctx SpecContext) {
+			before, err := s.Snapshot(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(before.Children.OfNodeType(removedNodeType)).NotTo(BeEmpty())
+			Expect(s.RemoveNodeType(ctx, removedNodeType)).To(Succeed())
+
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckPruned(ctx, before, removedNodeType) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+		}, NodeTimeout(2*stepTimeout))
+
+		It("5. still prunes a node type removed while the operator was down", func(ctx SpecContext) {
+			before, err := s.Snapshot(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(before.Children.OfNodeType(restartNodeType)).NotTo(BeEmpty())
+
+			Expect(s.StopOperator()).To(Succeed())
+			Expect(s.RemoveNodeType(ctx, restartNodeType)).To(Succeed())
+			Expect(s.StartOperator(ctx)).To(Succeed())
+
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckPruned(ctx, before, restartNodeType) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+		}, NodeTimeout(2*stepTimeout))
+
+		It("6. makes zero write requests while the CR is unchanged, across a restart and a reconcile", func(ctx SpecContext) {
+			Expect(s.CheckRunning(ctx)).To(Succeed())
+			Expect(s.StopOperator()).To(Succeed())
+			since := time.Now()
+			Expect(s.StartOperator(ctx)).To(Succeed())
+
+			reconciles := func(ctx context.Context) (float64, error) { return s.Process.Reconciles(ctx) }
+			By("waiting for the restarted operator to reconcile the CR")
+			Eventually(ctx, reconciles).WithTimeout(stepTimeout).WithPolling(poll).Should(BeNumerically(">=", 1))
+			afterStart, err := s.Process.Reconciles(ctx)
+			Expect(err).NotTo(HaveOccurred())
+
+			By("changing an annotation the runtime does not read, so that it reconciles again with nothing to do")
+			Expect(s.Poke(ctx)).To(Succeed())
+			Eventually(ctx, reconciles).WithTimeout(stepTimeout).WithPolling(poll).Should(BeNumerically(">", afterStart))
+
+			By(fmt.Sprintf("watching the API server's audit log for %s", idleWindow))
+			Consistently(ctx, func() ([]string, error) {
+				writes, err := s.OperatorWrites(since)
+				return describeAll(writes), err
+			}).WithTimeout(idleWindow).WithPolling(poll).Should(BeEmpty(), "write requests by %s", s.Identity.Username)
+
+			reads, err := s.Cluster.RequestsBy(s.Identity.Username, since)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(reads).NotTo(BeEmpty(), "the audit log holds no request of the operator at all, so it proves nothing")
+		}, NodeTimeout(3*stepTimeout))
+
+		It("7. garbage-collects everything once the CR is deleted", func(ctx SpecContext) {
+			descendants, err := s.Descendants(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(descendants).To(ContainElement(HavePrefix("Pod ")))
+			Expect(descendants).To(ContainElement(HavePrefix("StatefulSet ")))
+			Expect(descendants).To(ContainElement(HavePrefix("Deployment ")))
+
+			Expect(s.Instance.Delete(ctx)).To(Succeed())
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckGone(ctx, descendants) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+		}, NodeTimeout(2*stepTimeout))
+
+		It("8. rejects an invalid node-type spec through CRD validation, with a clear message", func(ctx SpecContext) {
+			field, err := s.CreateInvalid(ctx)
+			Expect(err).To(HaveOccurred())
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "want 422 Invalid, got %v", err)
+			Expect(err.Error()).To(And(
+				ContainSubstring("spec."+field+"[0].replicas"),
+				ContainSubstring("greater than or equal to 0"),
+				ContainSubstring("spec."+field+"[0].name"),
+			))
+			AddReportEntry("validation message", err.Error())
+		}, NodeTimeout(stepTimeout))
+	})
+})
+
+// describeAll renders audit events for assertion messages.
+func describeAll[T fmt.Stringer](items []T) []string {
+	out := make([]string, 0, len(items))
+	for _, i := range items {
+		out = append(out, i.String())
+	}
+	return out
+}
