@@ -54,6 +54,8 @@ type groupDecision struct {
 	// Changing is true when Apply writes a change to an existing workload or
 	// creates it, which starts a rollout of that group.
 	Changing bool
+	// Creating is true when the workload does not exist yet.
+	Creating bool
 	// Hold says why the workload is held; notHeld when Apply is true.
 	Hold holdReason
 	// WaitingFor names the node type (heldForNodeType) or the group
@@ -108,7 +110,7 @@ func decide(nodeTypes []nodeTypeInput, paused bool) []nodeTypeDecision {
 				gd.Apply = true
 				done = true
 			case !g.Exists:
-				gd.Apply, gd.Changing = true, true
+				gd.Apply, gd.Changing, gd.Creating = true, true, true
 			case !g.Changed:
 				gd.Apply = true
 				done = g.Done

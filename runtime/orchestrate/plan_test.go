@@ -23,7 +23,7 @@ func changedUnready(name string) groupInput {
 
 var (
 	apply  = groupDecision{Apply: true}
-	create = groupDecision{Apply: true, Changing: true}
+	create = groupDecision{Apply: true, Changing: true, Creating: true}
 	roll   = groupDecision{Apply: true, Changing: true}
 	paused = groupDecision{Hold: heldPaused}
 )

@@ -13,8 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 )
 
-// recoverStuckPods applies StuckPodRecovery to every StatefulSet whose change
-// was let through in this pass or earlier and has not rolled out. Pods are
+// recoverStuckPods applies StuckPodRecovery to every StatefulSet that is not
+// held and has not rolled out. Pods are
 // listed through the API reader, by the StatefulSet's selector in its
 // namespace, and only while such a rollout is under way, so the operator
 // needs no pod cache. At most one pod per StatefulSet is deleted per pass:
@@ -44,6 +44,10 @@ func (o *Orchestrator[T]) recoverStuckPods(ctx context.Context, owner T, built [
 				return next, fmt.Errorf("orchestrate: read StatefulSet %s: %w", desired.Name, err)
 			}
 			if !inOrderedReadyRollingUpdate(live) || live.Spec.Selector == nil {
+				continue
+			}
+			if r, err := workloadRollout(live); err != nil || r.Done {
+				// Rolled out: no pod to look at, and no request made.
 				continue
 			}
 			sel, err := metav1.LabelSelectorAsSelector(live.Spec.Selector)

@@ -68,8 +68,11 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 		case g.Decision.Changing || (g.Decision.Apply && !r.Done):
 			if converging == "" {
 				msg := r.Message
-				if g.Decision.Changing {
-					msg = "applied a new spec; " + msg
+				switch {
+				case g.Decision.Creating:
+					msg = "created"
+				case g.Decision.Changing:
+					msg = "applied a new spec"
 				}
 				converging = groupPrefix(g.Name) + msg
 			}

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 // defaultUnreadyFor is StuckPodRecovery.UnreadyFor when it is not set.
@@ -75,9 +76,14 @@ func stuckPod(sts *appsv1.StatefulSet, pods []corev1.Pod, now time.Time, unready
 	return victim, 0
 }
 
-// inOrderedReadyRollingUpdate reports whether sts is rolling out a new
-// revision with OrderedReady pod management, the only setting in which the
-// deadlock occurs.
+// inOrderedReadyRollingUpdate reports whether sts uses OrderedReady pod
+// management and an unpartitioned RollingUpdate, the setting in which the
+// deadlock occurs, and its controller has observed its spec.
+//
+// The current revision is deliberately not compared with the update
+// revision: when a broken template is reverted to the last good one before
+// its rollout finished, both name the good revision again, and the pod the
+// broken revision left behind is what blocks.
 func inOrderedReadyRollingUpdate(sts *appsv1.StatefulSet) bool {
 	if sts.Spec.PodManagementPolicy != "" && sts.Spec.PodManagementPolicy != appsv1.OrderedReadyPodManagement {
 		return false
@@ -85,9 +91,11 @@ func inOrderedReadyRollingUpdate(sts *appsv1.StatefulSet) bool {
 	if sts.Spec.UpdateStrategy.Type != "" && sts.Spec.UpdateStrategy.Type != appsv1.RollingUpdateStatefulSetStrategyType {
 		return false
 	}
-	return sts.Status.ObservedGeneration >= sts.Generation &&
-		sts.Status.UpdateRevision != "" &&
-		sts.Status.CurrentRevision != sts.Status.UpdateRevision
+	if ru := sts.Spec.UpdateStrategy.RollingUpdate; ru != nil && ptr.Deref(ru.Partition, 0) > 0 {
+		// Pods below the partition keep the old revision on purpose.
+		return false
+	}
+	return sts.Status.ObservedGeneration >= sts.Generation && sts.Status.UpdateRevision != ""
 }
 
 func podReady(p *corev1.Pod) bool {

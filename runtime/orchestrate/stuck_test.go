@@ -95,14 +95,38 @@ func TestStuckPod(t *testing.T) {
 			return []corev1.Pod{p}
 		},
 	}, {
-		name: "no rollout in progress: nothing to unstick",
+		name: "a reverted template: the broken pod is deleted although the revisions agree again",
 		sts: func() *appsv1.StatefulSet {
 			s := rollingStatefulSet()
 			s.Status.CurrentRevision = s.Status.UpdateRevision
 			return s
 		},
 		pods: func(s *appsv1.StatefulSet) []corev1.Pod {
-			return []corev1.Pod{stsPod(s, "hist-1", "hist-old", false, time.Hour, "CrashLoopBackOff")}
+			return []corev1.Pod{
+				stsPod(s, "hist-0", "hist-new", true, 0, ""),
+				stsPod(s, "hist-1", "hist-broken", false, time.Hour, ""),
+			}
+		},
+		wantVictim: "hist-1",
+	}, {
+		name: "every pod at the update revision: nothing to unstick",
+		sts: func() *appsv1.StatefulSet {
+			s := rollingStatefulSet()
+			s.Status.CurrentRevision = s.Status.UpdateRevision
+			return s
+		},
+		pods: func(s *appsv1.StatefulSet) []corev1.Pod {
+			return []corev1.Pod{stsPod(s, "hist-1", "hist-new", false, time.Hour, "CrashLoopBackOff")}
+		},
+	}, {
+		name: "a partitioned rollout keeps old pods on purpose",
+		sts: func() *appsv1.StatefulSet {
+			s := rollingStatefulSet()
+			s.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To[int32](1)}
+			return s
+		},
+		pods: func(s *appsv1.StatefulSet) []corev1.Pod {
+			return []corev1.Pod{stsPod(s, "hist-0", "hist-old", false, time.Hour, "CrashLoopBackOff")}
 		},
 	}, {
 		name: "Parallel pod management has no deadlock",
