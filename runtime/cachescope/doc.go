@@ -45,12 +45,13 @@
 //
 // An external object is one a workload consumes but the operator does not
 // own. The choice made here is a label, not a second cache or a cluster-wide
-// watch: Labeler.Watch adds opbuilder.io/watch=true to it, with a
-// metadata-only server-side apply by its own field manager
-// ("<field owner>-watch") that names the object's resourceVersion, so it can
-// never create a missing object and never touches anything but that one
-// label. From then on the object is in the cache, the hash of consumed
-// configuration (runtime/confighash) reads it from there, and
+// watch: Labeler.Watch adds opbuilder.io/watch=true to it with a
+// metadata-only JSON merge patch of that one label, recorded under its own
+// field manager ("<field owner>-watch"). A patch never creates an object (a
+// server-side apply would: it creates a missing object even when it names a
+// resourceVersion, so a just-deleted Secret would come back empty), and it
+// touches nothing but that label. From then on the object is in the cache,
+// readers such as runtime/confighash find it there, and
 // WatchReferencedConfig maps its events to owners:
 //
 //	ConfigMap/Secret event
@@ -61,11 +62,15 @@
 //
 // Only content changes (data, binaryData, a Secret's type) pass the
 // ContentChanged predicate, so the label write itself causes no extra work.
+//
 // Labeler.Release gives the label up once no cached workload consumes the
-// object; with server-side apply a label another operator also applied stays.
-// A reference to an object that does not exist yet is reported by Watch as
-// missing; the caller reconciles again later (with backoff) and labels it
-// once it exists.
+// object, and only when its own field manager is the label's sole owner. If
+// the label is removed while something else still needs it (another operator
+// that found it already set, or a user's edit), the object leaves that
+// operator's cache, the delete event reconciles the consuming owner, and its
+// Watch puts the label back: no polling is involved. A reference to an object
+// that does not exist yet is reported by Watch as missing; the caller
+// reconciles again later (with backoff) and labels it once it exists.
 //
 // # RBAC
 //
@@ -74,8 +79,8 @@
 //
 //   - list and watch on every child kind and on ConfigMaps and Secrets (the
 //     label-selected informers), in the namespaces it serves;
-//   - get and patch on ConfigMaps and Secrets, for Labeler (a metadata-only
-//     get of an object not yet in the cache, and the apply of the label);
+//   - patch on ConfigMaps and Secrets, for Labeler's label writes, and get
+//     for Release's check of who owns the label (metadata only);
 //   - list and watch on the owner type.
 //
 // kubebuilder markers for a scaffolded controller:

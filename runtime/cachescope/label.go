@@ -1,6 +1,7 @@
 package cachescope
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,8 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -30,11 +30,12 @@ const WatchFieldOwnerSuffix = "-watch"
 // their changes. It never creates, deletes or otherwise changes those
 // objects, and never reads their contents.
 //
-// The label is written with a metadata-only server-side apply by its own
-// field manager (fieldOwner + WatchFieldOwnerSuffix) that carries the
-// object's resourceVersion: the API server refuses to create an object from
-// an apply that names a resourceVersion, so a reference to an object that
-// does not exist can never create it.
+// The label is written with a JSON merge patch of that one label, sent as
+// metadata only and recorded under its own field manager (fieldOwner +
+// WatchFieldOwnerSuffix). A patch, unlike a server-side apply, never creates
+// an object: an apply to a name that does not exist creates it, even when the
+// apply names a resourceVersion, so a reference to a missing (or just
+// deleted) Secret would conjure up an empty one.
 type Labeler struct {
 	client     client.Client
 	cache      client.Reader
@@ -43,9 +44,9 @@ type Labeler struct {
 }
 
 // NewLabeler returns a Labeler that reads through c (normally mgr.GetClient(),
-// the cache) and apiReader (mgr.GetAPIReader(): objects not yet labelled are
-// not in the cache) and writes through c. fieldOwner is the operator's field
-// owner.
+// the cache) and apiReader (mgr.GetAPIReader(), for the field ownership of
+// the label, which Release checks) and writes through c. fieldOwner is the
+// operator's field owner.
 func NewLabeler(c client.Client, apiReader client.Reader, fieldOwner string) (*Labeler, error) {
 	if c == nil || apiReader == nil {
 		return nil, errors.New("cachescope: NewLabeler: a client and an API reader are required")
@@ -61,10 +62,10 @@ func NewLabeler(c client.Client, apiReader client.Reader, fieldOwner string) (*L
 // operator's own desired objects (those carry the label already).
 //
 // An object found in the cache carries the label by construction, so in
-// steady state Watch makes no request at all. Otherwise its metadata (not
-// its data) is read from the API server and, if unlabelled, it is labelled.
-// References to objects that do not exist are returned in missing; call
-// Watch again on a later reconcile to label them once they exist.
+// steady state Watch makes no request at all. Otherwise one metadata-only
+// patch adds the label. References to objects that do not exist are
+// returned in missing; call Watch again on a later reconcile to label them
+// once they exist.
 func (l *Labeler) Watch(ctx context.Context, namespace string, refs []confighash.Ref) (missing []confighash.Ref, err error) {
 	var errs []error
 	for _, r := range refs {
@@ -92,14 +93,23 @@ func (l *Labeler) ensure(ctx context.Context, namespace string, r confighash.Ref
 	case err != nil && !apierrors.IsNotFound(err):
 		return false, fmt.Errorf("cachescope: read %s %s/%s from the cache: %w", r.Kind, namespace, r.Name, err)
 	}
-	return l.apply(ctx, namespace, r, true)
+	obj := metadataOf(r.Kind, namespace, r.Name)
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"`+keys.LabelWatch+`":"`+keys.ValueTrue+`"}}}`))
+	switch err := l.client.Patch(ctx, obj, patch, client.FieldOwner(l.fieldOwner)); {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("cachescope: label %s %s/%s: %w", r.Kind, namespace, r.Name, err)
+	}
+	return true, nil
 }
 
 // Release removes the watch label that Watch added from every object in
 // refs, in namespace, that no Deployment or StatefulSet in the cache still
 // consumes (looked up through IndexConfigRefs, so it needs SetupIndexes).
-// Only the label this Labeler's field manager owns goes: a label that a
-// builder set on its own ConfigMap, or that another operator also applied,
+// The label goes only when, according to the object's managedFields, this
+// Labeler's field manager owns it and no other manager does: a label that a
+// builder set on its own ConfigMap, or that another operator also set,
 // stays.
 func (l *Labeler) Release(ctx context.Context, namespace string, refs []confighash.Ref) error {
 	var errs []error
@@ -112,7 +122,7 @@ func (l *Labeler) Release(ctx context.Context, namespace string, refs []configha
 		if used {
 			continue
 		}
-		if _, err := l.apply(ctx, namespace, r, false); err != nil {
+		if err := l.release(ctx, namespace, r); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -132,76 +142,50 @@ func (l *Labeler) consumed(ctx context.Context, namespace string, r confighash.R
 	return false, nil
 }
 
-// apply sets (label true) or releases (label false) the watch label with a
-// metadata-only apply guarded by the object's current resourceVersion. It
-// reports whether the object exists.
-func (l *Labeler) apply(ctx context.Context, namespace string, r confighash.Ref, label bool) (bool, error) {
-	found := true
+// release removes the watch label from one object if this Labeler's field
+// manager owns it and no other manager does. The patch carries the
+// resourceVersion the ownership was read at, so a concurrent change of
+// ownership makes it conflict and start over.
+func (l *Labeler) release(ctx context.Context, namespace string, r confighash.Ref) error {
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		meta := &metav1.PartialObjectMetadata{}
-		meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(string(r.Kind)))
-		if err := l.api.Get(ctx, client.ObjectKey{Namespace: namespace, Name: r.Name}, meta); err != nil {
-			if apierrors.IsNotFound(err) {
-				found = false
-				return nil
-			}
-			return err
+		obj := metadataOf(r.Kind, namespace, r.Name)
+		if err := l.api.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return client.IgnoreNotFound(err)
 		}
-		has := meta.GetLabels()[keys.LabelWatch] == keys.ValueTrue
-		if label && has {
+		mine, others := l.labelOwners(obj)
+		if !mine || others || obj.GetLabels()[keys.LabelWatch] == "" {
 			return nil
 		}
-		if !label && !l.ownsLabel(meta) {
-			return nil
-		}
-		cfg, err := watchApplyConfig(r.Kind, namespace, r.Name, meta.GetResourceVersion(), label)
-		if err != nil {
-			return err
-		}
-		return l.client.Apply(ctx, cfg, client.FieldOwner(l.fieldOwner))
+		body := fmt.Sprintf(`{"metadata":{"resourceVersion":%q,"labels":{%q:null}}}`, obj.GetResourceVersion(), keys.LabelWatch)
+		return client.IgnoreNotFound(l.client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(body)), client.FieldOwner(l.fieldOwner)))
 	})
 	if err != nil {
-		verb := "label"
-		if !label {
-			verb = "unlabel"
-		}
-		return found, fmt.Errorf("cachescope: %s %s %s/%s: %w", verb, r.Kind, namespace, r.Name, err)
+		return fmt.Errorf("cachescope: unlabel %s %s/%s: %w", r.Kind, namespace, r.Name, err)
 	}
-	return found, nil
+	return nil
 }
 
-// ownsLabel reports whether this Labeler's field manager has an entry on
-// obj, that is, whether there is anything for Release to give up.
-func (l *Labeler) ownsLabel(obj metav1.Object) bool {
+// labelOwners reports whether this Labeler's field manager, and whether any
+// other manager, owns the watch label of obj according to its managedFields.
+func (l *Labeler) labelOwners(obj metav1.Object) (mine, others bool) {
+	field := []byte(`"f:` + keys.LabelWatch + `"`)
 	for _, mf := range obj.GetManagedFields() {
-		if mf.Manager == l.fieldOwner && mf.Operation == metav1.ManagedFieldsOperationApply {
-			return true
+		if mf.FieldsV1 == nil || !bytes.Contains(mf.FieldsV1.Raw, field) {
+			continue
+		}
+		if mf.Manager == l.fieldOwner {
+			mine = true
+		} else {
+			others = true
 		}
 	}
-	return false
+	return mine, others
 }
 
-func watchApplyConfig(kind confighash.Kind, namespace, name, resourceVersion string, label bool) (runtime.ApplyConfiguration, error) {
-	var labels map[string]string
-	if label {
-		labels = map[string]string{keys.LabelWatch: keys.ValueTrue}
-	}
-	switch kind {
-	case confighash.KindConfigMap:
-		c := corev1ac.ConfigMap(name, namespace).WithResourceVersion(resourceVersion)
-		if labels != nil {
-			c.WithLabels(labels)
-		}
-		return c, nil
-	case confighash.KindSecret:
-		c := corev1ac.Secret(name, namespace).WithResourceVersion(resourceVersion)
-		if labels != nil {
-			c.WithLabels(labels)
-		}
-		return c, nil
-	default:
-		return nil, fmt.Errorf("cachescope: unsupported kind %q", kind)
-	}
+func metadataOf(kind confighash.Kind, namespace, name string) *metav1.PartialObjectMetadata {
+	obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+	obj.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(string(kind)))
+	return obj
 }
 
 func emptyOf(kind confighash.Kind) (client.Object, error) {
