@@ -286,11 +286,18 @@ func (e *env) ctx() context.Context {
 	return ctx
 }
 
+// Names and images of the test Cluster.
+const (
+	crName = "db"
+	image1 = "example.com/db:1"
+	image2 = "example.com/db:2"
+)
+
 // spec is the test Cluster used throughout: a has groups hot and cold, b
-// and c one group each; every node type runs two replicas of image.
-func spec(image string) testv1.ClusterSpec {
+// and c one group each; every node type runs two replicas of image1.
+func spec() testv1.ClusterSpec {
 	return testv1.ClusterSpec{
-		Image: image,
+		Image: image1,
 		Order: []string{"a", "b", "c"},
 		NodeTypes: []testv1.NodeTypeSpec{
 			{Name: "a", Replicas: 2, Groups: []string{"hot", "cold"}, Config: map[string]string{"level": "1"}},
@@ -300,22 +307,21 @@ func spec(image string) testv1.ClusterSpec {
 	}
 }
 
-func (e *env) createCluster(name string, s testv1.ClusterSpec) *testv1.Cluster {
+func (e *env) createCluster(s testv1.ClusterSpec) {
 	e.t.Helper()
-	cr := &testv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns}, Spec: s}
+	cr := &testv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: crName, Namespace: e.ns}, Spec: s}
 	if err := e.c.Create(e.ctx(), cr); err != nil {
 		e.t.Fatal(err)
 	}
-	return cr
 }
 
 // update re-reads the CR, applies mutate and writes it, retrying on
 // conflicts with the controller's status writes.
-func (e *env) update(name string, mutate func(*testv1.Cluster)) {
+func (e *env) update(mutate func(*testv1.Cluster)) {
 	e.t.Helper()
 	err := wait.PollUntilContextTimeout(e.ctx(), 100*time.Millisecond, waitTimeout, true, func(ctx context.Context) (bool, error) {
 		var cr testv1.Cluster
-		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &cr); err != nil {
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: crName}, &cr); err != nil {
 			return false, err
 		}
 		mutate(&cr)
@@ -325,26 +331,17 @@ func (e *env) update(name string, mutate func(*testv1.Cluster)) {
 		return true, nil
 	})
 	if err != nil {
-		e.t.Fatalf("updating Cluster %s: %v", name, err)
+		e.t.Fatalf("updating the Cluster: %v", err)
 	}
-}
-
-func (e *env) get(name string) *testv1.Cluster {
-	e.t.Helper()
-	var cr testv1.Cluster
-	if err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: name}, &cr); err != nil {
-		e.t.Fatal(err)
-	}
-	return &cr
 }
 
 // waitFor polls the CR until cond holds; on timeout it fails with the last
 // status, which says what the controller thought.
-func (e *env) waitFor(name, what string, cond func(*testv1.Cluster) bool) *testv1.Cluster {
+func (e *env) waitFor(what string, cond func(*testv1.Cluster) bool) *testv1.Cluster {
 	e.t.Helper()
 	var last testv1.Cluster
 	err := wait.PollUntilContextTimeout(e.ctx(), 200*time.Millisecond, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &last); err != nil {
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: crName}, &last); err != nil {
 			return false, err
 		}
 		return cond(&last), nil
@@ -403,10 +400,10 @@ func describeStatus(cr *testv1.Cluster) string {
 
 // poke makes the controller reconcile the CR once more without changing
 // what is desired, and waits until a pass has seen the poke.
-func (e *env) poke(name string) {
+func (e *env) poke() {
 	e.t.Helper()
 	value := rand.String(8)
-	e.update(name, func(cr *testv1.Cluster) {
+	e.update(func(cr *testv1.Cluster) {
 		if cr.Annotations == nil {
 			cr.Annotations = map[string]string{}
 		}
@@ -429,13 +426,13 @@ func (e *env) poke(name string) {
 // sends events asynchronously, so a write of an event recorded before the
 // check may land during it. Events recorded during the check are counted
 // exactly, synchronously, by the counting recorder instead.
-func (e *env) requireSteady(name string) {
+func (e *env) requireSteady() {
 	e.t.Helper()
-	e.poke(name)
+	e.poke()
 	e.counter.Reset()
 	eventsBefore := e.events.Total()
 	for range 3 {
-		e.poke(name)
+		e.poke()
 	}
 	var writes []string
 	for _, w := range e.counter.WriteRequests() {
@@ -503,15 +500,15 @@ func (r *countingRecorder) Count(reason, nodeType string) int {
 }
 
 // workloadNames are the workloads of the test Cluster in rollout order.
-func workloadNames(cr string) []string {
-	return []string{cr + "-a-hot", cr + "-a-cold", cr + "-b", cr + "-c"}
+func workloadNames() []string {
+	return []string{crName + "-a-hot", crName + "-a-cold", crName + "-b", crName + "-c"}
 }
 
 // images returns the image of each workload of the CR, in rollout order.
-func (e *env) images(cr string) []string {
+func (e *env) images() []string {
 	e.t.Helper()
 	var out []string
-	for _, name := range workloadNames(cr) {
+	for _, name := range workloadNames() {
 		tmpl, err := e.podTemplate(name)
 		if err != nil {
 			e.t.Fatal(err)

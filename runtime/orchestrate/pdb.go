@@ -22,10 +22,10 @@ func (d Disruption) validate() error {
 			continue
 		}
 		if _, err := intstr.GetScaledValueFromIntOrPercent(v, 100, true); err != nil {
-			return fmt.Errorf("Disruption.%s: %w", name, err)
+			return fmt.Errorf("invalid Disruption.%s: %w", name, err)
 		}
 		if v.Type == intstr.Int && v.IntVal < 0 {
-			return fmt.Errorf("Disruption.%s: %d is negative", name, v.IntVal)
+			return fmt.Errorf("invalid Disruption.%s: %d is negative", name, v.IntVal)
 		}
 	}
 	return nil

@@ -8,8 +8,9 @@ package orchestrate
 type holdReason int
 
 const (
-	// notHeld: the group's desired workload is applied.
-	notHeld holdReason = iota
+	// The zero holdReason: not held, the group's desired workload is
+	// applied.
+	_ holdReason = iota
 	// heldPaused: the CR's pause-rollout annotation is set.
 	heldPaused
 	// heldForNodeType: an earlier node type in the deployment order is not
@@ -56,7 +57,7 @@ type groupDecision struct {
 	Changing bool
 	// Creating is true when the workload does not exist yet.
 	Creating bool
-	// Hold says why the workload is held; notHeld when Apply is true.
+	// Hold says why the workload is held; zero when Apply is true.
 	Hold holdReason
 	// WaitingFor names the node type (heldForNodeType) or the group
 	// (heldForGroup) the change waits for.

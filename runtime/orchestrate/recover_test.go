@@ -21,13 +21,13 @@ import (
 // that pod and the StatefulSet rolls back.
 func TestStuckPodRecovery(t *testing.T) {
 	e := newEnv(t, orchestrate.Config{StuckPodRecovery: &orchestrate.StuckPodRecovery{UnreadyFor: 2 * time.Second}})
-	s := spec("example.com/db:1")
+	s := spec()
 	s.NodeTypes = s.NodeTypes[2:] // only c, a StatefulSet
-	e.createCluster("db", s)
-	e.waitFor("db", "the first install to be ready", ready)
+	e.createCluster(s)
+	e.waitFor("the first install to be ready", ready)
 
 	// A broken revision: its pods run but never become ready.
-	e.update("db", func(cr *testv1.Cluster) {
+	e.update(func(cr *testv1.Cluster) {
 		cr.Spec.NodeTypes[0].PodLabels = map[string]string{neverReadyLabel: "true"}
 	})
 	broken := e.waitForPod("db-c-1", "the broken revision's pod to run unready", func(p *corev1.Pod) bool {
@@ -36,8 +36,8 @@ func TestStuckPodRecovery(t *testing.T) {
 
 	// Revert. The StatefulSet controller waits for db-c-1 to become ready
 	// before it replaces it, which it never will.
-	e.update("db", func(cr *testv1.Cluster) { cr.Spec.NodeTypes[0].PodLabels = nil })
-	e.waitFor("db", "the rollback to complete", ready)
+	e.update(func(cr *testv1.Cluster) { cr.Spec.NodeTypes[0].PodLabels = nil })
+	e.waitFor("the rollback to complete", ready)
 
 	var sts appsv1.StatefulSet
 	if err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: "db-c"}, &sts); err != nil {
@@ -69,4 +69,3 @@ func (e *env) waitForPod(name, what string, cond func(*corev1.Pod) bool) *corev1
 	}
 	return &p
 }
-

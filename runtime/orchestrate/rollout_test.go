@@ -29,9 +29,9 @@ import (
 func TestInstallAndOrderedRollout(t *testing.T) {
 	e := newEnv(t, orchestrate.Config{})
 	h := e.watchWorkloads()
-	e.createCluster("db", spec("example.com/db:1"))
+	e.createCluster(spec())
 
-	cr := e.waitFor("db", "the first install to be ready", ready)
+	cr := e.waitFor("the first install to be ready", ready)
 	for _, nt := range []string{"a", "b", "c"} {
 		if got := e.events.Count(orchestrate.EventRolloutStarted, nt); got != 1 {
 			t.Errorf("install: %d RolloutStarted events for node type %s, want 1", got, nt)
@@ -49,17 +49,17 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 	e.requirePDBs(cr, map[string]intstr.IntOrString{
 		"db-a-hot": intstr.FromInt32(1), "db-a-cold": intstr.FromInt32(1), "db-b": intstr.FromInt32(1),
 	}, map[string]intstr.IntOrString{"db-c": intstr.FromInt32(1)})
-	e.requireSteady("db")
+	e.requireSteady()
 
 	// One change that touches every node type.
 	base := h.generations()
-	revisions := e.revisionCounts("db")
-	e.update("db", func(cr *testv1.Cluster) { cr.Spec.Image = "example.com/db:2" })
-	cr = e.waitFor("db", "the rollout of image 2 to complete", func(cr *testv1.Cluster) bool {
-		return ready(cr) && !slices.ContainsFunc(e.images("db"), func(img string) bool { return img != "example.com/db:2" })
+	revisions := e.revisionCounts()
+	e.update(func(cr *testv1.Cluster) { cr.Spec.Image = image2 })
+	cr = e.waitFor("the rollout of image 2 to complete", func(cr *testv1.Cluster) bool {
+		return ready(cr) && !slices.ContainsFunc(e.images(), func(img string) bool { return img != image2 })
 	})
-	h.requireOrderedRollout(t, workloadNames("db"), base)
-	e.requireOneNewRevision("db", revisions)
+	h.requireOrderedRollout(t, workloadNames(), base)
+	e.requireOneNewRevision(revisions)
 
 	for _, nt := range []string{"a", "b", "c"} {
 		if got := e.events.Count(orchestrate.EventRolloutStarted, nt); got != 2 {
@@ -80,13 +80,13 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 			t.Errorf("node type %s: RolloutBlocked = %v after the rollout, want False", nt, c)
 		}
 	}
-	e.requireSteady("db")
+	e.requireSteady()
 
 	// Removing a node type prunes its children, its PDB included.
-	e.update("db", func(cr *testv1.Cluster) {
+	e.update(func(cr *testv1.Cluster) {
 		cr.Spec.NodeTypes = slices.DeleteFunc(cr.Spec.NodeTypes, func(nt testv1.NodeTypeSpec) bool { return nt.Name == "c" })
 	})
-	cr = e.waitFor("db", "node type c to leave the status", func(cr *testv1.Cluster) bool {
+	cr = e.waitFor("node type c to leave the status", func(cr *testv1.Cluster) bool {
 		return ready(cr) && len(cr.Status.NodeTypes) == 2
 	})
 	for _, obj := range []client.Object{
@@ -116,11 +116,11 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 // RolloutBlocked condition names b. Forcing c lets it roll.
 func TestUnreadyNodeTypeBlocksLaterOnes(t *testing.T) {
 	e := newEnv(t, orchestrate.Config{})
-	s := spec("example.com/db:1")
+	s := spec()
 	s.NodeTypes[1].PodLabels = map[string]string{neverReadyLabel: "true"}
-	e.createCluster("db", s)
+	e.createCluster(s)
 
-	cr := e.waitFor("db", "a and c to be available while b never is", func(cr *testv1.Cluster) bool {
+	cr := e.waitFor("a and c to be available while b never is", func(cr *testv1.Cluster) bool {
 		return conditionIs(nodeTypeConditions(cr, "a"), orchestrate.ConditionAvailable, metav1.ConditionTrue) &&
 			conditionIs(nodeTypeConditions(cr, "c"), orchestrate.ConditionAvailable, metav1.ConditionTrue) &&
 			conditionIs(nodeTypeConditions(cr, "b"), orchestrate.ConditionAvailable, metav1.ConditionFalse)
@@ -129,8 +129,8 @@ func TestUnreadyNodeTypeBlocksLaterOnes(t *testing.T) {
 		t.Errorf("the cluster is Ready while node type b has no ready pod:\n%s", describeStatus(cr))
 	}
 
-	e.update("db", func(cr *testv1.Cluster) { cr.Spec.Image = "example.com/db:2" })
-	cr = e.waitFor("db", "c to be blocked by b", func(cr *testv1.Cluster) bool {
+	e.update(func(cr *testv1.Cluster) { cr.Spec.Image = image2 })
+	cr = e.waitFor("c to be blocked by b", func(cr *testv1.Cluster) bool {
 		c := nodeTypeCondition(cr, "c", orchestrate.ConditionRolloutBlocked)
 		return cr.Status.ObservedGeneration == cr.Generation && c != nil && c.Status == metav1.ConditionTrue &&
 			strings.Contains(c.Message, `"b"`)
@@ -141,8 +141,8 @@ func TestUnreadyNodeTypeBlocksLaterOnes(t *testing.T) {
 	}
 	// a rolled out and b received its change (b's own pods being unready
 	// does not hold b itself); c kept its old spec.
-	if got, want := e.images("db"), []string{"example.com/db:2", "example.com/db:2", "example.com/db:2", "example.com/db:1"}; !slices.Equal(got, want) {
-		t.Errorf("images of %v = %v, want %v", workloadNames("db"), got, want)
+	if got, want := e.images(), []string{image2, image2, image2, image1}; !slices.Equal(got, want) {
+		t.Errorf("images of %v = %v, want %v", workloadNames(), got, want)
 	}
 	if got := e.events.Count(orchestrate.EventRolloutBlocked, "c"); got < 1 {
 		t.Errorf("no RolloutBlocked event for node type c")
@@ -150,24 +150,24 @@ func TestUnreadyNodeTypeBlocksLaterOnes(t *testing.T) {
 	// Blocked is a steady state too: more passes change nothing and repeat
 	// no event.
 	blockedEvents := e.events.Count(orchestrate.EventRolloutBlocked, "c")
-	e.requireSteady("db")
+	e.requireSteady()
 	if got := e.events.Count(orchestrate.EventRolloutBlocked, "c"); got != blockedEvents {
 		t.Errorf("RolloutBlocked events for c went from %d to %d in steady state", blockedEvents, got)
 	}
-	if got := e.images("db")[3]; got != "example.com/db:1" {
+	if got := e.images()[3]; got != image1 {
 		t.Errorf("c's image = %s while blocked, want the old one", got)
 	}
 
 	// The escape hatch: force c.
-	e.update("db", func(cr *testv1.Cluster) {
+	e.update(func(cr *testv1.Cluster) {
 		if cr.Annotations == nil {
 			cr.Annotations = map[string]string{}
 		}
 		cr.Annotations[keys.AnnotationForceRollout] = "c"
 	})
-	cr = e.waitFor("db", "c to roll out although b is unready", func(cr *testv1.Cluster) bool {
+	cr = e.waitFor("c to roll out although b is unready", func(cr *testv1.Cluster) bool {
 		p := nodeTypeCondition(cr, "c", orchestrate.ConditionProgressing)
-		return e.images("db")[3] == "example.com/db:2" && p != nil && p.Reason == orchestrate.ReasonRolloutComplete
+		return e.images()[3] == image2 && p != nil && p.Reason == orchestrate.ReasonRolloutComplete
 	})
 	if c := nodeTypeCondition(cr, "c", orchestrate.ConditionRolloutBlocked); c == nil || c.Status != metav1.ConditionFalse {
 		t.Errorf("c's RolloutBlocked = %v after forcing, want False", c)
@@ -180,11 +180,11 @@ func TestUnreadyNodeTypeBlocksLaterOnes(t *testing.T) {
 func TestPauseAndResume(t *testing.T) {
 	e := newEnv(t, orchestrate.Config{})
 	h := e.watchWorkloads()
-	e.createCluster("db", spec("example.com/db:1"))
-	e.waitFor("db", "the first install to be ready", ready)
+	e.createCluster(spec())
+	e.waitFor("the first install to be ready", ready)
 
 	setPause := func(on bool) {
-		e.update("db", func(cr *testv1.Cluster) {
+		e.update(func(cr *testv1.Cluster) {
 			if cr.Annotations == nil {
 				cr.Annotations = map[string]string{}
 			}
@@ -196,19 +196,19 @@ func TestPauseAndResume(t *testing.T) {
 		})
 	}
 	setPause(true)
-	e.waitFor("db", "the pause to show", func(cr *testv1.Cluster) bool {
+	e.waitFor("the pause to show", func(cr *testv1.Cluster) bool {
 		return conditionIs(cr.Status.Conditions, orchestrate.ConditionRolloutPaused, metav1.ConditionTrue)
 	})
 	base := h.generations()
-	revisions := e.revisionCounts("db")
+	revisions := e.revisionCounts()
 
-	e.update("db", func(cr *testv1.Cluster) { cr.Spec.Image = "example.com/db:2" })
-	e.update("db", func(cr *testv1.Cluster) {
+	e.update(func(cr *testv1.Cluster) { cr.Spec.Image = image2 })
+	e.update(func(cr *testv1.Cluster) {
 		for i := range cr.Spec.NodeTypes {
 			cr.Spec.NodeTypes[i].Config = map[string]string{"level": "2"}
 		}
 	})
-	cr := e.waitFor("db", "the paused changes to be held", func(cr *testv1.Cluster) bool {
+	cr := e.waitFor("the paused changes to be held", func(cr *testv1.Cluster) bool {
 		if cr.Status.ObservedGeneration != cr.Generation {
 			return false
 		}
@@ -235,8 +235,8 @@ func TestPauseAndResume(t *testing.T) {
 	if got := h.generations(); !equality.Semantic.DeepEqual(got, base) {
 		t.Errorf("workload generations changed while paused: %v -> %v", base, got)
 	}
-	e.requireSteady("db")
-	if got := e.images("db"); slices.Contains(got, "example.com/db:2") {
+	e.requireSteady()
+	if got := e.images(); slices.Contains(got, image2) {
 		t.Errorf("images while paused = %v, want all still image 1", got)
 	}
 	if got := e.events.Count(orchestrate.EventRolloutPaused, ""); got != 1 {
@@ -244,16 +244,16 @@ func TestPauseAndResume(t *testing.T) {
 	}
 
 	setPause(false)
-	e.waitFor("db", "the held changes to roll out", func(cr *testv1.Cluster) bool {
+	e.waitFor("the held changes to roll out", func(cr *testv1.Cluster) bool {
 		return ready(cr) && !conditionIs(cr.Status.Conditions, orchestrate.ConditionRolloutPaused, metav1.ConditionTrue) &&
-			!slices.ContainsFunc(e.images("db"), func(img string) bool { return img != "example.com/db:2" })
+			!slices.ContainsFunc(e.images(), func(img string) bool { return img != image2 })
 	})
-	h.requireOrderedRollout(t, workloadNames("db"), base)
-	e.requireOneNewRevision("db", revisions)
+	h.requireOrderedRollout(t, workloadNames(), base)
+	e.requireOneNewRevision(revisions)
 	if got := e.events.Count(orchestrate.EventRolloutResumed, ""); got != 1 {
 		t.Errorf("%d RolloutResumed events, want 1", got)
 	}
-	e.requireSteady("db")
+	e.requireSteady()
 }
 
 // TestReconcileDisabled checks that the reconcile annotation stops every
@@ -261,25 +261,25 @@ func TestPauseAndResume(t *testing.T) {
 func TestReconcileDisabled(t *testing.T) {
 	e := newEnv(t, orchestrate.Config{})
 	h := e.watchWorkloads()
-	e.createCluster("db", spec("example.com/db:1"))
-	e.waitFor("db", "the first install to be ready", ready)
+	e.createCluster(spec())
+	e.waitFor("the first install to be ready", ready)
 	base := h.generations()
 
-	e.update("db", func(cr *testv1.Cluster) {
+	e.update(func(cr *testv1.Cluster) {
 		if cr.Annotations == nil {
 			cr.Annotations = map[string]string{}
 		}
 		cr.Annotations[keys.AnnotationReconcile] = keys.ValueDisabled
-		cr.Spec.Image = "example.com/db:2"
+		cr.Spec.Image = image2
 		cr.Spec.NodeTypes[0].Config = map[string]string{"level": "2"}
 	})
-	cr := e.waitFor("db", "the disabled condition", func(cr *testv1.Cluster) bool {
+	cr := e.waitFor("the disabled condition", func(cr *testv1.Cluster) bool {
 		return conditionIs(cr.Status.Conditions, orchestrate.ConditionReconcileDisabled, metav1.ConditionTrue)
 	})
 	if cr.Status.ObservedGeneration == cr.Generation {
 		t.Errorf("observedGeneration caught up with a generation the controller must not act on")
 	}
-	e.requireSteady("db")
+	e.requireSteady()
 	var cm corev1.ConfigMap
 	if err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: "db-a-config"}, &cm); err != nil {
 		t.Fatal(err)
@@ -294,9 +294,9 @@ func TestReconcileDisabled(t *testing.T) {
 		t.Errorf("%d ReconcileDisabled events, want exactly 1", got)
 	}
 
-	e.update("db", func(cr *testv1.Cluster) { delete(cr.Annotations, keys.AnnotationReconcile) })
-	cr = e.waitFor("db", "the change to roll out once enabled", func(cr *testv1.Cluster) bool {
-		return ready(cr) && e.images("db")[3] == "example.com/db:2"
+	e.update(func(cr *testv1.Cluster) { delete(cr.Annotations, keys.AnnotationReconcile) })
+	cr = e.waitFor("the change to roll out once enabled", func(cr *testv1.Cluster) bool {
+		return ready(cr) && e.images()[3] == image2
 	})
 	if meta := nodeTypeCondition(cr, "a", orchestrate.ConditionAvailable); meta == nil {
 		t.Errorf("no status for node type a after re-enabling")
@@ -388,7 +388,7 @@ func (e *env) requirePDBs(cr *testv1.Cluster, maxUnavailable, minAvailable map[s
 // revisionCounts returns, per workload, how many pod-template revisions it
 // has had: ControllerRevisions of a StatefulSet, ReplicaSets of a
 // Deployment.
-func (e *env) revisionCounts(cr string) map[string]int {
+func (e *env) revisionCounts() map[string]int {
 	e.t.Helper()
 	ctx := e.ctx()
 	out := map[string]int{}
@@ -401,7 +401,7 @@ func (e *env) revisionCounts(cr string) map[string]int {
 		e.t.Fatal(err)
 	}
 	owners := map[string]string{} // UID -> name
-	for _, name := range workloadNames(cr) {
+	for _, name := range workloadNames() {
 		var sts appsv1.StatefulSet
 		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &sts); err == nil {
 			owners[string(sts.UID)] = name
@@ -427,10 +427,10 @@ func (e *env) revisionCounts(cr string) map[string]int {
 
 // requireOneNewRevision asserts that every workload gained exactly one
 // revision since before: one change, one rollout.
-func (e *env) requireOneNewRevision(cr string, before map[string]int) {
+func (e *env) requireOneNewRevision(before map[string]int) {
 	e.t.Helper()
-	after := e.revisionCounts(cr)
-	for _, name := range workloadNames(cr) {
+	after := e.revisionCounts()
+	for _, name := range workloadNames() {
 		if after[name] != before[name]+1 {
 			e.t.Errorf("%s: %d revisions, then %d: want exactly one new revision", name, before[name], after[name])
 		}
