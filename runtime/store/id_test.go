@@ -124,7 +124,11 @@ func TestRecordFailureMarksPassFailed(t *testing.T) {
 	if st.Failed() == nil {
 		t.Error("failed Records must mark the pass failed")
 	}
-	if got := len(st.Desired()); got != 1 {
-		t.Errorf("Desired has %d entries, want 1", got)
+	if err := st.Record(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "ok"}}); err != nil {
+		t.Errorf("Record without a namespace: %v", err)
+	}
+	got := st.Desired()
+	if len(got) != 2 || got[1].String() != "Service.v1/n/ok" {
+		t.Errorf("Desired = %v, want the ConfigMap and the Service in the owner's namespace", got)
 	}
 }

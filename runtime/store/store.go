@@ -104,7 +104,8 @@ func New(owner status.Object, c client.Client, opts ...Option) (*Store, error) {
 }
 
 // Record adds obj to the set of objects the owner desires in this pass. obj
-// must be named and live in the owner's namespace. Objects are keyed by
+// must be named and live in the owner's namespace; an empty namespace means
+// the owner's. Objects are keyed by
 // group, kind, namespace and name, so two kinds may share a name; recording
 // the same object twice is harmless.
 //
@@ -128,6 +129,11 @@ func (s *Store) record(obj client.Object) error {
 	}
 	if id.Name == "" {
 		return fmt.Errorf("store: Record: %s without a name (generateName is not supported)", id.Kind)
+	}
+	if id.Namespace == "" {
+		// Not yet defaulted by the builder; children live in the owner's
+		// namespace, and the builder refuses anything else.
+		id.Namespace = s.namespace
 	}
 	if id.Namespace != s.namespace {
 		return fmt.Errorf("store: Record: %s %q is in namespace %q, not in the owner's namespace %q",
