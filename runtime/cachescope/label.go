@@ -1,10 +1,10 @@
 package cachescope
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -168,9 +168,9 @@ func (l *Labeler) release(ctx context.Context, namespace string, r confighash.Re
 // labelOwners reports whether this Labeler's field manager, and whether any
 // other manager, owns the watch label of obj according to its managedFields.
 func (l *Labeler) labelOwners(obj metav1.Object) (mine, others bool) {
-	field := []byte(`"f:` + keys.LabelWatch + `"`)
+	field := `"f:` + keys.LabelWatch + `"`
 	for _, mf := range obj.GetManagedFields() {
-		if mf.FieldsV1 == nil || !bytes.Contains(mf.FieldsV1.Raw, field) {
+		if mf.FieldsV1 == nil || !strings.Contains(mf.FieldsV1.GetRawString(), field) {
 			continue
 		}
 		if mf.Manager == l.fieldOwner {

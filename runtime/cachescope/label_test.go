@@ -35,7 +35,7 @@ func TestLabelerWatch(t *testing.T) {
 		Data:       map[string][]byte{"tls.crt": []byte("crt"), "tls.key": []byte("key")},
 	}
 	create(t, c, tls)
-	mgr, _ := startManager(t, tc.Config, "tls")
+	mgr, _ := startManager(t, tc.Config)
 
 	counter := testcluster.NewRequestCounter()
 	counted, err := client.New(counter.Wrap(tc.Config), client.Options{
@@ -79,7 +79,7 @@ func TestLabelerWatch(t *testing.T) {
 	var managers []string
 	for _, mf := range after.ManagedFields {
 		if mf.Manager == fieldOwner+cachescope.WatchFieldOwnerSuffix {
-			managers = append(managers, string(mf.Operation)+" "+string(mf.FieldsV1.Raw))
+			managers = append(managers, string(mf.Operation)+" "+mf.FieldsV1.GetRawString())
 		}
 	}
 	wantFields := `Update {"f:metadata":{"f:labels":{"f:` + keys.LabelWatch + `":{}}}}`
@@ -148,7 +148,7 @@ func TestLabelerRelease(t *testing.T) {
 	childCM := own(t, cr, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "druid-common"}})
 	dep := own(t, cr, workload("broker", "tls", "druid-common"))
 	create(t, c, tls, childCM, dep)
-	mgr, _ := startManager(t, tc.Config, "tls")
+	mgr, _ := startManager(t, tc.Config)
 	labeler, err := cachescope.NewLabeler(mgr.GetClient(), mgr.GetAPIReader(), fieldOwner)
 	if err != nil {
 		t.Fatal(err)

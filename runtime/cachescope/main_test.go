@@ -2,14 +2,13 @@ package cachescope_test
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/go-logr/logr"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,7 +34,11 @@ import (
 	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
 
-const fieldOwner = "cachescope-test"
+const (
+	fieldOwner = "cachescope-test"
+	// watchedSecret is the Secret the test reconciler reads on every pass.
+	watchedSecret = "tls"
+)
 
 var (
 	clusterOnce sync.Once
@@ -186,7 +189,7 @@ func (r *requests) seenVersion(nn types.NamespacedName) string {
 // package, its indexes, and a controller for the test Cluster that Owns
 // Deployments and watches referenced configuration. It returns once the
 // cache has synced.
-func startManager(t *testing.T, cfg *rest.Config, watchedSecret string, opts ...cachescope.Option) (manager.Manager, *requests) {
+func startManager(t *testing.T, cfg *rest.Config, opts ...cachescope.Option) (manager.Manager, *requests) {
 	t.Helper()
 	cacheOpts, err := cachescope.Options(&testv1.Cluster{}, opts...)
 	if err != nil {

@@ -127,7 +127,7 @@ func TestCacheHoldsOnlyChildrenAndReferencedConfig(t *testing.T) {
 	notOurs.Namespace = ns
 	create(t, c, childCM, dep, tls, notOurs)
 
-	mgr, rec := startManager(t, tc.Config, "tls")
+	mgr, rec := startManager(t, tc.Config, cachescope.WithManagedBy(fieldOwner))
 	// Other tests' objects may share the cluster; look at this test's two
 	// namespaces, listed cluster-wide from the cache.
 	cached := onlyNamespaces{Reader: mgr.GetCache(), namespaces: []string{ns, noise}}
@@ -208,7 +208,7 @@ func TestConfigEventHandlerMapsToConsumingOwners(t *testing.T) {
 		own(t, druid, workload("druid-broker", "tls", "shared")),
 		own(t, other, workload("other-broker", "other-tls", "shared")),
 	)
-	mgr, _ := startManager(t, tc.Config, "tls")
+	mgr, _ := startManager(t, tc.Config)
 	h, err := cachescope.ConfigEventHandler(mgr.GetClient(), mgr.GetScheme(), &testv1.Cluster{})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -267,12 +266,4 @@ func (e *env) eventReasons(owner client.Object) []string {
 		}
 	}
 	return out
-}
-
-func names(objs []client.Object) string {
-	var s []string
-	for _, o := range objs {
-		s = append(s, o.GetName())
-	}
-	return strings.Join(s, ",")
 }
