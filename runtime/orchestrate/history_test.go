@@ -154,6 +154,17 @@ func (h *history) specChange(name string, base int64) (observation, bool) {
 	return observation{}, false
 }
 
+// rolledOutAt reports whether name was last seen rolled out at generation.
+func (h *history) rolledOutAt(name string, generation int64) bool {
+	var last observation
+	for _, o := range h.sorted() {
+		if o.name == name {
+			last = o
+		}
+	}
+	return last.generation == generation && last.rolledOut
+}
+
 // stateBefore returns the last observation of name written before rv.
 func (h *history) stateBefore(name string, rv uint64) (observation, bool) {
 	var last observation

@@ -16,6 +16,10 @@ import (
 	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 )
 
+// externalSecret is a Secret node type b consumes (optionally) that the
+// operator does not own, like a TLS certificate a user supplies.
+const externalSecret = "user-tls"
+
 type workloadKind int
 
 const (
@@ -76,6 +80,17 @@ func buildNodeType(name string, kind workloadKind) orchestrate.BuildFunc[*testv1
 					}},
 					TerminationGracePeriodSeconds: ptr.To[int64](0),
 				},
+			}
+			if kind == deployment {
+				// b also reads a key of a Secret the operator does not own.
+				template.Spec.Containers[0].Env = []corev1.EnvVar{{
+					Name: "TLS_CERT",
+					ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+						LocalObjectReference: corev1.LocalObjectReference{Name: externalSecret},
+						Key:                  "cert",
+						Optional:             ptr.To(true),
+					}},
+				}}
 			}
 			var objs []client.Object
 			if i == 0 {

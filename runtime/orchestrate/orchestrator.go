@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	"github.com/opbuilder/opbuilder/runtime/cachescope"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
@@ -30,6 +31,7 @@ type Orchestrator[T Object] struct {
 
 	client    client.Client
 	apiReader client.Reader
+	labeler   *cachescope.Labeler
 	scheme    *runtime.Scheme
 	recorder  events.EventRecorder
 	now       func() time.Time
@@ -84,7 +86,12 @@ func New[T Object](mgr manager.Manager, cfg Config, nodeTypes ...NodeType[T]) (*
 		}
 		kinds = append(kinds, k)
 	}
+	labeler, err := cachescope.NewLabeler(mgr.GetClient(), mgr.GetAPIReader(), cfg.FieldOwner)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrate: %w", err)
+	}
 	return &Orchestrator[T]{
+		labeler:   labeler,
 		cfg:       cfg,
 		nodeTypes: append([]NodeType[T](nil), nodeTypes...),
 		kinds:     kinds,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -17,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opbuilder/opbuilder/runtime/builder"
+	"github.com/opbuilder/opbuilder/runtime/confighash"
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 	"github.com/opbuilder/opbuilder/runtime/store"
@@ -51,6 +53,27 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 			desired = append(desired, g.objects...)
 		}
 	}
+
+	// External ConfigMaps and Secrets the workloads consume get the watch
+	// label first, so the config hash below reads them and their changes
+	// reconcile the CR.
+	var external []confighash.Ref
+	configs := desiredConfig(desired)
+	for _, obj := range desired {
+		if isWorkload(obj) {
+			for _, r := range externalRefs(obj, configs) {
+				if !slices.ContainsFunc(external, func(e confighash.Ref) bool { return e.Kind == r.Kind && e.Name == r.Name }) {
+					external = append(external, r)
+				}
+			}
+		}
+	}
+	missing, err := o.watchExternal(ctx, owner.GetNamespace(), external)
+	if err != nil {
+		out.failure = "could not label the ConfigMaps and Secrets the workloads consume; see the operator's log"
+		return ctrl.Result{}, err
+	}
+	missing = slices.DeleteFunc(missing, func(r confighash.Ref) bool { return r.Optional })
 
 	// The store deletes through an event-recording client, so every prune
 	// is recorded on the CR.
@@ -199,6 +222,9 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 	}
 	out.inventory, out.inventorySet = owner.GetClusterStatus().Inventory, true
 	out.observed = len(errs) == 0
+	if len(missing) > 0 {
+		errs = append(errs, &missingRefsError{refs: missing})
+	}
 	return res, errors.Join(errs...)
 }
 

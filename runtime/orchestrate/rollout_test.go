@@ -436,3 +436,51 @@ func (e *env) requireOneNewRevision(before map[string]int) {
 		}
 	}
 }
+
+// TestExternalSecretRollsItsConsumer changes a Secret the operator does not
+// own: only node type b, which consumes it, rolls, exactly once. The Secret
+// is labelled for the scoped cache and is otherwise left alone.
+func TestExternalSecretRollsItsConsumer(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: externalSecret, Namespace: e.ns},
+		Data:       map[string][]byte{"cert": []byte("v1"), "unrelated": []byte("x")},
+	}
+	if err := e.c.Create(e.ctx(), secret); err != nil {
+		t.Fatal(err)
+	}
+	h := e.watchWorkloads()
+	e.createCluster(spec())
+	e.waitFor("the first install to be ready", ready)
+
+	if err := e.c.Get(e.ctx(), client.ObjectKeyFromObject(secret), secret); err != nil {
+		t.Fatal(err)
+	}
+	if secret.Labels[keys.LabelWatch] != keys.ValueTrue {
+		t.Errorf("the consumed external Secret has labels %v, want %s=%s", secret.Labels, keys.LabelWatch, keys.ValueTrue)
+	}
+	if metav1.GetControllerOf(secret) != nil {
+		t.Errorf("the external Secret was given a controller: %v", metav1.GetControllerOf(secret))
+	}
+
+	base := h.generations()
+	revisions := e.revisionCounts()
+	secret.Data["cert"] = []byte("v2")
+	if err := e.c.Update(e.ctx(), secret); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("b to roll onto the new certificate", func(cr *testv1.Cluster) bool {
+		return ready(cr) && h.rolledOutAt("db-b", base["db-b"]+1)
+	})
+	after := e.revisionCounts()
+	for _, name := range workloadNames() {
+		want := revisions[name]
+		if name == "db-b" {
+			want++
+		}
+		if after[name] != want {
+			t.Errorf("%s: %d revisions after the Secret changed, want %d", name, after[name], want)
+		}
+	}
+	e.requireSteady()
+}

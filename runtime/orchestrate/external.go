@@ -1,0 +1,120 @@
+package orchestrate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/confighash"
+)
+
+// externalRefs returns the ConfigMaps and Secrets the workload's pods consume
+// that are not among the desired objects of the pass: objects the operator
+// does not own, such as a user-supplied TLS Secret. They must carry the
+// watch label (cachescope.Labeler) to be in a cachescope-scoped cache, so
+// that their content is hashed and their changes reconcile the owner.
+func externalRefs(workload client.Object, desired map[refKey]bool) []confighash.Ref {
+	var out []confighash.Ref
+	for _, r := range confighash.References(podSpecOf(workload)) {
+		if !desired[refKey{r.Kind, r.Name}] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+type refKey struct {
+	kind confighash.Kind
+	name string
+}
+
+// desiredConfig returns the ConfigMaps and Secrets among the desired objects.
+func desiredConfig(objs []client.Object) map[refKey]bool {
+	out := map[refKey]bool{}
+	for _, obj := range objs {
+		switch obj.(type) {
+		case *corev1.ConfigMap:
+			out[refKey{confighash.KindConfigMap, obj.GetName()}] = true
+		case *corev1.Secret:
+			out[refKey{confighash.KindSecret, obj.GetName()}] = true
+		}
+	}
+	return out
+}
+
+func podSpecOf(obj client.Object) *corev1.PodSpec {
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		return &w.Spec.Template.Spec
+	case *appsv1.StatefulSet:
+		return &w.Spec.Template.Spec
+	}
+	return nil
+}
+
+// missingRefsError reports consumed ConfigMaps and Secrets that do not exist.
+// Nothing watches an object that does not exist yet, so the pass returns it
+// as an error and the controller retries with backoff until the object
+// appears.
+type missingRefsError struct {
+	refs []confighash.Ref
+}
+
+func (e *missingRefsError) Error() string {
+	names := make([]string, 0, len(e.refs))
+	for _, r := range e.refs {
+		names = append(names, fmt.Sprintf("%s %q", r.Kind, r.Name))
+	}
+	return fmt.Sprintf("orchestrate: workloads consume objects that do not exist yet: %s", strings.Join(names, ", "))
+}
+
+// watchExternal labels the external objects the desired workloads consume
+// and returns those that do not exist.
+//
+// Objects that are neither in the cache nor in the API server are left out
+// before the Labeler is called: it finds out that an object is missing from
+// its label patch failing, and a patch is a write request, which a
+// steady-state pass must not make (an optional reference to a Secret that
+// does not exist would otherwise cost one failed patch per pass). The check
+// is a metadata-only read.
+func (o *Orchestrator[T]) watchExternal(ctx context.Context, namespace string, refs []confighash.Ref) ([]confighash.Ref, error) {
+	var existing, missing []confighash.Ref
+	for _, r := range refs {
+		key := client.ObjectKey{Namespace: namespace, Name: r.Name}
+		// The cache is read with the typed kind it already holds (a
+		// metadata-only read through the cache would start a second
+		// informer); the API server with a metadata-only request.
+		var cached client.Object = &corev1.ConfigMap{}
+		if r.Kind == confighash.KindSecret {
+			cached = &corev1.Secret{}
+		}
+		err := o.client.Get(ctx, key, cached)
+		if apierrors.IsNotFound(err) {
+			meta := &metav1.PartialObjectMetadata{}
+			meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(string(r.Kind)))
+			err = o.apiReader.Get(ctx, key, meta)
+		}
+		switch {
+		case apierrors.IsNotFound(err):
+			missing = append(missing, r)
+		case err != nil:
+			return nil, fmt.Errorf("orchestrate: read %s %s: %w", r.Kind, r.Name, err)
+		default:
+			existing = append(existing, r)
+		}
+	}
+	if len(existing) == 0 {
+		return missing, nil
+	}
+	gone, err := o.labeler.Watch(ctx, namespace, existing)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrate: watch consumed ConfigMaps and Secrets: %w", err)
+	}
+	return append(missing, gone...), nil
+}
