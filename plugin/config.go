@@ -1,0 +1,112 @@
+package plugin
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"sigs.k8s.io/kubebuilder/v4/pkg/config"
+	"sigs.k8s.io/kubebuilder/v4/pkg/model/resource"
+	kbplugin "sigs.k8s.io/kubebuilder/v4/pkg/plugin"
+
+	"github.com/opbuilder/opbuilder/scaffolds/model"
+)
+
+// PluginConfig is what the plugin records under its key in PROJECT when it
+// runs in-process. It is a record for people and tools; the plugin itself
+// reads a project's state from the markers in its files, because it cannot
+// write PROJECT when it runs as an external plugin.
+type PluginConfig struct {
+	// Resources are the kinds created with opbuilder.
+	Resources []ResourceConfig `json:"resources,omitempty"`
+}
+
+// ResourceConfig records one kind created with opbuilder.
+type ResourceConfig struct {
+	Group     string           `json:"group,omitempty"`
+	Domain    string           `json:"domain,omitempty"`
+	Version   string           `json:"version"`
+	Kind      string           `json:"kind"`
+	NodeTypes []NodeTypeConfig `json:"nodeTypes,omitempty"`
+}
+
+// NodeTypeConfig records the options a node type was created with.
+type NodeTypeConfig struct {
+	Name     string `json:"name"`
+	Workload string `json:"workload"`
+	Port     int32  `json:"port"`
+	Storage  string `json:"storage,omitempty"`
+	Replicas int32  `json:"replicas"`
+}
+
+// loadPluginConfig reads the plugin's record from cfg; a project without one
+// yields an empty record.
+func loadPluginConfig(cfg config.Config) (PluginConfig, error) {
+	var pc PluginConfig
+	err := cfg.DecodePluginConfig(pluginConfigKey(cfg), &pc)
+	switch {
+	case err == nil, errors.As(err, &config.PluginKeyNotFoundError{}):
+		return pc, nil
+	case errors.As(err, &config.UnsupportedFieldError{}):
+		return pc, nil
+	default:
+		return pc, fmt.Errorf("reading the %s record in PROJECT: %w", Key, err)
+	}
+}
+
+// savePluginConfig writes the plugin's record into cfg. Project versions
+// without plugin records are left alone.
+func savePluginConfig(cfg config.Config, pc PluginConfig) error {
+	err := cfg.EncodePluginConfig(pluginConfigKey(cfg), pc)
+	if err != nil && !errors.As(err, &config.UnsupportedFieldError{}) {
+		return fmt.Errorf("writing the %s record in PROJECT: %w", Key, err)
+	}
+	return nil
+}
+
+// pluginConfigKey is the key the plugin's record has in cfg.
+func pluginConfigKey(cfg config.Config) string {
+	return kbplugin.GetPluginKeyForConfig(cfg.GetPluginChain(), Plugin{})
+}
+
+// recordKind adds the kind res to the record, once.
+func recordKind(cfg config.Config, res resource.Resource) error {
+	pc, err := loadPluginConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if pc.find(res.GVK) < 0 {
+		pc.Resources = append(pc.Resources, ResourceConfig{
+			Group: res.Group, Domain: res.Domain, Version: res.Version, Kind: res.Kind,
+		})
+	}
+	return savePluginConfig(cfg, pc)
+}
+
+// recordNodeType adds the node type nt of the kind res to the record.
+func recordNodeType(cfg config.Config, res resource.Resource, nt model.NodeType) error {
+	pc, err := loadPluginConfig(cfg)
+	if err != nil {
+		return err
+	}
+	i := pc.find(res.GVK)
+	if i < 0 {
+		pc.Resources = append(pc.Resources, ResourceConfig{
+			Group: res.Group, Domain: res.Domain, Version: res.Version, Kind: res.Kind,
+		})
+		i = len(pc.Resources) - 1
+	}
+	r := &pc.Resources[i]
+	r.NodeTypes = slices.DeleteFunc(r.NodeTypes, func(n NodeTypeConfig) bool { return n.Name == nt.Name })
+	r.NodeTypes = append(r.NodeTypes, NodeTypeConfig{
+		Name: nt.Name, Workload: string(nt.Workload), Port: nt.Port, Storage: nt.Storage, Replicas: nt.Replicas,
+	})
+	return savePluginConfig(cfg, pc)
+}
+
+// find returns the index of the kind gvk in the record, or -1.
+func (pc PluginConfig) find(gvk resource.GVK) int {
+	return slices.IndexFunc(pc.Resources, func(r ResourceConfig) bool {
+		return r.Group == gvk.Group && r.Domain == gvk.Domain && r.Version == gvk.Version && r.Kind == gvk.Kind
+	})
+}

@@ -1,0 +1,131 @@
+package controller
+
+import (
+	"strings"
+
+	"sigs.k8s.io/kubebuilder/v4/pkg/machinery"
+
+	"github.com/opbuilder/opbuilder/scaffolds/internal/templates"
+)
+
+var _ machinery.Template = &Controller{}
+
+// Controller writes the kind's controller in place of go/v4's: Reconcile
+// reads the resource and hands it to the runtime's orchestrator, which runs
+// the node types the controller registers.
+type Controller struct {
+	machinery.TemplateMixin
+	machinery.BoilerplateMixin
+	machinery.ResourceMixin
+
+	// RuntimeModule is the import path of the opbuilder runtime module.
+	RuntimeModule string
+}
+
+// SetTemplateDefaults implements machinery.Template.
+func (f *Controller) SetTemplateDefaults() error {
+	if f.Path == "" {
+		f.Path = templates.FilesFor(f.Resource).Controller
+	}
+	f.TemplateBody = controllerTemplate
+	f.IfExistsAction = machinery.OverwriteFile
+	return nil
+}
+
+// App is the application name set on every child, the lowercased kind.
+func (f *Controller) App() string { return strings.ToLower(f.Resource.Kind) }
+
+// Var is the name of a variable that holds one resource of the kind.
+func (f *Controller) Var() string { return varFor(f.Resource.Kind) }
+
+// NodeTypesMarker is where node types register.
+func (f *Controller) NodeTypesMarker() string {
+	return templates.NewMarker(f.Path, templates.NodeTypesMarker).String()
+}
+
+// varFor returns the lowerCamelCase form of a kind, e.g. "druid" or
+// "kafkaCluster".
+func varFor(kind string) string { return strings.ToLower(kind[:1]) + kind[1:] }
+
+//nolint:lll
+const controllerTemplate = `{{ .Boilerplate }}
+
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"{{ .RuntimeModule }}/orchestrate"
+
+	{{ .Resource.ImportAlias }} "{{ .Resource.Path }}"
+)
+
+// {{ .Var }}App is the application name: the app.kubernetes.io/name label of
+// every object the operator creates for a {{ .Resource.Kind }}.
+const {{ .Var }}App = "{{ .App }}"
+
+// {{ .Resource.Kind }}Reconciler reconciles a {{ .Resource.Kind }}. The opbuilder runtime does the
+// work: it builds the objects of every node type listed in {{ .Var }}NodeTypes,
+// applies what changed, rolls changes out one node type at a time in the
+// {{ .Resource.Kind }}'s deployment order, prunes what is no longer wanted, and keeps the
+// status up to date.
+type {{ .Resource.Kind }}Reconciler struct {
+	client.Client
+	Scheme *runtime.Scheme
+
+	orchestrator *orchestrate.Orchestrator[*{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}]
+}
+
+// The runtime touches exactly these: the {{ .Resource.Kind }} and its status; the kinds of
+// children it owns (it applies, watches and prunes them, and labels the
+// ConfigMaps and Secrets a pod template references so they are watched); and
+// events.k8s.io events. Opting in to orchestrate.Config.StuckPodRecovery
+// needs pods (get;list;delete) as well.
+// +kubebuilder:rbac:groups={{ .Resource.QualifiedGroup }},resources={{ .Resource.Plural }},verbs=get;list;watch
+// +kubebuilder:rbac:groups={{ .Resource.QualifiedGroup }},resources={{ .Resource.Plural }}/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups={{ .Resource.QualifiedGroup }},resources={{ .Resource.Plural }}/finalizers,verbs=update
+// +kubebuilder:rbac:groups=core,resources=configmaps;secrets;services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile hands the {{ .Resource.Kind }} to the orchestrator. It is called whenever the
+// {{ .Resource.Kind }} or one of its objects changes.
+func (r *{{ .Resource.Kind }}Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var {{ .Var }} {{ .Resource.ImportAlias }}.{{ .Resource.Kind }}
+	if err := r.Get(ctx, req.NamespacedName, &{{ .Var }}); err != nil {
+		// A deleted {{ .Resource.Kind }}'s objects are garbage-collected through their owner
+		// references.
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return r.orchestrator.Reconcile(ctx, &{{ .Var }})
+}
+
+// {{ .Var }}NodeTypes lists the node types of a {{ .Resource.Kind }}, in the order they were
+// added. Each builds its objects in internal/controller/{{ lower .Resource.Kind }}_<node type>.go.
+func {{ .Var }}NodeTypes() []orchestrate.NodeType[*{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}] {
+	return []orchestrate.NodeType[*{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}]{
+		{{ .NodeTypesMarker }}
+	}
+}
+
+// SetupWithManager registers the node types with an orchestrator and the
+// controller with the Manager. The controller watches the {{ .Resource.Kind }} and every
+// object the runtime creates for it.
+func (r *{{ .Resource.Kind }}Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	o, err := orchestrate.New(mgr, orchestrate.Config{
+		App:        {{ .Var }}App,
+		FieldOwner: FieldOwner,
+	}, {{ .Var }}NodeTypes()...)
+	if err != nil {
+		return fmt.Errorf("setting up the {{ .Resource.Kind }} orchestrator: %w", err)
+	}
+	r.orchestrator = o
+	return o.SetupWithManager(mgr, r)
+}
+`
