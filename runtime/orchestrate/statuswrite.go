@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/opbuilder/opbuilder/runtime/keys"
 	"github.com/opbuilder/opbuilder/runtime/status"
@@ -93,6 +94,7 @@ func (out *outcome) apply(base *status.ClusterStatus) *status.ClusterStatus {
 // to a fresh copy read from the API server: transitions the previous write
 // already recorded are then no transitions, and no event is recorded twice.
 func (o *Orchestrator[T]) writeStatus(ctx context.Context, base, owner T, out *outcome) error {
+	stale := false
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		next := out.apply(base.GetClusterStatus())
 		if equality.Semantic.DeepEqual(base.GetClusterStatus(), next) {
@@ -113,6 +115,12 @@ func (o *Orchestrator[T]) writeStatus(ctx context.Context, base, owner T, out *o
 			if fresh.GetUID() != base.GetUID() {
 				return fmt.Errorf("the resource was deleted and re-created during the pass")
 			}
+			if fresh.GetGeneration() != out.generation {
+				// The spec changed during the pass: what it found out is
+				// already stale, and the change brings a pass of its own.
+				stale = true
+				return nil
+			}
 			base = fresh
 			return err
 		}
@@ -128,6 +136,9 @@ func (o *Orchestrator[T]) writeStatus(ctx context.Context, base, owner T, out *o
 	})
 	if err != nil {
 		return fmt.Errorf("orchestrate: write status of %s/%s: %w", base.GetNamespace(), base.GetName(), err)
+	}
+	if stale {
+		log.FromContext(ctx).V(1).Info("status not written: the resource's spec changed during the pass")
 	}
 	return nil
 }
