@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -345,4 +346,38 @@ func TestPVCKeptUnlessOptedIn(t *testing.T) {
 	if got, want := idStrings(res.Pruned), e.ids(pvc); !slices.Equal(got, want) {
 		t.Errorf("opted in: Result.Pruned\n got %q\nwant %q", got, want)
 	}
+}
+
+// While the owner is being deleted the garbage collector removes its
+// children; the store stays out of its way.
+func TestNoPruneWhileOwnerIsDeleted(t *testing.T) {
+	e := newEnv(t)
+	cr := &testv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "druid", Namespace: e.ns, Finalizers: []string{"test.opbuilder.io/hold"}}}
+	e.create(cr)
+	cr = e.reread(cr)
+	historical := e.nodeType(cr, "historical")
+	e.create(historical...)
+	ec := e.eventClient(e.c)
+	e.mustPass(cr, ec, historical)
+	if err := e.c.Delete(t.Context(), cr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // t.Context is done by now
+		ctx := context.Background()
+		cur := &testv1.Cluster{}
+		if err := e.c.Get(ctx, client.ObjectKeyFromObject(cr), cur); err != nil {
+			t.Error(err)
+			return
+		}
+		cur.Finalizers = nil
+		if err := e.c.Update(ctx, cur); err != nil {
+			t.Error(err)
+		}
+	})
+
+	res := e.mustPass(e.reread(cr), ec, nil, managedKinds())
+	if res.Skipped != "OwnerDeleting" || len(res.Pruned) != 0 {
+		t.Errorf("Result = %+v, want Skipped=OwnerDeleting and nothing pruned", res)
+	}
+	e.requireExists(historical...)
 }
