@@ -2,7 +2,10 @@ package orchestrate_test
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 	"maps"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -29,6 +32,15 @@ const (
 
 func intOrString(i int32) intstr.IntOrString { return intstr.FromInt32(i) }
 
+// contentName is a short name suffix derived from a config's content.
+func contentName(config map[string]string) string {
+	h := fnv.New32a()
+	for _, k := range slices.Sorted(maps.Keys(config)) {
+		fmt.Fprintf(h, "%s=%s;", k, config[k])
+	}
+	return fmt.Sprintf("%08x", h.Sum32())
+}
+
 // buildNodeType returns the build function of one node type of the test
 // Cluster, the way an operator author writes one: a ConfigMap with the node
 // type's config, and per group a workload that consumes it (envFrom, so a
@@ -53,6 +65,12 @@ func buildNodeType(name string, kind workloadKind) orchestrate.BuildFunc[*testv1
 		config := &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: cr.Name + "-" + name + "-config"},
 			Data:       maps.Clone(spec.Config),
+		}
+		if kind == statefulSet && name == "c" {
+			// c names its ConfigMap after its content, as many operators
+			// do: a config change is a new ConfigMap, and the old one must
+			// stay while c's pods still use it.
+			config.Name += "-" + contentName(spec.Config)
 		}
 		groupNames := spec.Groups
 		if len(groupNames) == 0 {

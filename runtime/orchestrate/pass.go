@@ -202,6 +202,22 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 		}
 	}
 
+	// Until a node type is rolled out, some of its pods still run an old pod
+	// template, and a pod that restarts reads what that template names. So
+	// the ConfigMaps and Secrets of a node type that is held or rolling are
+	// kept even when no longer desired (an operator that names its
+	// ConfigMaps after their content makes a new one per change); they are
+	// pruned once the node type is rolled out.
+	for i, nt := range built {
+		if decisions[i].RolledOut {
+			continue
+		}
+		if err := o.keepConfig(ctx, owner, st, nt.name); err != nil {
+			st.Fail(err)
+			errs = append(errs, err)
+		}
+	}
+
 	var res ctrl.Result
 	if o.cfg.StuckPodRecovery != nil {
 		after, err := o.recoverStuckPods(ctx, owner, built, decisions)

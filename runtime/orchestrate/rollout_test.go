@@ -92,7 +92,6 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 	for _, obj := range []client.Object{
 		&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db-c"}},
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "db-c"}},
-		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "db-c-config"}},
 		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "db-c"}},
 	} {
 		err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: obj.GetName()}, obj)
@@ -100,8 +99,11 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 			t.Errorf("%T %s: still there after node type c was removed (err %v)", obj, obj.GetName(), err)
 		}
 	}
+	if cms := e.configMapsOf("c"); len(cms) != 0 {
+		t.Errorf("node type c's ConfigMaps %v are still there after it was removed", cms)
+	}
 	for _, entry := range cr.Status.Inventory {
-		if strings.HasSuffix(entry, "/db-c") || strings.HasSuffix(entry, "/db-c-config") {
+		if strings.HasSuffix(entry, "/db-c") || strings.Contains(entry, "/db-c-config") {
 			t.Errorf("inventory still lists %s", entry)
 		}
 	}
@@ -199,6 +201,10 @@ func TestPauseAndResume(t *testing.T) {
 	e.waitFor("the pause to show", func(cr *testv1.Cluster) bool {
 		return conditionIs(cr.Status.Conditions, orchestrate.ConditionRolloutPaused, metav1.ConditionTrue)
 	})
+	oldC := e.configMapsOf("c")
+	if len(oldC) != 1 {
+		t.Fatalf("node type c has ConfigMaps %v, want one", oldC)
+	}
 	base := h.generations()
 	revisions := e.revisionCounts()
 
@@ -235,6 +241,11 @@ func TestPauseAndResume(t *testing.T) {
 	if got := h.generations(); !equality.Semantic.DeepEqual(got, base) {
 		t.Errorf("workload generations changed while paused: %v -> %v", base, got)
 	}
+	// c's config moved to a ConfigMap with a new name; the old one stays
+	// while c's held pods consume it.
+	if got := e.configMapsOf("c"); len(got) != 2 || !slices.Contains(got, oldC[0]) {
+		t.Errorf("node type c's ConfigMaps while paused = %v, want the old %s and a new one", got, oldC[0])
+	}
 	e.requireSteady()
 	if got := e.images(); slices.Contains(got, image2) {
 		t.Errorf("images while paused = %v, want all still image 1", got)
@@ -250,6 +261,9 @@ func TestPauseAndResume(t *testing.T) {
 	})
 	h.requireOrderedRollout(t, workloadNames(), base)
 	e.requireOneNewRevision(revisions)
+	if got := e.configMapsOf("c"); len(got) != 1 || got[0] == oldC[0] {
+		t.Errorf("node type c's ConfigMaps after the rollout = %v, want only the new one (the old %s pruned)", got, oldC[0])
+	}
 	if got := e.events.Count(orchestrate.EventRolloutResumed, ""); got != 1 {
 		t.Errorf("%d RolloutResumed events, want 1", got)
 	}
@@ -483,4 +497,21 @@ func TestExternalSecretRollsItsConsumer(t *testing.T) {
 		}
 	}
 	e.requireSteady()
+}
+
+// configMapsOf returns the names of the ConfigMaps of a node type.
+func (e *env) configMapsOf(nodeType string) []string {
+	e.t.Helper()
+	var list corev1.ConfigMapList
+	if err := e.c.List(e.ctx(), &list, client.InNamespace(e.ns), client.MatchingLabels{keys.LabelComponent: nodeType}); err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, cm := range list.Items {
+		if cm.DeletionTimestamp == nil {
+			out = append(out, cm.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
