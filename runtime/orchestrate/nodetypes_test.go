@@ -36,7 +36,7 @@ func intOrString(i int32) intstr.IntOrString { return intstr.FromInt32(i) }
 func contentName(config map[string]string) string {
 	h := fnv.New32a()
 	for _, k := range slices.Sorted(maps.Keys(config)) {
-		fmt.Fprintf(h, "%s=%s;", k, config[k])
+		_, _ = h.Write([]byte(k + "=" + config[k] + ";")) // never fails
 	}
 	return fmt.Sprintf("%08x", h.Sum32())
 }

@@ -99,7 +99,7 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 			t.Errorf("%T %s: still there after node type c was removed (err %v)", obj, obj.GetName(), err)
 		}
 	}
-	if cms := e.configMapsOf("c"); len(cms) != 0 {
+	if cms := e.configMapsOfC(); len(cms) != 0 {
 		t.Errorf("node type c's ConfigMaps %v are still there after it was removed", cms)
 	}
 	for _, entry := range cr.Status.Inventory {
@@ -201,7 +201,7 @@ func TestPauseAndResume(t *testing.T) {
 	e.waitFor("the pause to show", func(cr *testv1.Cluster) bool {
 		return conditionIs(cr.Status.Conditions, orchestrate.ConditionRolloutPaused, metav1.ConditionTrue)
 	})
-	oldC := e.configMapsOf("c")
+	oldC := e.configMapsOfC()
 	if len(oldC) != 1 {
 		t.Fatalf("node type c has ConfigMaps %v, want one", oldC)
 	}
@@ -243,7 +243,7 @@ func TestPauseAndResume(t *testing.T) {
 	}
 	// c's config moved to a ConfigMap with a new name; the old one stays
 	// while c's held pods consume it.
-	if got := e.configMapsOf("c"); len(got) != 2 || !slices.Contains(got, oldC[0]) {
+	if got := e.configMapsOfC(); len(got) != 2 || !slices.Contains(got, oldC[0]) {
 		t.Errorf("node type c's ConfigMaps while paused = %v, want the old %s and a new one", got, oldC[0])
 	}
 	e.requireSteady()
@@ -261,7 +261,7 @@ func TestPauseAndResume(t *testing.T) {
 	})
 	h.requireOrderedRollout(t, workloadNames(), base)
 	e.requireOneNewRevision(revisions)
-	if got := e.configMapsOf("c"); len(got) != 1 || got[0] == oldC[0] {
+	if got := e.configMapsOfC(); len(got) != 1 || got[0] == oldC[0] {
 		t.Errorf("node type c's ConfigMaps after the rollout = %v, want only the new one (the old %s pruned)", got, oldC[0])
 	}
 	if got := e.events.Count(orchestrate.EventRolloutResumed, ""); got != 1 {
@@ -499,11 +499,11 @@ func TestExternalSecretRollsItsConsumer(t *testing.T) {
 	e.requireSteady()
 }
 
-// configMapsOf returns the names of the ConfigMaps of a node type.
-func (e *env) configMapsOf(nodeType string) []string {
+// configMapsOfC returns the names of the ConfigMaps of node type c.
+func (e *env) configMapsOfC() []string {
 	e.t.Helper()
 	var list corev1.ConfigMapList
-	if err := e.c.List(e.ctx(), &list, client.InNamespace(e.ns), client.MatchingLabels{keys.LabelComponent: nodeType}); err != nil {
+	if err := e.c.List(e.ctx(), &list, client.InNamespace(e.ns), client.MatchingLabels{keys.LabelComponent: "c"}); err != nil {
 		e.t.Fatal(err)
 	}
 	var out []string
