@@ -27,8 +27,11 @@ type DeploymentOrderer interface {
 }
 
 // BuildFunc returns a node type's desired objects for the given CR, one Group
-// per workload. It must not modify owner and must not talk to the API server
-// to decide what is desired beyond reading; the Orchestrator does all writes.
+// per workload. Returning no group means the CR does not run the node type:
+// its children are pruned and it leaves the status. A build function must
+// not modify owner and must not write to the API server; the Orchestrator
+// makes every write. Its objects are labelled and placed in the owner's
+// namespace in place, so return new objects on every call.
 type BuildFunc[T Object] func(ctx context.Context, owner T) ([]Group, error)
 
 // NodeType registers one node type of the data system.
@@ -60,7 +63,12 @@ type Group struct {
 
 	// Objects are the group's desired objects, in the namespace of the CR.
 	// Owner references, standard labels and the config hash are added by the
-	// runtime; do not set them.
+	// runtime; do not set them. The workload must be a typed
+	// *appsv1.Deployment or *appsv1.StatefulSet to be rolled out in order; an
+	// unstructured one is applied like any other object. When a node type
+	// has several groups, give each workload's selector the group label
+	// (keys.LabelGroup) so that their pods, and their budgets, do not
+	// overlap.
 	Objects []client.Object
 }
 

@@ -1,54 +1,129 @@
 // Package orchestrate runs the node types of a multi-node-type data system
 // (Druid, Pinot, Kafka-like) from one custom resource: it builds and applies
-// every node type's desired objects, records them in the desired-state store,
-// prunes what is no longer desired, rolls workload changes out one node type
-// at a time in the CR's deployment order (each waiting for the previous one to
-// be fully rolled out), keeps a PodDisruptionBudget per workload, honours the
-// pause and disable annotations, and writes the CR's status.
+// every node type's desired objects through runtime/builder, records them in
+// the desired-state store (runtime/store), prunes what is no longer desired,
+// rolls workload changes out one node type at a time in the CR's deployment
+// order, each waiting for the previous one to be fully rolled out, keeps a
+// PodDisruptionBudget per workload, honours the pause and disable
+// annotations, and writes the CR's status.
 //
-// An operator registers its node types once and calls Reconcile from its
-// controller:
+// An operator registers its node types once and hands the CR to Reconcile:
 //
-//	o, err := orchestrate.New[*datav1alpha1.Druid](mgr,
-//		orchestrate.Config{App: "druid", FieldOwner: "druid-operator"},
+//	// SetupWithManager of the operator's reconciler
+//	o, err := orchestrate.New(mgr, orchestrate.Config{App: "druid", FieldOwner: "druid-operator"},
 //		orchestrate.NodeType[*datav1alpha1.Druid]{Name: "historical", Build: buildHistorical},
 //		orchestrate.NodeType[*datav1alpha1.Druid]{Name: "broker", Build: buildBroker},
 //	)
-//	...
-//	return o.Controller(mgr).Complete(r) // For the CR, Owns every child kind
+//	if err != nil {
+//		return err
+//	}
+//	r.orchestrator = o
+//	return o.SetupWithManager(mgr, r) // For the CR, Owns every child kind
 //
-//	// in Reconcile:
+//	// Reconcile
 //	var druid datav1alpha1.Druid
 //	if err := r.Get(ctx, req.NamespacedName, &druid); err != nil {
 //		return ctrl.Result{}, client.IgnoreNotFound(err)
 //	}
-//	return o.Reconcile(ctx, &druid)
+//	return r.orchestrator.Reconcile(ctx, &druid)
+//
+// A build function returns one Group per workload, for example
+// Group{Name: "hot", Objects: []client.Object{configMap, statefulSet, headless}}.
+// The CR implements status.Object and, to let its users choose the order,
+// DeploymentOrderer.
 //
 // # Rollout rules
 //
-// A workload (Deployment or StatefulSet) that does not exist yet is created at
-// once, so a first install starts every node type in parallel. A change to an
-// existing workload is applied only when every node type earlier in the
-// deployment order is fully rolled out (generation observed, every replica
-// updated and ready, StatefulSet revisions converged, Deployment not stalled).
-// Until then the workload is held: it is recorded in the store but not
-// applied, so its spec and its config-hash annotation stay as they are, while
-// the node type's other objects (ConfigMaps, Services, ...) are applied as
-// usual. When its turn comes the builder stamps the hash of the configuration
-// as it is then, in the same write as the spec change, so the held workload
-// rolls exactly once. The groups of one node type roll one at a time in the
-// order the build function lists them.
+// A Deployment or StatefulSet that does not exist yet is created at once, so
+// a first install starts every node type in parallel (and a pause does not
+// stop a deleted workload from being restored). A change to an existing
+// workload is applied only when every node type earlier in the deployment
+// order is fully rolled out: its workloads' controllers observed their
+// generation, updatedReplicas == replicas == readyReplicas, a StatefulSet's
+// currentRevision == updateRevision (an OnDelete StatefulSet only needs its
+// replicas ready), and a Deployment has not exceeded its progress deadline
+// (kstatus, plus the checks it lacks). The groups of one node type roll one
+// at a time in the order the build function lists them.
 //
-// Progress is observed through watches on the owned workloads; Reconcile never
-// asks to be requeued after a fixed delay.
+// Until its turn a workload is held: recorded in the store so that it is
+// not pruned, but not written, so its spec and its config-hash annotation
+// stay as they are while the node type's other objects (ConfigMaps,
+// Services, ...) are applied as usual. Whether a workload has a change
+// pending is decided by the builder's own comparison, run against a client
+// that only pretends to write. When its turn comes the builder stamps the
+// hash of the configuration as it is then, in the same write as the spec
+// change, so every accumulated change rolls the workload exactly once.
+//
+// The ConfigMaps and Secrets of a node type that is held or still rolling are
+// never pruned, even when no longer desired: some of its pods still run the
+// old template. Note that a held workload's pods read a ConfigMap's new
+// content if they restart (or through the kubelet's refresh of mounted
+// volumes); an operator that needs every pod to run exactly the
+// configuration of its template names its ConfigMaps after their content.
+//
+// Progress is observed through watches on the owned workloads; Reconcile
+// never asks to be requeued after a fixed delay.
+//
+// # Escape hatches
+//
+// The force-rollout annotation lets the named node types roll even though an
+// earlier node type, or an earlier group of their own, is not rolled out. A
+// pause still holds them.
+//
+// Config.StuckPodRecovery opts in to deleting a pod of an old revision that
+// blocks a StatefulSet's rolling update (the OrderedReady deadlock of
+// kubernetes/kubernetes#60164): one pod at a time, when it is crash-looping
+// or has been unready for longer than the configured time.
+//
+// # Status and events
+//
+// Each node type's entry in status.nodeTypes has the conditions Available,
+// Progressing and RolloutBlocked (whose message names the node type waited
+// for), its ready and desired replicas and the config hash its pods run
+// with. The CR gets Ready, observedGeneration, and RolloutPaused or
+// ReconcileDisabled while those annotations are set. The status is written
+// with one JSON merge patch (carrying the resourceVersion read, so a pass
+// that read a stale copy cannot overwrite a newer one), and only when it
+// changed: a steady-state pass writes nothing.
+//
+// Events (RolloutStarted, RolloutBlocked, RolloutCompleted, RolloutStalled,
+// RolloutPaused, RolloutResumed, ReconcileDisabled, ReconcileEnabled) are
+// derived from condition transitions and recorded after the status write
+// that persisted them, so each state change is recorded once, never once per
+// pass. Writes to children are recorded by runtime/eventclient.
+//
+// # PodDisruptionBudgets
+//
+// Every workload gets a PodDisruptionBudget named after it, selecting its
+// pods with its own selector, with maxUnavailable 1 unless the node type's
+// Disruption says otherwise (or a group brings its own budget). It belongs to
+// the node type like any other child and is pruned with it.
 //
 // # Annotations on the CR
 //
 // All keys come from package keys (one prefix):
-//   - pause-rollout "true": workload changes are held; status, events, pruning
-//     and config-hash bookkeeping continue, so lifting the pause rolls once.
-//   - reconcile "disabled": Reconcile does nothing for the CR; it says so once,
-//     with an event and a condition.
-//   - force-rollout "<node type>[,<node type>]": the named node types roll even
-//     though an earlier node type is not rolled out.
+//   - pause-rollout "true": workload changes are held; status, events,
+//     pruning and config-hash bookkeeping continue, so lifting it rolls
+//     each workload once.
+//   - reconcile "disabled": Reconcile does nothing for the CR; it says so
+//     once, with an event and the ReconcileDisabled condition.
+//   - force-rollout "<node type>[,<node type>]": see Escape hatches.
+//
+// # Consumed ConfigMaps and Secrets the operator does not own
+//
+// Before hashing, Reconcile labels the ConfigMaps and Secrets a workload
+// consumes but the operator does not own with cachescope's Labeler, so that
+// a cache scoped with cachescope.Options holds them and
+// cachescope.WatchReferencedConfig (set up by Controller) reconciles the CR
+// when they change. A consumed object that does not exist is reported as an
+// error, so the controller retries with backoff until it appears; an
+// optional reference to a missing object is not.
+//
+// # RBAC
+//
+// The operator needs: get, list, watch, create, update, patch and delete on
+// every child kind (Deployments, StatefulSets, ConfigMaps, Secrets,
+// Services, PodDisruptionBudgets and Config.OwnedKinds); get, list, watch on
+// the CR and patch on its status; create and patch on events.k8s.io events;
+// and, with StuckPodRecovery, list and delete on pods.
 package orchestrate
