@@ -16,7 +16,9 @@
 //   - a controller owner reference to the owner (a child controlled by another
 //     object is refused, never taken over);
 //   - the labels app.kubernetes.io/name, instance, component (when known) and
-//     managed-by, and opbuilder.io/owner-uid (see runtime/keys);
+//     managed-by, and opbuilder.io/owner-uid (see runtime/keys), and
+//     ConfigMaps and Secrets also opbuilder.io/watch, so that the
+//     label-scoped cache of runtime/cachescope holds them;
 //   - the annotation opbuilder.io/applied-hash: the hash of the desired state
 //     last applied.
 //

@@ -114,7 +114,14 @@ func (b *Builder) prepare(ctx context.Context, obj client.Object) (*prepared, er
 	if err := b.placeInOwnerNamespace(c, gvk); err != nil {
 		return nil, err
 	}
-	c.SetLabels(b.childLabels(c.GetLabels()))
+	labels := b.childLabels(c.GetLabels())
+	if gvk.Group == "" && (gvk.Kind == "ConfigMap" || gvk.Kind == "Secret") {
+		// The label-scoped cache of runtime/cachescope holds only the
+		// ConfigMaps and Secrets that carry the watch label; without it the
+		// Builder's own reads and the store's prune would never see them.
+		labels[keys.LabelWatch] = keys.ValueTrue
+	}
+	c.SetLabels(labels)
 	if err := controllerutil.SetControllerReference(b.cfg.owner, c, b.scheme); err != nil {
 		return nil, fmt.Errorf("%s %s: set owner reference: %w", gvk.Kind, c.GetName(), err)
 	}
