@@ -166,19 +166,24 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 			gd := decisions[i].Groups[j]
 			gobs := groupObserved{Name: g.name, HasWorkload: g.workload != nil, Decision: gd}
 			if g.workload != nil {
+				// Status reads the same view of the workload as the
+				// decision did, unless this pass wrote it: a newer cached
+				// copy read meanwhile could contradict the decision (a group
+				// held for one that now looks rolled out).
 				current := lives[i][j]
-				if gd.Apply && len(errs) == 0 {
+				switch {
+				case gd.Apply && len(errs) == 0:
 					res, err := reconcileChild(g.workload)
 					switch {
 					case err != nil:
-					case res.Object != nil:
+					case res.Operation == builder.OperationRecreating:
+						current = nil
+					case res.Changed() || current == nil:
 						current = res.Object
-					default:
-						current = nil // being recreated
 					}
-				} else if gd.Apply {
-					// Held because the configuration failed to apply.
-					gobs.Decision = groupDecision{Hold: heldForGroup}
+				case gd.Changing:
+					// Not written: an object of the first tier failed.
+					gobs.Decision = groupDecision{Hold: heldForFailure}
 				}
 				if current != nil {
 					r, err := workloadRollout(current)

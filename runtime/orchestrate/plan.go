@@ -19,6 +19,9 @@ const (
 	// heldForGroup: an earlier group of the same node type is not rolled out
 	// yet.
 	heldForGroup
+	// heldForFailure: the change was let through but not written, because
+	// another object of the pass failed to apply. Not decided by decide.
+	heldForFailure
 )
 
 // groupInput is the observed state of one group.

@@ -63,10 +63,10 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 
 	for _, nt := range []string{"a", "b", "c"} {
 		if got := e.events.Count(orchestrate.EventRolloutStarted, nt); got != 2 {
-			t.Errorf("after the change: %d RolloutStarted events for node type %s, want 2", got, nt)
+			t.Errorf("after the change: %d RolloutStarted events for node type %s, want 2: %v", got, nt, e.events.Recorded())
 		}
 		if got := e.events.Count(orchestrate.EventRolloutCompleted, nt); got != 2 {
-			t.Errorf("after the change: %d RolloutCompleted events for node type %s, want 2", got, nt)
+			t.Errorf("after the change: %d RolloutCompleted events for node type %s, want 2: %v", got, nt, e.events.Recorded())
 		}
 	}
 	// b waited for a; c waited for a, then for b: one event per state.

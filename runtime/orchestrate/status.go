@@ -45,7 +45,7 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 	}
 
 	var hashes []string
-	var unavailable, stalled, converging string
+	var unavailable, stalled, converging, waiting string
 	updating := false
 	workloads := 0
 	for _, g := range nt.Groups {
@@ -77,6 +77,14 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 				converging = groupPrefix(g.Name) + msg
 			}
 			updating = updating || g.Decision.Changing || r.Updating
+		case g.Decision.Hold == heldForGroup:
+			if waiting == "" {
+				waiting = fmt.Sprintf("%swaits for group %q", groupPrefix(g.Name), g.Decision.WaitingFor)
+			}
+		case g.Decision.Hold == heldForFailure:
+			if waiting == "" {
+				waiting = groupPrefix(g.Name) + "waits for the other objects of the node types to apply"
+			}
 		}
 	}
 	if len(hashes) == 1 {
@@ -106,9 +114,9 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutPaused, pausedMessage)
 	case d.BlockedBy != "":
 		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutBlocked, blockedMessage(d.BlockedBy))
-	case d.Pending:
-		// Held for an earlier group that is not progressing: it stalled.
-		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutStalled, "an earlier group of the node type is not rolled out")
+	case waiting != "":
+		// The node type is between two of its groups: still rolling out.
+		set(ConditionProgressing, metav1.ConditionTrue, ReasonRollingOut, waiting)
 	default:
 		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutComplete, "every workload is rolled out")
 	}

@@ -175,3 +175,24 @@ func TestAvailableNeeded(t *testing.T) {
 		})
 	}
 }
+
+// Between two groups of a node type, with the first rolled out and the second
+// held for it, the node type is still rolling out: Progressing must not drop
+// to False (which would record RolloutCompleted or RolloutStalled and then
+// RolloutStarted again).
+func TestProgressingBetweenGroups(t *testing.T) {
+	out := rolledOutCluster()
+	out.nodeTypes[0].Decision = nodeTypeDecision{Pending: true}
+	out.nodeTypes[0].Groups[1].Decision = groupDecision{Hold: heldForGroup, WaitingFor: "hot"}
+	cs := out.apply(&status.ClusterStatus{})
+	c := meta.FindStatusCondition(cs.NodeTypes[0].Conditions, ConditionProgressing)
+	if c.Status != metav1.ConditionTrue || c.Reason != ReasonRollingOut || !strings.Contains(c.Message, `waits for group "hot"`) {
+		t.Errorf("Progressing = %+v, want True while cold waits for hot", c)
+	}
+
+	out.nodeTypes[0].Groups[1].Decision = groupDecision{Hold: heldForFailure}
+	cs = out.apply(&status.ClusterStatus{})
+	if c := meta.FindStatusCondition(cs.NodeTypes[0].Conditions, ConditionProgressing); c.Status != metav1.ConditionTrue {
+		t.Errorf("Progressing = %+v, want True while a change waits for a failed object", c)
+	}
+}
