@@ -31,6 +31,10 @@ build: ## Build the kubebuilder-opbuilder CLI into bin/ and compile the runtime.
 test-binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok from the Go module proxy; last line is KUBEBUILDER_ASSETS=<dir>.
 	@./hack/test-binaries.sh
 
+.PHONY: generate-testdata
+generate-testdata: ## Regenerate the golden project testdata/project-v4-opbuilder with this checkout's CLI.
+	./hack/generate-testdata.sh
+
 ##@ Test
 
 .PHONY: test

@@ -67,7 +67,7 @@ func (s *NodeTypeScaffolder) Check() error {
 	}
 	prefix := varFor(kind) + nt.GoName()
 	for _, name := range []string{
-		prefix + "Name", prefix + "ConfigDir", prefix + "DataDir", prefix + "NodeType",
+		prefix + "Name", prefix + "ConfigDir", prefix + "DataDir", prefix + "DataVolume", prefix + "NodeType",
 		"build" + kind + nt.FieldName(), "build" + kind + nt.GoName() + "Group",
 	} {
 		if file, taken := st.controllerDecls[name]; taken {

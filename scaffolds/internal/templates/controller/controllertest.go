@@ -57,7 +57,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -66,6 +65,12 @@ import (
 	"{{ .RuntimeModule }}/cachescope"
 
 	{{ .Resource.ImportAlias }} "{{ .Resource.Path }}"
+)
+
+// The names the tests give the groups of a node type.
+const (
+	firstGroup  = "first"
+	secondGroup = "second"
 )
 
 // start{{ .Resource.Kind }}Manager runs the {{ .Resource.Kind }} controller in a manager set up like
@@ -80,7 +85,7 @@ func start{{ .Resource.Kind }}Manager() context.CancelFunc {
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		// Every test container starts a manager of its own.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Controller: config.Controller{SkipNameValidation: new(true)},
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect((&{{ .Resource.Kind }}Reconciler{
@@ -160,8 +165,8 @@ func (f *ControllerTestSample) GetMarkers() []machinery.Marker {
 func (f *ControllerTestSample) GetCodeFragments() machinery.CodeFragmentsMap {
 	return machinery.CodeFragmentsMap{
 		templates.NewMarker(f.GetPath(), templates.SampleNodeTypesMarker): {
-			fmt.Sprintf("%s: []%s.%s{{Name: %q}},\n", f.NodeType.FieldName(), f.Resource.ImportAlias(),
-				f.NodeType.SpecType(), f.NodeType.Groups[0]),
+			fmt.Sprintf("%s: []%s.%s{{Name: firstGroup}},\n", f.NodeType.FieldName(), f.Resource.ImportAlias(),
+				f.NodeType.SpecType()),
 		},
 	}
 }

@@ -71,8 +71,10 @@ const (
 	// spec.{{ .NodeType.JSONName }}[].config.
 	{{ .Prefix }}ConfigDir = "/etc/{{ .App }}/{{ .NodeType.Name }}"
 {{- if .NodeType.HasStorage }}
-	// {{ .Prefix }}DataDir is where each {{ .NodeType.Name }} pod's volume is mounted.
-	{{ .Prefix }}DataDir = "/var/lib/{{ .App }}"
+	// {{ .Prefix }}DataVolume names each {{ .NodeType.Name }} pod's data volume, and
+	// {{ .Prefix }}DataDir is where it is mounted.
+	{{ .Prefix }}DataVolume = "data"
+	{{ .Prefix }}DataDir    = "/var/lib/{{ .App }}"
 {{- end }}
 )
 
@@ -116,20 +118,20 @@ func build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group({{ .Var }} *{{ .Resour
 	container := corev1.Container{
 		Name:           {{ .Prefix }}Name,
 		Image:          {{ .Var }}Image({{ .Var }}, group.Image),
-		Ports:          []corev1.ContainerPort{{"{{"}}Name: "http", ContainerPort: group.Port{{"}}"}},
+		Ports:          []corev1.ContainerPort{{"{{"}}Name: {{ .Var }}PortName, ContainerPort: group.Port{{"}}"}},
 		Resources:      group.Resources,
 		ReadinessProbe: {{ .Var }}ReadinessProbe(group.ReadinessProbe, group.Port),
 		LivenessProbe:  group.LivenessProbe,
 		VolumeMounts: []corev1.VolumeMount{
-			{Name: "config", MountPath: {{ .Prefix }}ConfigDir, ReadOnly: true},
+			{Name: {{ .Var }}ConfigVolumeName, MountPath: {{ .Prefix }}ConfigDir, ReadOnly: true},
 {{- if .NodeType.HasStorage }}
-			{Name: "data", MountPath: {{ .Prefix }}DataDir},
+			{Name: {{ .Prefix }}DataVolume, MountPath: {{ .Prefix }}DataDir},
 {{- end }}
 		},
 	}
 	// Mounting the ConfigMap ties the pods to it: a change of the group's
 	// config rolls this group's pods, and no others.
-	template := {{ .Var }}PodTemplate({{ .Var }}, selector, container, {{ .Var }}ConfigVolume("config", config.Name))
+	template := {{ .Var }}PodTemplate({{ .Var }}, selector, container, {{ .Var }}ConfigVolume(config.Name))
 {{- if .NodeType.IsStatefulSet }}
 
 	headless := &corev1.Service{
@@ -152,7 +154,7 @@ func build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group({{ .Var }} *{{ .Resour
 			Template:    template,
 {{- if .NodeType.HasStorage }}
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{"{{"}}
-				ObjectMeta: metav1.ObjectMeta{Name: "data"},
+				ObjectMeta: metav1.ObjectMeta{Name: {{ .Prefix }}DataVolume},
 				Spec: corev1.PersistentVolumeClaimSpec{
 					AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 					StorageClassName: group.Storage.StorageClassName,

@@ -60,6 +60,13 @@ import (
 // The objects below carry no owner reference, standard labels or config
 // hash: the opbuilder runtime adds those when it applies them.
 
+const (
+	// {{ .Var }}PortName names the port every node type serves on.
+	{{ .Var }}PortName = "http"
+	// {{ .Var }}ConfigVolumeName names the volume holding a group's ConfigMap.
+	{{ .Var }}ConfigVolumeName = "config"
+)
+
 // {{ .Var }}ObjectName returns the name of the objects of one group of a node
 // type: "<{{ lower .Resource.Kind }}>-<node type>-<group>".
 func {{ .Var }}ObjectName({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}, nodeType, group string) string {
@@ -107,13 +114,13 @@ func {{ .Var }}PodTemplate({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.
 	}
 }
 
-// {{ .Var }}ConfigVolume returns a volume holding the ConfigMap configMapName.
+// {{ .Var }}ConfigVolume returns the volume holding the ConfigMap configMapName.
 // Mounting a ConfigMap is what ties pods to it: the runtime hashes every
 // ConfigMap a pod template mounts into the template's config-hash
 // annotation, so changing the ConfigMap rolls exactly the pods that use it.
-func {{ .Var }}ConfigVolume(name, configMapName string) corev1.Volume {
+func {{ .Var }}ConfigVolume(configMapName string) corev1.Volume {
 	return corev1.Volume{
-		Name: name,
+		Name: {{ .Var }}ConfigVolumeName,
 		VolumeSource: corev1.VolumeSource{
 			ConfigMap: &corev1.ConfigMapVolumeSource{
 				LocalObjectReference: corev1.LocalObjectReference{Name: configMapName},
@@ -153,7 +160,7 @@ func {{ .Var }}Service({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind
 // {{ .Var }}ServicePorts returns the ports of a Service in front of pods that
 // serve on port.
 func {{ .Var }}ServicePorts(port int32) []corev1.ServicePort {
-	return []corev1.ServicePort{{"{{"}}Name: "http", Port: port, TargetPort: intstr.FromInt32(port){{"}}"}}
+	return []corev1.ServicePort{{"{{"}}Name: {{ .Var }}PortName, Port: port, TargetPort: intstr.FromInt32(port){{"}}"}}
 }
 
 // {{ .Var }}PodDisruptionBudget returns the PodDisruptionBudget of the pods that

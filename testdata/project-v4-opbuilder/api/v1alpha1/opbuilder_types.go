@@ -1,0 +1,78 @@
+/*
+Copyright 2026 The opbuilder Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// PodMetadata holds labels and annotations added to pods.
+type PodMetadata struct {
+	// labels are added to every pod. The labels the operator sets itself take
+	// precedence.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// annotations are added to every pod.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// StorageSpec is the data volume that each pod of a StatefulSet gets.
+type StorageSpec struct {
+	// size of each pod's volume. It can grow when the StorageClass allows
+	// volume expansion; it cannot shrink.
+	// +required
+	Size resource.Quantity `json:"size"`
+
+	// storageClassName is the StorageClass of the volumes. Empty means the
+	// cluster's default StorageClass.
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+}
+
+// ServiceSpec configures the Service through which clients reach a group.
+type ServiceSpec struct {
+	// type of the Service.
+	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer
+	// +kubebuilder:default=ClusterIP
+	// +optional
+	Type corev1.ServiceType `json:"type,omitempty"`
+
+	// annotations of the Service, for example to configure a cloud load
+	// balancer.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// DisruptionSpec configures the PodDisruptionBudget of a group: how many of
+// its pods a voluntary disruption, such as a node drain, may take down at
+// once. Without either field, one pod at a time.
+// +kubebuilder:validation:XValidation:rule="!(has(self.maxUnavailable) && has(self.minAvailable))",message="set maxUnavailable or minAvailable, not both"
+type DisruptionSpec struct {
+	// maxUnavailable is the number or percentage of the group's pods that may
+	// be unavailable.
+	// +optional
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+
+	// minAvailable is the number or percentage of the group's pods that must
+	// stay available.
+	// +optional
+	MinAvailable *intstr.IntOrString `json:"minAvailable,omitempty"`
+}

@@ -1,0 +1,99 @@
+/*
+Copyright 2026 The opbuilder Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/orchestrate"
+
+	datav1alpha1 "example.com/druid-operator/api/v1alpha1"
+)
+
+// druidApp is the application name: the app.kubernetes.io/name label of
+// every object the operator creates for a Druid.
+const druidApp = "druid"
+
+// DruidReconciler reconciles a Druid. The opbuilder runtime does the
+// work: it builds the objects of every node type listed in druidNodeTypes,
+// applies what changed, rolls changes out one node type at a time in the
+// Druid's deployment order, prunes what is no longer wanted, and keeps the
+// status up to date.
+type DruidReconciler struct {
+	client.Client
+	Scheme *runtime.Scheme
+
+	orchestrator *orchestrate.Orchestrator[*datav1alpha1.Druid]
+}
+
+// The runtime touches exactly these: the Druid and its status; the kinds of
+// children it owns (it applies, watches and prunes them, and labels the
+// ConfigMaps and Secrets a pod template references so they are watched); and
+// events.k8s.io events. Opting in to orchestrate.Config.StuckPodRecovery
+// needs pods (get;list;delete) as well.
+// +kubebuilder:rbac:groups=data.example.com,resources=druids,verbs=get;list;watch
+// +kubebuilder:rbac:groups=data.example.com,resources=druids/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=data.example.com,resources=druids/finalizers,verbs=update
+// +kubebuilder:rbac:groups=core,resources=configmaps;secrets;services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile hands the Druid to the orchestrator. It is called whenever the
+// Druid or one of its objects changes.
+func (r *DruidReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var druid datav1alpha1.Druid
+	if err := r.Get(ctx, req.NamespacedName, &druid); err != nil {
+		// A deleted Druid's objects are garbage-collected through their owner
+		// references.
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return r.orchestrator.Reconcile(ctx, &druid)
+}
+
+// druidNodeTypes lists the node types of a Druid, in the order they were
+// added. Each builds its objects in internal/controller/druid_<node type>.go.
+func druidNodeTypes() []orchestrate.NodeType[*datav1alpha1.Druid] {
+	return []orchestrate.NodeType[*datav1alpha1.Druid]{
+		druidHistoricalNodeType(),
+		druidMiddlemanagerNodeType(),
+		druidBrokerNodeType(),
+		druidCoordinatorNodeType(),
+		druidRouterNodeType(),
+		// +opbuilder:scaffold:nodetypes
+	}
+}
+
+// SetupWithManager registers the node types with an orchestrator and the
+// controller with the Manager. The controller watches the Druid and every
+// object the runtime creates for it.
+func (r *DruidReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	o, err := orchestrate.New(mgr, orchestrate.Config{
+		App:        druidApp,
+		FieldOwner: FieldOwner,
+	}, druidNodeTypes()...)
+	if err != nil {
+		return fmt.Errorf("setting up the Druid orchestrator: %w", err)
+	}
+	r.orchestrator = o
+	return o.SetupWithManager(mgr, r)
+}

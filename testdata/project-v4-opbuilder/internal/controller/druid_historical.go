@@ -1,0 +1,134 @@
+/*
+Copyright 2026 The opbuilder Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/orchestrate"
+
+	datav1alpha1 "example.com/druid-operator/api/v1alpha1"
+)
+
+const (
+	// druidHistoricalName is the name of the node type: the app.kubernetes.io/component
+	// label of its objects and its name in the deployment order and the status.
+	druidHistoricalName = "historical"
+	// druidHistoricalConfigDir is where the historical pods find the files of
+	// spec.historicals[].config.
+	druidHistoricalConfigDir = "/etc/druid/historical"
+	// druidHistoricalDataVolume names each historical pod's data volume, and
+	// druidHistoricalDataDir is where it is mounted.
+	druidHistoricalDataVolume = "data"
+	druidHistoricalDataDir    = "/var/lib/druid"
+)
+
+// druidHistoricalNodeType registers the historical nodes of a Druid with the
+// orchestrator.
+func druidHistoricalNodeType() orchestrate.NodeType[*datav1alpha1.Druid] {
+	return orchestrate.NodeType[*datav1alpha1.Druid]{
+		Name:  druidHistoricalName,
+		Build: buildDruidHistoricals,
+	}
+}
+
+// buildDruidHistoricals returns the objects of every group in spec.historicals. The
+// groups of a node type roll out one at a time, in the order listed.
+func buildDruidHistoricals(_ context.Context, druid *datav1alpha1.Druid) ([]orchestrate.Group, error) {
+	groups := make([]orchestrate.Group, 0, len(druid.Spec.Historicals))
+	for _, group := range druid.Spec.Historicals {
+		groups = append(groups, orchestrate.Group{
+			Name:    group.Name,
+			Objects: buildDruidHistoricalGroup(druid, group),
+		})
+	}
+	return groups, nil
+}
+
+// buildDruidHistoricalGroup returns the objects of one historical group: a ConfigMap
+// with the group's configuration, the StatefulSet that runs it,
+// a headless Service that gives each of its pods a stable DNS name,
+// the Service clients use, and a PodDisruptionBudget.
+func buildDruidHistoricalGroup(druid *datav1alpha1.Druid, group datav1alpha1.HistoricalSpec) []client.Object {
+	name := druidObjectName(druid, druidHistoricalName, group.Name)
+	selector := druidSelector(druid, druidHistoricalName, group.Name)
+
+	config := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
+		Data:       group.Config,
+	}
+
+	container := corev1.Container{
+		Name:           druidHistoricalName,
+		Image:          druidImage(druid, group.Image),
+		Ports:          []corev1.ContainerPort{{Name: druidPortName, ContainerPort: group.Port}},
+		Resources:      group.Resources,
+		ReadinessProbe: druidReadinessProbe(group.ReadinessProbe, group.Port),
+		LivenessProbe:  group.LivenessProbe,
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: druidConfigVolumeName, MountPath: druidHistoricalConfigDir, ReadOnly: true},
+			{Name: druidHistoricalDataVolume, MountPath: druidHistoricalDataDir},
+		},
+	}
+	// Mounting the ConfigMap ties the pods to it: a change of the group's
+	// config rolls this group's pods, and no others.
+	template := druidPodTemplate(druid, selector, container, druidConfigVolume(config.Name))
+
+	headless := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-headless", Namespace: druid.Namespace},
+		Spec: corev1.ServiceSpec{
+			ClusterIP: corev1.ClusterIPNone,
+			// Pods can find each other while they start.
+			PublishNotReadyAddresses: true,
+			Selector:                 selector,
+			Ports:                    druidServicePorts(group.Port),
+		},
+	}
+
+	statefulSet := &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
+		Spec: appsv1.StatefulSetSpec{
+			ServiceName: headless.Name,
+			Replicas:    group.Replicas,
+			Selector:    &metav1.LabelSelector{MatchLabels: selector},
+			Template:    template,
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
+				ObjectMeta: metav1.ObjectMeta{Name: druidHistoricalDataVolume},
+				Spec: corev1.PersistentVolumeClaimSpec{
+					AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					StorageClassName: group.Storage.StorageClassName,
+					Resources: corev1.VolumeResourceRequirements{
+						Requests: corev1.ResourceList{corev1.ResourceStorage: group.Storage.Size},
+					},
+				},
+			}},
+		},
+	}
+
+	return []client.Object{
+		config,
+		statefulSet,
+		headless,
+		druidService(druid, name, selector, group.Port, group.Service),
+		druidPodDisruptionBudget(druid, name, selector, group.PodDisruptionBudget),
+	}
+}
