@@ -23,12 +23,12 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/opbuilder/opbuilder/runtime/cachescope"
 	"github.com/opbuilder/opbuilder/runtime/internal/testapi/crd"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/orchestrate"
@@ -228,11 +228,18 @@ func newEnv(t *testing.T, cfg orchestrate.Config) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, c: tc.Client, ns: ns, counter: testcluster.NewRequestCounter()}
+	// The cache is scoped as in a scaffolded operator: the CRs, the
+	// operator's children, and the ConfigMaps and Secrets labelled for it;
+	// here also to the test's namespace.
+	cacheOpts, err := cachescope.Options(&testv1.Cluster{}, cachescope.WithNamespaces(ns), cachescope.WithManagedBy("test-operator"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	mgr, err := ctrl.NewManager(e.counter.Wrap(tc.Config), ctrl.Options{
 		Scheme:                 testScheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
+		Cache:                  cacheOpts,
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
