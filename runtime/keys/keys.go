@@ -52,7 +52,9 @@ const (
 	// custom resource entirely.
 	AnnotationReconcile = Prefix + "/reconcile"
 	// AnnotationForceRollout lists node types ("<node type>[,<node type>]")
-	// whose workloads are rolled even though nothing they consume changed.
+	// whose workload changes are applied even while an earlier node type in
+	// the deployment order is not rolled out: the escape hatch for a cluster
+	// whose earlier node type cannot become healthy.
 	AnnotationForceRollout = Prefix + "/force-rollout"
 )
 
