@@ -62,8 +62,9 @@ func NewLabeler(c client.Client, apiReader client.Reader, fieldOwner string) (*L
 // operator's own desired objects (those carry the label already).
 //
 // An object found in the cache carries the label by construction, so in
-// steady state Watch makes no request at all. Otherwise one metadata-only
-// patch adds the label. References to objects that do not exist are
+// steady state Watch makes no request at all. Otherwise a metadata-only read
+// finds out whether the object exists, and one metadata-only patch adds the
+// label; a missing object costs that read and no write. References to objects that do not exist are
 // returned in missing; call Watch again on a later reconcile to label them
 // once they exist.
 func (l *Labeler) Watch(ctx context.Context, namespace string, refs []confighash.Ref) (missing []confighash.Ref, err error) {
@@ -93,7 +94,19 @@ func (l *Labeler) ensure(ctx context.Context, namespace string, r confighash.Ref
 	case err != nil && !apierrors.IsNotFound(err):
 		return false, fmt.Errorf("cachescope: read %s %s/%s from the cache: %w", r.Kind, namespace, r.Name, err)
 	}
+	// Not in the cache: either unlabelled or missing. Ask the API server
+	// (metadata only, never the contents) before writing, so a reference to
+	// a missing object costs a read per pass, not a write request.
 	obj := metadataOf(r.Kind, namespace, r.Name)
+	switch err := l.api.Get(ctx, key, obj); {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("cachescope: read %s %s/%s: %w", r.Kind, namespace, r.Name, err)
+	case obj.GetLabels()[keys.LabelWatch] == keys.ValueTrue:
+		// Labelled already; the cache has not caught up yet.
+		return true, nil
+	}
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"`+keys.LabelWatch+`":"`+keys.ValueTrue+`"}}}`))
 	switch err := l.client.Patch(ctx, obj, patch, client.FieldOwner(l.fieldOwner)); {
 	case apierrors.IsNotFound(err):

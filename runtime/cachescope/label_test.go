@@ -98,6 +98,15 @@ func TestLabelerWatch(t *testing.T) {
 	if n := len(counter.Snapshot()); n != 0 {
 		t.Errorf("steady-state Watch made requests: %v", counter.Snapshot())
 	}
+
+	// A reference to a missing object is found out by a read, never a write.
+	counter.Reset()
+	if missing, err := labeler.Watch(ctx, ns, []confighash.Ref{secretRef("not-yet")}); err != nil || len(missing) != 1 {
+		t.Fatalf("Watch of a missing Secret: missing %v, err %v", missing, err)
+	}
+	if w := counter.Writes(); w != 0 {
+		t.Errorf("Watch of a missing Secret made %d write requests: %v", w, counter.WriteRequests())
+	}
 }
 
 // The Secret is deleted between the Labeler's cache lookup and its write:
