@@ -25,6 +25,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/go-logr/logr"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 func main() {
@@ -37,6 +40,10 @@ func run() int {
 	flag.StringVar(&cfg.cli, "cli", "", "kubebuilder-opbuilder binary to use (default: build it from this checkout)")
 	flag.IntVar(&cfg.nodes, "nodes", 3, "number of fake kwok nodes")
 	flag.Parse()
+
+	// The control plane's envtest logs through controller-runtime; the demo
+	// narrates instead.
+	logf.SetLogger(logr.Discard())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // skipEnv is the one way to skip the suite, for local iteration.
@@ -16,5 +17,8 @@ func TestE2E(t *testing.T) {
 		t.Skipf("%s is set: skipping the end-to-end suite", skipEnv)
 	}
 	RegisterFailHandler(Fail)
+	// envtest, inside the control plane the suite starts, logs through
+	// controller-runtime's logger.
+	logf.SetLogger(GinkgoLogr)
 	RunSpecs(t, "opbuilder end-to-end suite")
 }

@@ -66,6 +66,21 @@ func WithReason(events []Event, reason string) []Event {
 	return out
 }
 
+// EventCount returns how many times an event with the given reason was
+// recorded about the child, counting the repeats of an event series.
+func EventCount(events []Event, reason string, c Child) int {
+	n := 0
+	for _, e := range events {
+		if e.Reason != reason {
+			continue
+		}
+		if e.RelatedUID == c.Object.GetUID() || (e.RelatedUID == "" && e.RelatedKind == c.Kind && e.RelatedName == c.Object.GetName()) {
+			n += int(e.Count)
+		}
+	}
+	return n
+}
+
 // MissingEvents returns the children that have no event with the given
 // reason about them (matched by related UID, or kind and name when the
 // event recorded no UID), as "Kind namespace/name".

@@ -62,9 +62,11 @@ var workloadGVRs = map[string]schema.GroupVersionResource{
 
 // StartRecorder starts watching the StatefulSets and Deployments labelled
 // as children of the CR with the given UID, and returns once the watches
-// have synced.
+// have synced. The watches run until Stop, whatever becomes of ctx, which
+// only bounds the wait for the sync.
 func StartRecorder(ctx context.Context, c *Cluster, namespace string, owner types.UID) (*Recorder, error) {
-	ctx, cancel := context.WithCancel(ctx)
+	waitCtx := ctx
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r := &Recorder{cancel: cancel, done: make(chan struct{})}
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Dynamic, 0, namespace,
 		func(o *metav1.ListOptions) { o.LabelSelector = keys.LabelOwnerUID + "=" + string(owner) })
@@ -91,7 +93,7 @@ func StartRecorder(ctx context.Context, c *Cluster, namespace string, owner type
 		factory.Shutdown()
 		close(r.done)
 	}()
-	syncCtx, syncCancel := context.WithTimeout(ctx, 2*time.Minute)
+	syncCtx, syncCancel := context.WithTimeout(waitCtx, 2*time.Minute)
 	defer syncCancel()
 	for gvr, ok := range factory.WaitForCacheSync(syncCtx.Done()) {
 		if !ok {

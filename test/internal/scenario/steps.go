@@ -224,6 +224,17 @@ func (s *Scenario) CheckCreatedEvents(ctx context.Context) error {
 	if missing := MissingEvents(events, "Created", children); len(missing) > 0 {
 		return fmt.Errorf("no Created event on the %s for:\n  %s", s.Operator.Kind, strings.Join(missing, "\n  "))
 	}
+	// An object is created once; more Created events about it mean events
+	// are recorded per reconcile rather than per change.
+	var repeated []string
+	for _, c := range children {
+		if n := EventCount(events, "Created", c); n > 1 {
+			repeated = append(repeated, fmt.Sprintf("%s: %d Created events", c, n))
+		}
+	}
+	if len(repeated) > 0 {
+		return permanent("objects created once but reported as created more than once:\n  %s", strings.Join(repeated, "\n  "))
+	}
 	return nil
 }
 
