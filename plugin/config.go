@@ -12,11 +12,11 @@ import (
 	"github.com/opbuilder/opbuilder/scaffolds/model"
 )
 
-// PluginConfig is what the plugin records under its key in PROJECT when it
+// Config is what the plugin records under its key in PROJECT when it
 // runs in-process. It is a record for people and tools; the plugin itself
 // reads a project's state from the markers in its files, because it cannot
 // write PROJECT when it runs as an external plugin.
-type PluginConfig struct {
+type Config struct {
 	// Resources are the kinds created with opbuilder.
 	Resources []ResourceConfig `json:"resources,omitempty"`
 }
@@ -41,8 +41,8 @@ type NodeTypeConfig struct {
 
 // loadPluginConfig reads the plugin's record from cfg; a project without one
 // yields an empty record.
-func loadPluginConfig(cfg config.Config) (PluginConfig, error) {
-	var pc PluginConfig
+func loadPluginConfig(cfg config.Config) (Config, error) {
+	var pc Config
 	err := cfg.DecodePluginConfig(pluginConfigKey(cfg), &pc)
 	switch {
 	case err == nil, errors.As(err, &config.PluginKeyNotFoundError{}):
@@ -56,7 +56,7 @@ func loadPluginConfig(cfg config.Config) (PluginConfig, error) {
 
 // savePluginConfig writes the plugin's record into cfg. Project versions
 // without plugin records are left alone.
-func savePluginConfig(cfg config.Config, pc PluginConfig) error {
+func savePluginConfig(cfg config.Config, pc Config) error {
 	err := cfg.EncodePluginConfig(pluginConfigKey(cfg), pc)
 	if err != nil && !errors.As(err, &config.UnsupportedFieldError{}) {
 		return fmt.Errorf("writing the %s record in PROJECT: %w", Key, err)
@@ -105,7 +105,7 @@ func recordNodeType(cfg config.Config, res resource.Resource, nt model.NodeType)
 }
 
 // find returns the index of the kind gvk in the record, or -1.
-func (pc PluginConfig) find(gvk resource.GVK) int {
+func (pc Config) find(gvk resource.GVK) int {
 	return slices.IndexFunc(pc.Resources, func(r ResourceConfig) bool {
 		return r.Group == gvk.Group && r.Domain == gvk.Domain && r.Version == gvk.Version && r.Kind == gvk.Kind
 	})

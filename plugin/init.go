@@ -99,7 +99,7 @@ func (p *initSubcommand) Scaffold(fsys machinery.Filesystem) error {
 	if err := p.scaffolder.Scaffold(); err != nil {
 		return err
 	}
-	return savePluginConfig(p.config, PluginConfig{})
+	return savePluginConfig(p.config, Config{})
 }
 
 // PostScaffold implements plugin.HasPostScaffold.

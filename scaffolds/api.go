@@ -116,7 +116,7 @@ func (s *APIScaffolder) Scaffold() error {
 		&api.Types{RuntimeModule: RuntimeModule},
 		&api.SharedTypes{},
 		&controller.Controller{RuntimeModule: RuntimeModule},
-		&controller.ControllerTest{RuntimeModule: RuntimeModule, Image: s.opts.Image},
+		&controller.Test{RuntimeModule: RuntimeModule, Image: s.opts.Image},
 		&samples.Sample{Image: s.opts.Image},
 		&cmd.MainUpdater{},
 	); err != nil {

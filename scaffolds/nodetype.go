@@ -110,9 +110,9 @@ func (s *NodeTypeScaffolder) Scaffold() error {
 		&api.NodeTypeField{NodeType: nt},
 		&controller.Objects{},
 		&controller.NodeTypeBuilder{NodeType: nt, RuntimeModule: RuntimeModule},
-		&controller.NodeTypeTest{NodeType: nt},
+		&controller.NodeTypeTest{NodeType: nt, RuntimeModule: RuntimeModule},
 		&controller.NodeTypeRegistration{NodeType: nt},
-		&controller.ControllerTestSample{NodeType: nt},
+		&controller.TestSample{NodeType: nt},
 		&samples.SampleUpdater{NodeType: nt},
 	); err != nil {
 		return fmt.Errorf("adding node type %q to kind %s: %w", nt.Name, s.resource.Kind, err)

@@ -60,7 +60,7 @@ func inspectKind(fsys afero.Fs, res *resource.Resource) (*kindState, error) {
 		{st.files.Types, templates.NodeTypeFieldsMarker},
 		{st.files.Types, templates.DeploymentOrderMarker},
 		{st.files.Controller, templates.NodeTypesMarker},
-		{st.files.ControllerTest, templates.SampleNodeTypesMarker},
+		{st.files.Test, templates.SampleNodeTypesMarker},
 		{st.files.Sample, templates.SampleNodeTypesMarker},
 	}
 	for _, r := range required {

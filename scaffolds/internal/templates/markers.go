@@ -54,8 +54,8 @@ type KindFiles struct {
 	Types string
 	// Controller is the kind's controller.
 	Controller string
-	// ControllerTest is the test of the kind's controller.
-	ControllerTest string
+	// Test is the test of the kind's controller.
+	Test string
 	// Sample is the kind's sample resource.
 	Sample string
 }
@@ -68,11 +68,11 @@ func FilesFor(res *resource.Resource) KindFiles {
 		sample = filepath.Join("config", "samples", "%[group]_%[version]_%[kind].yaml")
 	}
 	return KindFiles{
-		APIDir:         filepath.Join("api", res.Version),
-		Types:          r.Replace(filepath.Join("api", "%[version]", "%[kind]_types.go")),
-		Controller:     r.Replace(filepath.Join("internal", "controller", "%[kind]_controller.go")),
-		ControllerTest: r.Replace(filepath.Join("internal", "controller", "%[kind]_controller_test.go")),
-		Sample:         r.Replace(sample),
+		APIDir:     filepath.Join("api", res.Version),
+		Types:      r.Replace(filepath.Join("api", "%[version]", "%[kind]_types.go")),
+		Controller: r.Replace(filepath.Join("internal", "controller", "%[kind]_controller.go")),
+		Test:       r.Replace(filepath.Join("internal", "controller", "%[kind]_controller_test.go")),
+		Sample:     r.Replace(sample),
 	}
 }
 

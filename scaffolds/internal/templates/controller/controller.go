@@ -121,6 +121,9 @@ func (r *{{ .Resource.Kind }}Reconciler) SetupWithManager(mgr ctrl.Manager) erro
 	o, err := orchestrate.New(mgr, orchestrate.Config{
 		App:        {{ .Var }}App,
 		FieldOwner: FieldOwner,
+		// Events about the {{ .Resource.Kind }} and its objects go through the
+		// events.k8s.io/v1 API.
+		EventRecorder: mgr.GetEventRecorder(FieldOwner),
 	}, {{ .Var }}NodeTypes()...)
 	if err != nil {
 		return fmt.Errorf("setting up the {{ .Resource.Kind }} orchestrator: %w", err)

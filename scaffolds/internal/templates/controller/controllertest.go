@@ -9,13 +9,13 @@ import (
 	"github.com/opbuilder/opbuilder/scaffolds/model"
 )
 
-var _ machinery.Template = &ControllerTest{}
+var _ machinery.Template = &Test{}
 
-// ControllerTest writes the test of the kind's controller in place of
+// Test writes the test of the kind's controller in place of
 // go/v4's. It runs the controller in a manager against the suite's API
 // server, and gives the node types' tests a resource with one group of every
 // node type.
-type ControllerTest struct {
+type Test struct {
 	machinery.TemplateMixin
 	machinery.BoilerplateMixin
 	machinery.ResourceMixin
@@ -27,9 +27,9 @@ type ControllerTest struct {
 }
 
 // SetTemplateDefaults implements machinery.Template.
-func (f *ControllerTest) SetTemplateDefaults() error {
+func (f *Test) SetTemplateDefaults() error {
 	if f.Path == "" {
-		f.Path = templates.FilesFor(f.Resource).ControllerTest
+		f.Path = templates.FilesFor(f.Resource).Test
 	}
 	f.TemplateBody = controllerTestTemplate
 	f.IfExistsAction = machinery.OverwriteFile
@@ -37,10 +37,10 @@ func (f *ControllerTest) SetTemplateDefaults() error {
 }
 
 // Var is the name of a variable that holds one resource of the kind.
-func (f *ControllerTest) Var() string { return varFor(f.Resource.Kind) }
+func (f *Test) Var() string { return varFor(f.Resource.Kind) }
 
 // SampleMarker is where node types add a group to the test resource.
-func (f *ControllerTest) SampleMarker() string {
+func (f *Test) SampleMarker() string {
 	return templates.NewMarker(f.Path, templates.SampleNodeTypesMarker).String()
 }
 
@@ -136,33 +136,33 @@ var _ = Describe("{{ .Resource.Kind }} Controller", Ordered, func() {
 })
 `
 
-var _ machinery.Inserter = &ControllerTestSample{}
+var _ machinery.Inserter = &TestSample{}
 
-// ControllerTestSample adds one group of a node type to the test resource of
+// TestSample adds one group of a node type to the test resource of
 // the kind's controller test.
-type ControllerTestSample struct {
+type TestSample struct {
 	machinery.ResourceMixin
 
 	NodeType *model.NodeType
 }
 
 // GetPath implements machinery.Builder.
-func (f *ControllerTestSample) GetPath() string {
-	return templates.FilesFor(f.Resource).ControllerTest
+func (f *TestSample) GetPath() string {
+	return templates.FilesFor(f.Resource).Test
 }
 
 // GetIfExistsAction implements machinery.Builder.
-func (*ControllerTestSample) GetIfExistsAction() machinery.IfExistsAction {
+func (*TestSample) GetIfExistsAction() machinery.IfExistsAction {
 	return machinery.OverwriteFile
 }
 
 // GetMarkers implements machinery.Inserter.
-func (f *ControllerTestSample) GetMarkers() []machinery.Marker {
+func (f *TestSample) GetMarkers() []machinery.Marker {
 	return []machinery.Marker{templates.NewMarker(f.GetPath(), templates.SampleNodeTypesMarker)}
 }
 
 // GetCodeFragments implements machinery.Inserter.
-func (f *ControllerTestSample) GetCodeFragments() machinery.CodeFragmentsMap {
+func (f *TestSample) GetCodeFragments() machinery.CodeFragmentsMap {
 	return machinery.CodeFragmentsMap{
 		templates.NewMarker(f.GetPath(), templates.SampleNodeTypesMarker): {
 			fmt.Sprintf("%s: []%s.%s{{Name: firstGroup}},\n", f.NodeType.FieldName(), f.Resource.ImportAlias(),

@@ -18,6 +18,8 @@ type NodeTypeTest struct {
 	machinery.ResourceMixin
 
 	NodeType *model.NodeType
+	// RuntimeModule is the import path of the opbuilder runtime module.
+	RuntimeModule string
 }
 
 // SetTemplateDefaults implements machinery.Template.
@@ -32,6 +34,9 @@ func (f *NodeTypeTest) SetTemplateDefaults() error {
 
 // Var is the name of a variable that holds one resource of the kind.
 func (f *NodeTypeTest) Var() string { return varFor(f.Resource.Kind) }
+
+// Prefix starts the names of the node type's identifiers.
+func (f *NodeTypeTest) Prefix() string { return f.Var() + f.NodeType.GoName() }
 
 //nolint:lll
 const nodeTypeTestTemplate = `{{ .Boilerplate }}
@@ -49,6 +54,8 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"{{ .RuntimeModule }}/keys"
 
 	{{ .Resource.ImportAlias }} "{{ .Resource.Path }}"
 )
@@ -89,6 +96,10 @@ var _ = Describe("{{ .Resource.Kind }} {{ .NodeType.Name }} node type", Ordered,
 					g.Expect(k8sClient.Get(ctx, key, want.object)).To(Succeed())
 					g.Expect(metav1.IsControlledBy(want.object, {{ .Var }})).To(BeTrue(),
 						"%T %s is not controlled by the {{ .Resource.Kind }}", want.object, want.name)
+					g.Expect(want.object.GetLabels()).To(And(
+						HaveKeyWithValue(keys.LabelComponent, {{ .Prefix }}Name),
+						HaveKeyWithValue(keys.LabelGroup, group.Name),
+					))
 				}).Should(Succeed())
 			}
 		}

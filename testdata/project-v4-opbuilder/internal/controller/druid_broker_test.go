@@ -28,6 +28,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/opbuilder/opbuilder/runtime/keys"
+
 	datav1alpha1 "example.com/druid-operator/api/v1alpha1"
 )
 
@@ -62,6 +64,10 @@ var _ = Describe("Druid broker node type", Ordered, func() {
 					g.Expect(k8sClient.Get(ctx, key, want.object)).To(Succeed())
 					g.Expect(metav1.IsControlledBy(want.object, druid)).To(BeTrue(),
 						"%T %s is not controlled by the Druid", want.object, want.name)
+					g.Expect(want.object.GetLabels()).To(And(
+						HaveKeyWithValue(keys.LabelComponent, druidBrokerName),
+						HaveKeyWithValue(keys.LabelGroup, group.Name),
+					))
 				}).Should(Succeed())
 			}
 		}

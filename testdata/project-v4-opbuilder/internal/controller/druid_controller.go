@@ -90,6 +90,9 @@ func (r *DruidReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	o, err := orchestrate.New(mgr, orchestrate.Config{
 		App:        druidApp,
 		FieldOwner: FieldOwner,
+		// Events about the Druid and its objects go through the
+		// events.k8s.io/v1 API.
+		EventRecorder: mgr.GetEventRecorder(FieldOwner),
 	}, druidNodeTypes()...)
 	if err != nil {
 		return fmt.Errorf("setting up the Druid orchestrator: %w", err)
