@@ -63,7 +63,7 @@ func (s *InitScaffolder) Check() error {
 	}
 	if msgs := validation.IsValidLabelValue(s.config.GetProjectName()); len(msgs) > 0 {
 		return fmt.Errorf("the project name %q becomes the operator's field owner and a label value, "+
-			"which it cannot be: %v; pass --project-name", s.config.GetProjectName(), msgs)
+			"which it cannot be: %v; rename the project's directory", s.config.GetProjectName(), msgs)
 	}
 	exists, err := afero.Exists(s.fs.FS, templates.OperatorPath)
 	if err != nil {

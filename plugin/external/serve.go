@@ -114,9 +114,12 @@ func subcommandFor(args []string) kbplugin.Subcommand {
 // metadata returns the help of sub, as kubebuilder shows it.
 func metadata(sub kbplugin.Subcommand) kbplugin.SubcommandMetadata {
 	meta := kbplugin.SubcommandMetadata{}
-	if m, ok := sub.(kbplugin.UpdatesMetadata); ok {
-		m.UpdateMetadata(kbplugin.CLIMetadata{CommandName: "kubebuilder"}, &meta)
+	m, ok := sub.(kbplugin.UpdatesMetadata)
+	if !ok {
+		// Kubebuilder keeps its own help for commands opbuilder adds nothing to.
+		return meta
 	}
+	m.UpdateMetadata(kbplugin.CLIMetadata{CommandName: "kubebuilder"}, &meta)
 	meta.Description = strings.TrimSpace(meta.Description) + "\n"
 	meta.Examples = strings.TrimLeft(meta.Examples, "\n")
 	return meta

@@ -275,6 +275,15 @@ func TestServeDescribesFlagsAndHelp(t *testing.T) {
 	}
 }
 
+func TestServeHasNoHelpForWebhooksAndEdit(t *testing.T) {
+	for _, arg := range []string{"--webhook", "--edit"} {
+		resp, _ := serve(t, external.PluginRequest{APIVersion: "v1alpha1", Command: "metadata", Args: []string{arg}})
+		if resp.Error || resp.Metadata.Description != "" || resp.Metadata.Examples != "" {
+			t.Errorf("%s: metadata %+v", arg, resp.Metadata)
+		}
+	}
+}
+
 func TestServeIgnoresWebhooksAndEdit(t *testing.T) {
 	for _, command := range []string{"create webhook", "edit"} {
 		resp, _ := serve(t, external.PluginRequest{APIVersion: "v1alpha1", Command: command})

@@ -125,9 +125,8 @@ func validateNodeTypeName(name string) error {
 		return errors.New("--name is required: the node type's name, e.g. --name historical")
 	}
 	if msgs := validation.IsDNS1035Label(name); len(msgs) > 0 {
-		return fmt.Errorf("invalid node type name %q: it must be a DNS-1123 label that starts with a letter "+
-			"(lowercase letters, digits and '-', e.g. historical or middle-manager): %s",
-			name, strings.Join(msgs, "; "))
+		return fmt.Errorf("invalid node type name %q: use a DNS-1123 label that starts with a letter: "+
+			"lowercase letters, digits and '-', e.g. historical or middle-manager", name)
 	}
 	if len(name) > maxNodeTypeNameLength {
 		return fmt.Errorf("invalid node type name %q: use at most %d characters, so that the names of its "+
