@@ -117,12 +117,12 @@ func TestWhatChangesTheHash(t *testing.T) {
 		return hashOf(t, spec(), objs...).Value
 	}
 	changes := map[string]func([]client.Object){
-		"referenced key of a key-consumed ConfigMap":  func(o []client.Object) { o[0].(*corev1.ConfigMap).Data["a"] = "2" },
-		"volume item key":                             func(o []client.Object) { o[0].(*corev1.ConfigMap).Data["f1"] = "ONE" },
-		"any key of a whole-consumed ConfigMap":       func(o []client.Object) { o[1].(*corev1.ConfigMap).Data["new"] = "n" },
-		"binaryData of a whole-consumed ConfigMap":    func(o []client.Object) { o[1].(*corev1.ConfigMap).BinaryData["bin"] = []byte{1} },
-		"referenced Secret key":                       func(o []client.Object) { o[3].(*corev1.Secret).Data["pw"] = []byte("rotated") },
-		"Secret type":                                 func(o []client.Object) { o[4].(*corev1.Secret).Type = corev1.SecretTypeOpaque },
+		"referenced key of a key-consumed ConfigMap": func(o []client.Object) { o[0].(*corev1.ConfigMap).Data["a"] = "2" },
+		"volume item key":                          func(o []client.Object) { o[0].(*corev1.ConfigMap).Data["f1"] = "ONE" },
+		"any key of a whole-consumed ConfigMap":    func(o []client.Object) { o[1].(*corev1.ConfigMap).Data["new"] = "n" },
+		"binaryData of a whole-consumed ConfigMap": func(o []client.Object) { o[1].(*corev1.ConfigMap).BinaryData["bin"] = []byte{1} },
+		"referenced Secret key":                    func(o []client.Object) { o[3].(*corev1.Secret).Data["pw"] = []byte("rotated") },
+		"Secret type":                              func(o []client.Object) { o[4].(*corev1.Secret).Type = corev1.SecretTypeOpaque },
 		"referenced key moved from data to binaryData": func(o []client.Object) {
 			c := o[0].(*corev1.ConfigMap)
 			delete(c.Data, "a")
