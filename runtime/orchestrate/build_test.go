@@ -164,7 +164,6 @@ func TestValidate(t *testing.T) {
 	}
 	build := groups()
 	for name, nts := range map[string][]NodeType[*testv1.Cluster]{
-		"none":         nil,
 		"bad name":     {{Name: "Hot_Tier", Build: build}},
 		"no build":     {{Name: "a"}},
 		"twice":        {{Name: "a", Build: build}, {Name: "a", Build: build}},
@@ -177,5 +176,9 @@ func TestValidate(t *testing.T) {
 	}
 	if err := validateNodeTypes([]NodeType[*testv1.Cluster]{{Name: "a", Build: build}}); err != nil {
 		t.Errorf("a valid node type: %v", err)
+	}
+	// A kind scaffolded without node types yet must still start.
+	if err := validateNodeTypes[*testv1.Cluster](nil); err != nil {
+		t.Errorf("no node types: %v", err)
 	}
 }

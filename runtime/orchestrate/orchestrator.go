@@ -124,9 +124,9 @@ func (c Config) validate() error {
 }
 
 func validateNodeTypes[T Object](nodeTypes []NodeType[T]) error {
-	if len(nodeTypes) == 0 {
-		return errors.New("orchestrate: at least one node type is required")
-	}
+	// No node types is valid: a freshly scaffolded kind has none until its
+	// first `create nodetype`, and its operator must still start. Such a CR
+	// owns no children, so a pass only prunes and writes status.
 	var errs []error
 	seen := map[string]bool{}
 	for i, nt := range nodeTypes {
