@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -190,6 +191,9 @@ func (c *Client) Delete(ctx context.Context, obj client.Object, opts ...client.D
 	ci := scan(opts)
 	err := c.Client.Delete(ctx, obj, opts...)
 	if len(do.DryRun) > 0 {
+		return err
+	}
+	if apierrors.IsNotFound(err) {
 		return err
 	}
 	if err != nil {
