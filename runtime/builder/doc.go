@@ -52,7 +52,14 @@
 // sessionAffinity, …) never cause a write because the desired object does not
 // set them, and a field someone edits by hand is applied again on the next
 // reconcile. Reads go through the client given to WithClient, which in a
-// controller is the manager's cache.
+// controller is the manager's cache. Right after a write the cache may still
+// hold the old object; a pass that reads it then applies again, which the API
+// server answers without a change (same resourceVersion, so no event and
+// OperationUnchanged). In a controller the next pass is normally triggered by
+// the watch event that brings the write into the cache, so this is rare.
+//
+// Leave a workload's Replicas nil when a HorizontalPodAutoscaler scales it: a
+// set value is applied (and drift reverted) on every change.
 //
 // # Fields that cannot be updated
 //

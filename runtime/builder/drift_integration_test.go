@@ -21,8 +21,8 @@ import (
 func desiredSet(image string, replicas *int32, logLevel string) []client.Object {
 	return []client.Object{
 		configMap("config", map[string]string{"runtime.properties": "a=1\n", "log.level": logLevel, "unused": "x"}),
-		secret("creds", map[string]string{"PASSWORD": "s3cr3t-value"}),
-		deployment("web", image, replicas),
+		secret(map[string]string{"PASSWORD": "s3cr3t-value"}),
+		deployment(image, replicas),
 	}
 }
 
@@ -84,7 +84,7 @@ func TestHandEditsAreReverted(t *testing.T) {
 
 func TestServerDefaultsNeverCauseWrites(t *testing.T) {
 	e := newEnv(t)
-	objs := []client.Object{deployment("web", "nginx:1.27", nil), service("web", false), service("web-headless", true)}
+	objs := []client.Object{deployment("nginx:1.27", nil), service("web", false), service("web-headless", true)}
 	e.reconcileAll(objs...)
 
 	dep := &appsv1.Deployment{}

@@ -79,7 +79,7 @@ func TestFailureIsReturnedWarnedWithoutContentsAndFailsThePass(t *testing.T) {
 		builder.WithObjects(
 			configMap("broken", map[string]string{"bad key!": "leak-marker-value"}),
 			configMap("config", map[string]string{"log.level": "info"}),
-			deployment("web", "nginx:1.27", ptr.To[int32](1)),
+			deployment("nginx:1.27", ptr.To[int32](1)),
 		),
 	)
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 
 // ReasonUpdateRejected is the reason of the Warning event recorded when a
 // desired change cannot be made (OperationBlocked).
-const ReasonUpdateRejected = "UpdateRejected"
+const ReasonUpdateRejected = eventclient.ReasonUpdateRejected
 
 // recreateWait bounds how long a recreate waits for the old object to go away
 // (the garbage collector first releases its dependents) before it returns

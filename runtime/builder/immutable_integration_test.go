@@ -39,7 +39,7 @@ func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
 	objs := func(storage string) []client.Object {
 		return []client.Object{
 			configMap("config", map[string]string{"runtime.properties": "a=1\n", "log.level": "info"}),
-			secret("creds", map[string]string{"PASSWORD": "s3cr3t-value"}),
+			secret(map[string]string{"PASSWORD": "s3cr3t-value"}),
 			statefulSet("db", "postgres:17", storage),
 		}
 	}
@@ -100,12 +100,12 @@ func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
 
 func TestDeploymentSelectorChangeRecreates(t *testing.T) {
 	e := newEnv(t)
-	e.reconcileAll(deployment("web", "nginx:1.27", ptr.To[int32](1)))
+	e.reconcileAll(deployment("nginx:1.27", ptr.To[int32](1)))
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: e.ns}}
 	e.get(dep)
 	oldUID := dep.UID
 
-	changed := deployment("web", "nginx:1.27", ptr.To[int32](1))
+	changed := deployment("nginx:1.27", ptr.To[int32](1))
 	changed.Spec.Selector.MatchLabels = map[string]string{"app": "web-v2"}
 	changed.Spec.Template.Labels = map[string]string{"app": "web-v2"}
 	e.rec.take()

@@ -24,8 +24,9 @@ func configMap(name string, data map[string]string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}, Data: data}
 }
 
-func secret(name string, data map[string]string) *corev1.Secret {
-	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name}, StringData: data}
+// secret is the Secret "creds".
+func secret(data map[string]string) *corev1.Secret {
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds"}, StringData: data}
 }
 
 // podSpec consumes the ConfigMap "config" (key runtime.properties as a file,
@@ -61,9 +62,10 @@ func podSpec(image string) corev1.PodSpec {
 	}
 }
 
-func deployment(name, image string, replicas *int32) *appsv1.Deployment {
+// deployment is the Deployment "web".
+func deployment(image string, replicas *int32) *appsv1.Deployment {
 	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: replicas,
 			Selector: &metav1.LabelSelector{MatchLabels: selector},
@@ -126,11 +128,11 @@ func pvc(name, storage string) *corev1.PersistentVolumeClaim {
 func allKinds() []client.Object {
 	return []client.Object{
 		configMap("config", map[string]string{"runtime.properties": "a=1\n", "log.level": "info", "unused": "x"}),
-		secret("creds", map[string]string{"PASSWORD": "s3cr3t-value"}),
+		secret(map[string]string{"PASSWORD": "s3cr3t-value"}),
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "demo"}},
 		service("demo", false),
 		service("demo-headless", true),
-		deployment("web", "nginx:1.27", ptr.To[int32](2)),
+		deployment("nginx:1.27", ptr.To[int32](2)),
 		statefulSet("db", "postgres:17", "1Gi"),
 		pvc("shared", "1Gi"),
 		&policyv1.PodDisruptionBudget{

@@ -8,24 +8,24 @@ import (
 type Operation string
 
 const (
-	// OperationCreated: the child did not exist and was created.
+	// OperationCreated means the child did not exist and was created.
 	OperationCreated Operation = "Created"
-	// OperationUpdated: the child differed from the desired state and was
+	// OperationUpdated means the child differed from the desired state and was
 	// applied.
 	OperationUpdated Operation = "Updated"
-	// OperationUnchanged: the child matched the desired state; no write was
+	// OperationUnchanged means the child matched the desired state; no write was
 	// made.
 	OperationUnchanged Operation = "Unchanged"
-	// OperationRecreated: a field that cannot be updated changed, so the child
+	// OperationRecreated means a field that cannot be updated changed, so the child
 	// was deleted with orphan propagation (its pods and PVCs are kept) and
 	// created again.
 	OperationRecreated Operation = "Recreated"
-	// OperationRecreating: as OperationRecreated, but the old child is still
+	// OperationRecreating means as OperationRecreated, but the old child is still
 	// being deleted (the garbage collector releases its dependents first). The
 	// deletion triggers the owner's next reconcile through its Owns watch,
 	// which creates the new child; Result.Requeue is also set.
 	OperationRecreating Operation = "Recreating"
-	// OperationBlocked: the desired change cannot be made (such as shrinking a
+	// OperationBlocked means the desired change cannot be made (such as shrinking a
 	// PersistentVolumeClaim); a Warning event says why and nothing was
 	// written. It is not an error: retrying would not help until the desired
 	// state changes.

@@ -192,7 +192,7 @@ func TestConfigChangeRollsStatefulSetExactlyOnce(t *testing.T) {
 	objs := func(level string) []client.Object {
 		return []client.Object{
 			configMap("config", map[string]string{"runtime.properties": "a=1\n", "log.level": level, "unused": "x"}),
-			secret("creds", map[string]string{"PASSWORD": "s3cr3t-value"}),
+			secret(map[string]string{"PASSWORD": "s3cr3t-value"}),
 			statefulSet("db", "postgres:17", "1Gi"),
 		}
 	}

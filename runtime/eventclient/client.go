@@ -229,7 +229,7 @@ func (c *Client) currentResourceVersion(ctx context.Context, like runtime.Object
 	if err != nil {
 		return "", false, fmt.Errorf("eventclient: read %s/%s before writing: %w", namespace, name, err)
 	}
-	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, cur); err != nil {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, cur); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			return "", false, nil
 		}

@@ -3,28 +3,33 @@ package eventclient
 // Event reasons. The Normal reasons name the outcome of a successful write;
 // the Warning reasons name the write that failed.
 const (
-	// ReasonCreated: a child was created.
+	// ReasonCreated means a child was created.
 	ReasonCreated = "Created"
-	// ReasonUpdated: a child was changed.
+	// ReasonUpdated means a child was changed.
 	ReasonUpdated = "Updated"
-	// ReasonDeleted: a child was deleted.
+	// ReasonDeleted means a child was deleted.
 	ReasonDeleted = "Deleted"
-	// ReasonPruned: a child that is no longer desired was deleted.
+	// ReasonPruned means a child that is no longer desired was deleted.
 	ReasonPruned = "Pruned"
-	// ReasonRecreated: a child was deleted to be created again, because a
+	// ReasonRecreated means a child was deleted to be created again, because a
 	// field that cannot be updated (such as a StatefulSet's selector) changed.
 	ReasonRecreated = "Recreated"
-	// ReasonRolloutTriggered: a workload was changed in a way that rolls its
+	// ReasonRolloutTriggered means a workload was changed in a way that rolls its
 	// pods, such as a new config hash on its pod template.
 	ReasonRolloutTriggered = "RolloutTriggered"
 
-	// ReasonCreateFailed (Warning): creating a child failed.
+	// ReasonUpdateRejected (Warning) means a desired change was not made
+	// because the API server cannot make it, such as shrinking a
+	// PersistentVolumeClaim.
+	ReasonUpdateRejected = "UpdateRejected"
+
+	// ReasonCreateFailed (Warning) means creating a child failed.
 	ReasonCreateFailed = "CreateFailed"
-	// ReasonUpdateFailed (Warning): updating, patching or applying a child failed.
+	// ReasonUpdateFailed (Warning) means updating, patching or applying a child failed.
 	ReasonUpdateFailed = "UpdateFailed"
-	// ReasonDeleteFailed (Warning): deleting a child failed.
+	// ReasonDeleteFailed (Warning) means deleting a child failed.
 	ReasonDeleteFailed = "DeleteFailed"
-	// ReasonPruneFailed (Warning): deleting a child that is no longer desired failed.
+	// ReasonPruneFailed (Warning) means deleting a child that is no longer desired failed.
 	ReasonPruneFailed = "PruneFailed"
 )
 
