@@ -121,6 +121,27 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 		}
 	})
 
+	It("keeps a project working the other way: each CLI adds a node type to a copy of the other's project", func(ctx SpecContext) {
+		// An extra node type, added after the five of Druid().
+		extra := scenario.NodeType{Name: "overlord", Workload: "deployment", Port: 8090}
+		for _, from := range []scenario.Path{scenario.PathCLI, scenario.PathStock} {
+			other := scenario.PathStock
+			if from == scenario.PathStock {
+				other = scenario.PathCLI
+			}
+			dir := filepath.Join(work, "cross-"+string(from), scenario.ProjectName)
+			Expect(os.MkdirAll(filepath.Dir(dir), 0o755)).To(Succeed())
+			Expect(runner.Run(ctx, scenario.Command{Dir: work, Name: "cp", Args: []string{"-a", projects[from], dir}})).To(Succeed())
+
+			c, err := tools.NodeTypeCommand(op, other, dir, extra)
+			Expect(err).NotTo(HaveOccurred())
+			By(fmt.Sprintf("%s, in a project made with %s", c, from))
+			Expect(runner.Run(ctx, c)).To(Succeed())
+			Expect(filepath.Join(dir, "internal", "controller", "druid_overlord.go")).To(BeAnExistingFile())
+			Expect(scenario.Make(ctx, runner, dir, assets, "build")).To(Succeed())
+		}
+	}, NodeTimeout(buildTimeout))
+
 	Describe("running the operator against a control plane with kube-controller-manager, kube-scheduler and 3 kwok nodes", Ordered, func() {
 		var s *scenario.Scenario
 

@@ -94,23 +94,10 @@ func InstallPlugin(ctx context.Context, r Runner, cli, pluginsDir string) error 
 // ScaffoldCommands returns, in order, the commands that scaffold op into dir
 // on the given path, with the runtime module replaced by runtimeDir.
 func (t Toolchain) ScaffoldCommands(op Operator, path Path, dir, runtimeDir string) ([]Command, error) {
-	var bin string
-	var env []string
-	switch path {
-	case PathCLI:
-		bin = t.CLI
-	case PathStock:
-		if t.Kubebuilder == "" || t.PluginsDir == "" {
-			return nil, fmt.Errorf("the %s path needs stock kubebuilder and the installed external plugin", path)
-		}
-		bin = t.Kubebuilder
-		env = []string{"EXTERNAL_PLUGINS_PATH=" + t.PluginsDir}
-	default:
-		return nil, fmt.Errorf("unknown scaffolding path %q", path)
+	bin, env, err := t.cli(path)
+	if err != nil {
+		return nil, err
 	}
-	// A project inside the opbuilder checkout (the demo's ./demo) must not
-	// be built as part of the checkout's go.work.
-	env = append(env, "GOWORK=off")
 	cmd := func(args ...string) Command { return Command{Dir: dir, Name: bin, Args: args, Env: env} }
 
 	cmds := []Command{
@@ -120,16 +107,49 @@ func (t Toolchain) ScaffoldCommands(op Operator, path Path, dir, runtimeDir stri
 			"--resource", "--controller"),
 	}
 	for _, n := range op.NodeTypes {
-		var args []string
-		if path == PathCLI {
-			args = append([]string{"create", "nodetype", "--kind", op.Kind, "--name", n.Name}, n.flags()...)
-		} else {
-			args = append([]string{"create", "api", "--plugins", "opbuilder/v1", "--group", op.Group,
-				"--version", op.Version, "--kind", op.Kind, "--nodetype", n.Name}, n.flags()...)
+		c, err := t.NodeTypeCommand(op, path, dir, n)
+		if err != nil {
+			return nil, err
 		}
-		cmds = append(cmds, cmd(args...))
+		cmds = append(cmds, c)
 	}
 	return cmds, nil
+}
+
+// NodeTypeCommand returns the command that adds node type n to op's kind in
+// the project in dir, on the given path: `create nodetype` with
+// kubebuilder-opbuilder, `create api --plugins opbuilder/v1 --nodetype` with
+// stock kubebuilder.
+func (t Toolchain) NodeTypeCommand(op Operator, path Path, dir string, n NodeType) (Command, error) {
+	bin, env, err := t.cli(path)
+	if err != nil {
+		return Command{}, err
+	}
+	var args []string
+	if path == PathCLI {
+		args = append([]string{"create", "nodetype", "--kind", op.Kind, "--name", n.Name}, n.flags()...)
+	} else {
+		args = append([]string{"create", "api", "--plugins", "opbuilder/v1", "--group", op.Group,
+			"--version", op.Version, "--kind", op.Kind, "--nodetype", n.Name}, n.flags()...)
+	}
+	return Command{Dir: dir, Name: bin, Args: args, Env: env}, nil
+}
+
+// cli returns the binary of a path and the environment it runs with.
+func (t Toolchain) cli(path Path) (string, []string, error) {
+	// A project inside the opbuilder checkout (the demo's ./demo) must not
+	// be built as part of the checkout's go.work.
+	env := []string{"GOWORK=off"}
+	switch path {
+	case PathCLI:
+		return t.CLI, env, nil
+	case PathStock:
+		if t.Kubebuilder == "" || t.PluginsDir == "" {
+			return "", nil, fmt.Errorf("the %s path needs stock kubebuilder and the installed external plugin", path)
+		}
+		return t.Kubebuilder, append(env, "EXTERNAL_PLUGINS_PATH="+t.PluginsDir), nil
+	}
+	return "", nil, fmt.Errorf("unknown scaffolding path %q", path)
 }
 
 // ProjectEnv is the environment for make targets of a scaffolded project:
