@@ -55,7 +55,11 @@ func (c *Cluster) run(name string, args ...string) (*process, error) {
 func (p *process) exited() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("testcluster: %s exited early (%v); last output:\n%s", p.name, p.err, tail(p.logPath, 30))
+		status := p.err
+		if status == nil {
+			status = errors.New("exit status 0")
+		}
+		return fmt.Errorf("testcluster: %s exited early (%w); last output:\n%s", p.name, status, tail(p.logPath, 30))
 	default:
 		return nil
 	}

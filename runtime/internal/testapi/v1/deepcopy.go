@@ -37,7 +37,7 @@ func (in *Cluster) DeepCopyInto(out *Cluster) {
 	out.TypeMeta = in.TypeMeta
 	in.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
 	in.Spec.DeepCopyInto(&out.Spec)
-	in.Status.ClusterStatus.DeepCopyInto(&out.Status.ClusterStatus)
+	in.Status.DeepCopyInto(&out.Status.ClusterStatus)
 }
 
 // DeepCopy returns a deep copy of the receiver.
@@ -60,7 +60,7 @@ func (in *ClusterList) DeepCopyObject() runtime.Object {
 	}
 	out := new(ClusterList)
 	*out = *in
-	in.ListMeta.DeepCopyInto(&out.ListMeta)
+	in.DeepCopyInto(&out.ListMeta)
 	if in.Items != nil {
 		out.Items = make([]Cluster, len(in.Items))
 		for i := range in.Items {

@@ -4,7 +4,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/scheme"
 
 	"github.com/opbuilder/opbuilder/runtime/status"
 )
@@ -14,9 +13,9 @@ var GroupVersion = schema.GroupVersion{Group: "test.opbuilder.io", Version: "v1"
 
 // AddToScheme registers Cluster and ClusterList.
 func AddToScheme(s *runtime.Scheme) error {
-	b := &scheme.Builder{GroupVersion: GroupVersion}
-	b.Register(&Cluster{}, &ClusterList{})
-	return b.AddToScheme(s)
+	s.AddKnownTypes(GroupVersion, &Cluster{}, &ClusterList{})
+	metav1.AddToGroupVersion(s, GroupVersion)
+	return nil
 }
 
 // ClusterSpec is the desired state of a test cluster.
