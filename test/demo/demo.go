@@ -83,6 +83,9 @@ func (d *demo) run(ctx context.Context) error {
 			}
 			return fmt.Errorf("step %d (%s) failed: %w", i+1, d.current, err)
 		}
+		if i == len(steps)-1 {
+			break // the outro has its own prompt
+		}
 		if err := d.ui.pause(ctx); err != nil {
 			return err
 		}
@@ -98,6 +101,13 @@ func (d *demo) prepare() error {
 	}
 	if d.assets = os.Getenv("KUBEBUILDER_ASSETS"); d.assets == "" {
 		return errors.New("KUBEBUILDER_ASSETS is not set: run `make demo`, which builds the control-plane binaries and sets it")
+	}
+	if d.cfg.cli != "" {
+		// Commands run in the project directory: a relative path would
+		// not resolve there.
+		if d.cfg.cli, err = filepath.Abs(d.cfg.cli); err != nil {
+			return fmt.Errorf("resolving %s: %w", d.cfg.cli, err)
+		}
 	}
 	if d.dir, err = filepath.Abs(d.cfg.dir); err != nil {
 		return fmt.Errorf("resolving %s: %w", d.cfg.dir, err)
@@ -460,7 +470,7 @@ terminal, for example:`)
 	fmt.Fprintf(d.ui.out, "    export KUBECONFIG=%s\n    %s apply -f %s\n",
 		filepath.Join(d.dir, "kubeconfig"), filepath.Join(d.assets, "kubectl"), filepath.Join(d.project, d.op.SampleFile()))
 	d.ui.say("The project in " + d.rel(d.project) + " is yours to read and change; docs/tutorial.md walks through it.")
-	err := d.ui.pause(ctx)
+	err := d.ui.prompt(ctx, "Press Enter (or Ctrl-C) to stop everything and exit. ")
 	if errors.Is(err, errQuit) {
 		return nil
 	}

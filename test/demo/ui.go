@@ -93,10 +93,16 @@ func (u *ui) ok(what string) { fmt.Fprintf(u.out, "  ✓ %s\n", what) }
 // pause waits for Enter at a terminal; "q" stops the demo. Without a
 // terminal it returns at once.
 func (u *ui) pause(ctx context.Context) error {
+	return u.prompt(ctx, "Press Enter to continue, or q and Enter (or Ctrl-C) to stop everything. ")
+}
+
+// prompt shows text and waits for a line at a terminal; "q" returns
+// errQuit. Without a terminal it returns at once.
+func (u *ui) prompt(ctx context.Context, text string) error {
 	if !u.interactive {
 		return nil
 	}
-	fmt.Fprint(u.out, u.dim("\n  Press Enter to continue, or q and Enter (or Ctrl-C) to stop everything. "))
+	fmt.Fprint(u.out, u.dim("\n  "+text))
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
