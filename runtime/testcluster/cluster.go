@@ -78,6 +78,9 @@ func (c *Cluster) start(ctx context.Context, o *options) error {
 			return err
 		}
 	}
+	if o.serviceIPRange != "" {
+		c.env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", o.serviceIPRange)
+	}
 	if _, err := c.env.Start(); err != nil {
 		c.env = nil
 		return fmt.Errorf("testcluster: starting etcd and kube-apiserver: %w", err)
@@ -100,7 +103,7 @@ func (c *Cluster) start(ctx context.Context, o *options) error {
 	}
 
 	if o.controllerManager {
-		if err := c.startControllerManager(ctx); err != nil {
+		if err := c.startControllerManager(ctx, o.kcmFlags); err != nil {
 			return err
 		}
 	}

@@ -22,18 +22,19 @@ const startupTimeout = 3 * time.Minute
 // KwokNodeAnnotation marks the nodes that the cluster's kwok manages.
 const KwokNodeAnnotation = "kwok.x-k8s.io/node"
 
-func (c *Cluster) startControllerManager(ctx context.Context) error {
-	p, err := c.run("kube-controller-manager",
-		"--kubeconfig="+c.Kubeconfig,
-		"--authentication-kubeconfig="+c.Kubeconfig,
-		"--authorization-kubeconfig="+c.Kubeconfig,
+func (c *Cluster) startControllerManager(ctx context.Context, extra []string) error {
+	args := []string{
+		"--kubeconfig=" + c.Kubeconfig,
+		"--authentication-kubeconfig=" + c.Kubeconfig,
+		"--authorization-kubeconfig=" + c.Kubeconfig,
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--use-service-account-credentials=false",
 		// Fast garbage collection and workload controllers for tests.
 		"--concurrent-gc-syncs=5",
 		"--controllers=*",
-	)
+	}
+	p, err := c.run("kube-controller-manager", append(args, extra...)...)
 	if err != nil {
 		return err
 	}

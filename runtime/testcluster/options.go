@@ -16,6 +16,8 @@ type options struct {
 	scheme            *runtime.Scheme
 	assetsDir         string
 	auditLog          bool
+	serviceIPRange    string
+	kcmFlags          []string
 }
 
 // WithControllerManager runs kube-controller-manager, so Deployments create
@@ -70,4 +72,23 @@ func WithAssetsDir(dir string) Option {
 // audit log can.
 func WithAuditLog() Option {
 	return func(o *options) { o.auditLog = true }
+}
+
+// WithServiceIPRange sets kube-apiserver's --service-cluster-ip-range, for
+// tests that create more Services than envtest's default range
+// (10.0.0.0/24, about 250 Services) holds; for example "10.96.0.0/16".
+func WithServiceIPRange(cidr string) Option {
+	return func(o *options) { o.serviceIPRange = cidr }
+}
+
+// WithControllerManagerFlags appends flags to kube-controller-manager's
+// command line, for example "--kube-api-qps=500" when a test creates
+// hundreds of workloads and the default client rate limit (20 requests per
+// second) would dominate what it measures. It implies
+// WithControllerManager.
+func WithControllerManagerFlags(flags ...string) Option {
+	return func(o *options) {
+		o.controllerManager = true
+		o.kcmFlags = append(o.kcmFlags, flags...)
+	}
 }
