@@ -1,0 +1,182 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/keys"
+)
+
+// scalePhase creates ScaleCRs Clusters of ScaleNodeTypes node types at once
+// for each approach in turn, measures the time until all their children
+// exist and the controller manager has observed every Deployment, and
+// counts the operator's requests. The operator is stopped afterwards, so
+// that its many Clusters cost nothing during the next approach's run.
+// Workloads have zero replicas: pod scheduling is the same for every
+// approach and would only add noise.
+func (d *driver) scalePhase(ctx context.Context) error {
+	var errs []error
+	for _, a := range d.approaches {
+		p, err := d.operator(ctx, a)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		res, err := d.scaleOne(ctx, p, a.Name())
+		if res != nil {
+			d.report.Scale[a.Name()] = res
+			d.logf("scale %-12s converged=%t in %s, %d requests (%d writes, %d conflicts), %d reconciles",
+				a.Name(), res.Converged, res.Time.Round(100*time.Millisecond), res.Requests, res.Writes, res.Conflicts, res.Reconciles)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a.Name(), err))
+		}
+		p.stop()
+		delete(d.operators, a.Name())
+	}
+	return errors.Join(errs...)
+}
+
+func (d *driver) scaleOne(ctx context.Context, p *operatorProc, approach string) (*ScaleResult, error) {
+	ns := scaleNamespace(approach)
+	n, nt := d.sizes.ScaleCRs, d.sizes.ScaleNodeTypes
+	before, err := d.scrapeRequestTotals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.reset(ctx); err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	if err := d.createClusters(ctx, ns, approach, n, nt); err != nil {
+		return nil, err
+	}
+	want := n * nt
+	res := &ScaleResult{CRs: n, NodeTypes: nt}
+	var childrenAt time.Time
+	res.Converged = poll(ctx, time.Second, d.sizes.ScaleTimeout, func(ctx context.Context) (bool, error) {
+		counts, observed, err := d.scaleCounts(ctx, ns)
+		if err != nil {
+			return false, err
+		}
+		res.Progress = counts
+		res.Progress["Deployment observed"] = observed
+		if childrenAt.IsZero() && complete(counts, want) {
+			childrenAt = time.Now()
+		}
+		return !childrenAt.IsZero() && observed >= want, nil
+	})
+	if !childrenAt.IsZero() {
+		res.ChildrenTime = childrenAt.Sub(t0)
+	}
+	res.Time = time.Since(t0)
+	// Trailing reconciles: status updates of the last Deployments.
+	sleep(ctx, 5*time.Second)
+	st, err := p.stats(ctx)
+	if err != nil {
+		return res, err
+	}
+	after, err := d.scrapeRequestTotals(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.APIServer = after.byVerbSince(before)
+	res.ByVerb = map[string]int{}
+	for _, c := range st.Requests {
+		if c.Resource == "" {
+			continue
+		}
+		res.Requests += c.N
+		res.ByVerb[c.Verb] += c.N
+		if c.IsWrite() {
+			res.Writes += c.N
+		}
+		if c.Code == 409 {
+			res.Conflicts += c.N
+		}
+	}
+	for _, v := range st.Reconciles {
+		res.Reconciles += v
+	}
+	if !res.Converged {
+		return res, fmt.Errorf("%d Clusters did not converge within %s (reached %v); see %s", n, d.sizes.ScaleTimeout, res.Progress, p.logPath)
+	}
+	return res, nil
+}
+
+// scaleCounts counts the children in a namespace by kind (ConfigMaps
+// without kube-root-ca.crt), and the Deployments whose generation
+// kube-controller-manager has observed.
+func (d *driver) scaleCounts(ctx context.Context, ns string) (map[string]int, int, error) {
+	counts := map[string]int{}
+	var deps appsv1.DeploymentList
+	if err := d.client.List(ctx, &deps, client.InNamespace(ns)); err != nil {
+		return nil, 0, err
+	}
+	counts["Deployment"] = len(deps.Items)
+	observed := 0
+	for i := range deps.Items {
+		if deploymentDone(&deps.Items[i], false) {
+			observed++
+		}
+	}
+	for kind, gvk := range map[string]schema.GroupVersionKind{
+		"ConfigMap":           {Version: "v1", Kind: "ConfigMapList"},
+		"Service":             {Version: "v1", Kind: "ServiceList"},
+		"PodDisruptionBudget": {Group: "policy", Version: "v1", Kind: "PodDisruptionBudgetList"},
+	} {
+		c, err := d.countMeta(ctx, gvk, ns, client.HasLabels{keys.LabelInstance})
+		if err != nil {
+			return nil, 0, err
+		}
+		counts[kind] = c
+	}
+	return counts, observed, nil
+}
+
+func complete(counts map[string]int, want int) bool {
+	for _, k := range []string{"ConfigMap", "Deployment", "Service", "PodDisruptionBudget"} {
+		if counts[k] < want {
+			return false
+		}
+	}
+	return true
+}
+
+// createClusters creates n Clusters of nt node types (zero replicas) with
+// sixteen writers.
+func (d *driver) createClusters(ctx context.Context, ns, approach string, n, nt int) error {
+	jobs := make(chan int)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				cr := NewCluster(ns, fmt.Sprintf("s%03d", i), approach, nt, 0)
+				if err := d.client.Create(ctx, cr); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("create %s/%s: %w", ns, cr.Name, err))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return errors.Join(errs...)
+}
