@@ -7,7 +7,6 @@ import (
 	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/util/retry"
@@ -54,51 +53,41 @@ func (b *Builder) reconcileOne(ctx context.Context, obj client.Object, record bo
 	return res, nil
 }
 
-// ensure reads the live object and applies p when it differs.
+// ensure carries out what decide found reconciling p has to do.
 func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 	logger := log.FromContext(ctx).WithValues("kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName())
-	live, err := b.newLike(p)
+	d, err := b.decide(ctx, p)
 	if err != nil {
 		return Result{}, err
 	}
-	switch err := b.client.Get(ctx, client.ObjectKeyFromObject(p.obj), live); {
-	case apierrors.IsNotFound(err):
+	switch d.op {
+	case OperationCreated:
 		return b.apply(ctx, p, nil, OperationCreated)
-	case err != nil:
-		return Result{}, fmt.Errorf("read: %w", err)
-	}
-	if ref := metav1.GetControllerOf(live); ref != nil && ref.UID != b.cfg.owner.GetUID() {
-		return Result{}, fmt.Errorf("%w: %s %s", ErrControlledByOther, ref.Kind, ref.Name)
-	}
-	if live.GetDeletionTimestamp() != nil {
-		logger.V(1).Info("waiting for the old object to be deleted")
-		return Result{Operation: OperationRecreating, Requeue: true, Message: "waiting for the old object to be deleted"}, nil
-	}
-	liveContent, err := toContent(live)
-	if err != nil {
-		return Result{}, err
-	}
-	if blocked, err := b.checkImmutable(ctx, p, live, liveContent); err != nil || blocked != nil {
-		if err != nil {
-			return Result{}, err
-		}
-		return *blocked, nil
-	}
-	if isSubset(withoutTypeMeta(p.content), liveContent) {
-		return Result{Object: live, Operation: OperationUnchanged}, nil
+	case OperationRecreating:
+		logger.V(1).Info(d.why)
+		return Result{Operation: OperationRecreating, Requeue: true, Message: d.why}, nil
+	case OperationRecreated:
+		return b.recreate(ctx, p, d.live, d.why)
+	case OperationBlocked:
+		return b.block(ctx, p, d.live, d.why), nil
+	case OperationUnchanged:
+		return Result{Object: d.live, Operation: OperationUnchanged}, nil
+	case OperationUpdated:
+	default:
+		return Result{}, fmt.Errorf("unexpected decision %q", d.op)
 	}
 	logger.V(1).Info("applying: desired state differs from the live object")
-	res, err := b.apply(ctx, p, live, OperationUpdated)
+	res, err := b.apply(ctx, p, d.live, OperationUpdated)
 	switch {
 	case err == nil:
 		return res, nil
 	case b.recreateOnInvalid(p, err):
-		return b.recreate(ctx, p, live, "the API server refused to update a field that cannot be changed")
+		return b.recreate(ctx, p, d.live, "the API server refused to update a field that cannot be changed")
 	case isPVC(p) && (apierrors.IsForbidden(err) || apierrors.IsInvalid(err)):
 		// The UpdateFailed Warning is already recorded; retrying the same
 		// change would fail the same way until the desired state changes.
 		logger.Info("the API server refused the change", "error", err.Error())
-		return Result{Object: live, Operation: OperationBlocked, Message: err.Error()}, nil
+		return Result{Object: d.live, Operation: OperationBlocked, Message: err.Error()}, nil
 	}
 	return res, err
 }
@@ -108,15 +97,10 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op Operation) (Result, error) {
 	u := &unstructured.Unstructured{Object: runtime.DeepCopyJSON(p.content)}
 	opts := []client.ApplyOption{client.FieldOwner(b.cfg.fieldOwner), client.ForceOwnership}
-	rollout := false
-	if live != nil {
-		opts = append(opts, eventclient.Before(live))
-		rollout = p.configHash != "" && p.configHash != podTemplateAnnotation(live, configHashKey)
-		if rollout {
-			opts = append(opts, eventclient.Rollout, eventclient.Detail("the ConfigMaps or Secrets its pods consume changed"))
-		}
-	} else {
-		opts = append(opts, eventclient.Before(nil))
+	opts = append(opts, eventclient.Before(live))
+	rollout := configHashChanges(p, live)
+	if rollout {
+		opts = append(opts, eventclient.Rollout, eventclient.Detail("the ConfigMaps or Secrets its pods consume changed"))
 	}
 	if err := b.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), opts...); err != nil {
 		return Result{}, fmt.Errorf("apply: %w", err)

@@ -7,7 +7,11 @@
 // objects). Its Reconcile… methods make one child look as desired and return
 // what they did (Created, Updated, Unchanged, Recreated, Recreating, Blocked);
 // ReconcileAll does so for every desired object in dependency order, and
-// ReconcileStore lets the store prune what is no longer desired.
+// ReconcileStore lets the store prune what is no longer desired. Plan answers,
+// without writing, what reconciling an object would do (create, update,
+// recreate or nothing); it runs the very comparison the Reconcile… methods
+// run, so a caller such as runtime/orchestrate can hold a change back before
+// it is written.
 //
 // # What every child gets
 //

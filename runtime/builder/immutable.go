@@ -29,29 +29,26 @@ const ReasonUpdateRejected = eventclient.ReasonUpdateRejected
 // OperationRecreating and leaves the create to the next reconcile.
 const recreateWait = 10 * time.Second
 
-// checkImmutable handles desired changes the API server would refuse: for
-// Deployments and StatefulSets it recreates the object, for
-// PersistentVolumeClaims it blocks the change. It returns a non-nil Result
-// when it handled p.
-func (b *Builder) checkImmutable(ctx context.Context, p *prepared, live client.Object, liveContent map[string]any) (*Result, error) {
+// immutableDecision finds desired changes the API server would refuse: for
+// Deployments and StatefulSets it returns OperationRecreated (the object must
+// be recreated), for PersistentVolumeClaims OperationBlocked, each with the
+// reason; "" when p can be applied to the live object.
+func immutableDecision(p *prepared, liveContent map[string]any) (Operation, string) {
 	switch {
 	case p.gvk.Group == "apps" && p.gvk.Kind == "StatefulSet":
 		if why := immutableChange(p.content, liveContent, "selector", "volumeClaimTemplates"); why != "" {
-			res, err := b.recreate(ctx, p, live, why)
-			return &res, err
+			return OperationRecreated, why
 		}
 	case p.gvk.Group == "apps" && p.gvk.Kind == "Deployment":
 		if why := immutableChange(p.content, liveContent, "selector"); why != "" {
-			res, err := b.recreate(ctx, p, live, why)
-			return &res, err
+			return OperationRecreated, why
 		}
 	case isPVC(p):
 		if why := pvcChange(p.content, liveContent); why != "" {
-			res := b.block(ctx, p, live, why)
-			return &res, nil
+			return OperationBlocked, why
 		}
 	}
-	return nil, nil
+	return "", ""
 }
 
 // immutableChange returns why the spec fields differ between desired and

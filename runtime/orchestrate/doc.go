@@ -49,8 +49,8 @@
 // not pruned, but not written, so its spec and its config-hash annotation
 // stay as they are while the node type's other objects (ConfigMaps,
 // Services, ...) are applied as usual. Whether a workload has a change
-// pending is decided by the builder's own comparison, run against a client
-// that only pretends to write. When its turn comes the builder stamps the
+// pending is decided by builder.Plan, which runs the same comparison as the
+// write path without writing. When its turn comes the builder stamps the
 // hash of the configuration as it is then, in the same write as the spec
 // change, so every accumulated change rolls the workload exactly once.
 //

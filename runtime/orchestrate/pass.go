@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -93,12 +90,7 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 			return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
 		}
 	}
-	b, err := o.newBuilder(owner, o.client, o.recorder, desired)
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
-	}
-	dry := newDryRunClient(o.client)
-	planner, err := o.newBuilder(owner, dry, discardRecorder{}, desired)
+	b, err := o.newBuilder(owner, desired)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
 	}
@@ -112,26 +104,22 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 		for j, g := range nt.groups {
 			in := groupInput{Name: g.name, HasWorkload: g.workload != nil}
 			if g.workload != nil {
-				live, err := o.getLive(ctx, g.workload)
+				// The builder's own comparison, without writing, says
+				// whether the workload has a change pending.
+				plan, err := b.Plan(ctx, g.workload)
 				if err != nil {
 					st.Fail(err)
-					out.failure = fmt.Sprintf("could not read %s %q", kindOf(g.workload), g.workload.GetName())
-					return ctrl.Result{}, err
+					out.failure = fmt.Sprintf("could not compare %s %q with its desired state", kindOf(g.workload), g.workload.GetName())
+					return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
 				}
-				if live != nil {
-					r, err := workloadRollout(live)
+				if plan.Live != nil {
+					r, err := workloadRollout(plan.Live)
 					if err != nil {
 						return ctrl.Result{}, err
 					}
-					changed, err := wouldChange(ctx, planner, dry, g.workload)
-					if err != nil {
-						st.Fail(err)
-						out.failure = fmt.Sprintf("could not compare %s %q with its desired state", kindOf(g.workload), g.workload.GetName())
-						return ctrl.Result{}, err
-					}
-					in.Exists, in.Done, in.Changed = true, r.Done, changed
+					in.Exists, in.Done, in.Changed = true, r.Done, plan.Changes()
 				}
-				lives[i][j] = live
+				lives[i][j] = plan.Live
 			}
 			inputs[i].Groups = append(inputs[i].Groups, in)
 		}
@@ -249,44 +237,18 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 	return res, errors.Join(errs...)
 }
 
-// newBuilder returns a Builder for one pass that writes through c.
-func (o *Orchestrator[T]) newBuilder(owner T, c client.Client, rec events.EventRecorder, desired []client.Object) (*builder.Builder, error) {
+// newBuilder returns the Builder of one pass: it reads through the manager's
+// client (the cache) and writes through it, recording events with the
+// orchestrator's recorder.
+func (o *Orchestrator[T]) newBuilder(owner T, desired []client.Object) (*builder.Builder, error) {
 	return builder.New(
-		builder.WithClient(c),
+		builder.WithClient(o.client),
 		builder.WithOwner(owner),
-		builder.WithRecorder(rec),
+		builder.WithRecorder(o.recorder),
 		builder.WithFieldOwner(o.cfg.FieldOwner),
 		builder.WithApp(o.cfg.App),
 		builder.WithObjects(desired...),
 	)
-}
-
-// getLive reads the live counterpart of a desired workload from the cache,
-// or returns nil when it does not exist.
-func (o *Orchestrator[T]) getLive(ctx context.Context, desired client.Object) (client.Object, error) {
-	live, ok := reflect.New(reflect.TypeOf(desired).Elem()).Interface().(client.Object)
-	if !ok {
-		return nil, fmt.Errorf("orchestrate: %T is not a client.Object", desired)
-	}
-	switch err := o.client.Get(ctx, client.ObjectKeyFromObject(desired), live); {
-	case apierrors.IsNotFound(err):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("orchestrate: read %s %s: %w", kindOf(desired), desired.GetName(), err)
-	}
-	return live, nil
-}
-
-// wouldChange reports whether reconciling desired would write to the API
-// server, by running the Builder's own decision against a client that only
-// pretends to write.
-func wouldChange(ctx context.Context, planner *builder.Builder, dry *dryRunClient, desired client.Object) (bool, error) {
-	dry.Reset()
-	res, err := planner.ReconcileObject(ctx, desired)
-	if err != nil {
-		return false, fmt.Errorf("orchestrate: compare %s %s with its desired state: %w", kindOf(desired), desired.GetName(), err)
-	}
-	return res.Changed() || dry.Writes() > 0, nil
 }
 
 // refersToWorkload reports whether obj is a kind that refers to a workload

@@ -1,0 +1,67 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// decision is what reconciling a prepared object has to do, found by reading
+// the live object and comparing, without writing anything. Reconcile carries
+// it out; Plan reports it. Both go through decide, so they cannot disagree.
+type decision struct {
+	// op is the operation: Created (the object does not exist), Updated
+	// (an apply is needed), Unchanged, Recreated (a field that cannot be
+	// updated changed), Recreating (the old object is still being deleted)
+	// or Blocked (a change that cannot be made).
+	op Operation
+	// live is the object as read (nil when it does not exist).
+	live client.Object
+	// why explains Recreated, Recreating and Blocked.
+	why string
+	// rollout is true when the apply changes the config hash on a
+	// workload's pod template.
+	rollout bool
+}
+
+// decide reads the live counterpart of p through the Builder's client (the
+// cache in a controller) and finds out what reconciling p has to do. It makes
+// no write and records no event.
+func (b *Builder) decide(ctx context.Context, p *prepared) (decision, error) {
+	live, err := b.newLike(p)
+	if err != nil {
+		return decision{}, err
+	}
+	switch err := b.client.Get(ctx, client.ObjectKeyFromObject(p.obj), live); {
+	case apierrors.IsNotFound(err):
+		return decision{op: OperationCreated}, nil
+	case err != nil:
+		return decision{}, fmt.Errorf("read: %w", err)
+	}
+	if ref := metav1.GetControllerOf(live); ref != nil && ref.UID != b.cfg.owner.GetUID() {
+		return decision{}, fmt.Errorf("%w: %s %s", ErrControlledByOther, ref.Kind, ref.Name)
+	}
+	if live.GetDeletionTimestamp() != nil {
+		return decision{op: OperationRecreating, live: live, why: "waiting for the old object to be deleted"}, nil
+	}
+	liveContent, err := toContent(live)
+	if err != nil {
+		return decision{}, err
+	}
+	if op, why := immutableDecision(p, liveContent); op != "" {
+		return decision{op: op, live: live, why: why}, nil
+	}
+	if isSubset(withoutTypeMeta(p.content), liveContent) {
+		return decision{op: OperationUnchanged, live: live}, nil
+	}
+	return decision{op: OperationUpdated, live: live, rollout: configHashChanges(p, live)}, nil
+}
+
+// configHashChanges reports whether applying p to live changes the config
+// hash on the pod template, which rolls the workload's pods.
+func configHashChanges(p *prepared, live client.Object) bool {
+	return live != nil && p.configHash != "" && p.configHash != podTemplateAnnotation(live, configHashKey)
+}
