@@ -112,6 +112,11 @@ func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op
 	if err := fromContent(u.Object, out); err != nil {
 		return Result{}, err
 	}
+	if live != nil {
+		b.cfg.expectations.expect(p.key(), live.GetResourceVersion(), p.hash, out)
+	} else {
+		b.cfg.expectations.forget(p.key())
+	}
 	if live != nil && out.GetResourceVersion() == live.GetResourceVersion() {
 		// The server found nothing to change (for example the live object
 		// was stale in the cache but already up to date).

@@ -18,7 +18,10 @@ type decision struct {
 	// updated changed), Recreating (the old object is still being deleted)
 	// or Blocked (a change that cannot be made).
 	op Operation
-	// live is the object as read (nil when it does not exist).
+	// live is the object as read (nil when it does not exist), or, when
+	// the cache has not yet seen the Builder's own last apply of the same
+	// desired state (see Expectations), the object as that apply returned
+	// it.
 	live client.Object
 	// why explains Recreated, Recreating and Blocked.
 	why string
@@ -46,6 +49,12 @@ func (b *Builder) decide(ctx context.Context, p *prepared) (decision, error) {
 	}
 	if live.GetDeletionTimestamp() != nil {
 		return decision{op: OperationRecreating, live: live, why: "waiting for the old object to be deleted"}, nil
+	}
+	if applied := b.cfg.expectations.awaiting(p.key(), live.GetResourceVersion(), p.hash); applied != nil {
+		// The cache still holds the object as it was before this
+		// desired state was applied: the write is made, and its watch
+		// event brings another pass once the cache has it.
+		return decision{op: OperationUnchanged, live: applied}, nil
 	}
 	liveContent, err := toContent(live)
 	if err != nil {

@@ -55,12 +55,31 @@
 // defaults (a Deployment's dnsPolicy, a Service's clusterIP and
 // sessionAffinity, …) never cause a write because the desired object does not
 // set them, and a field someone edits by hand is applied again on the next
-// reconcile. Reads go through the client given to WithClient, which in a
-// controller is the manager's cache. Right after a write the cache may still
-// hold the old object; a pass that reads it then applies again, which the API
-// server answers without a change (same resourceVersion, so no event and
-// OperationUnchanged). In a controller the next pass is normally triggered by
-// the watch event that brings the write into the cache, so this is rare.
+// reconcile.
+//
+// Reads go through the client given to WithClient, which in a controller is
+// the manager's cache, and the cache lags behind the writes. A pass that runs
+// right after an apply but before the cache has seen it (routinely: a config
+// change applies a ConfigMap and a workload, and the ConfigMap's watch event
+// starts the next pass before the workload's write reached the cache) would
+// compare with the old object and apply again: the API server changes
+// nothing, but it is one more request and one more event. Expectations,
+// shared by every pass with WithExpectations, prevent this. After each apply
+// they remember the object's resourceVersion read before the apply, the one
+// the apply returned, and the applied-hash applied. A pass that reads the
+// object still at the resourceVersion from before the apply, and desires the
+// same applied-hash, writes nothing and reports OperationUnchanged with the
+// object as the apply returned it; the watch event of the apply triggers
+// another pass anyway. As soon as the object read has any other
+// resourceVersion (the cache caught up, or someone changed the object since)
+// the entry is dropped and the comparison above applies, so drift is
+// reverted. resourceVersions are only compared for equality, never ordered.
+// Entries are also dropped when the Builder deletes the object, on
+// Expectations.Forget (runtime/orchestrate forgets what it prunes) and after
+// five minutes, so memory stays bounded. Creates are not covered: a cache that
+// does not hold an object cannot tell "not seen yet" from "deleted since", so
+// the Builder creates again (an apply the API server answers without a
+// change when the object exists).
 //
 // Leave a workload's Replicas nil when a HorizontalPodAutoscaler scales it: a
 // set value is applied (and drift reverted) on every change.

@@ -147,6 +147,7 @@ func (b *Builder) recreate(ctx context.Context, p *prepared, live client.Object,
 	if err != nil && !apierrors.IsNotFound(err) {
 		return Result{}, fmt.Errorf("delete to recreate: %w", err)
 	}
+	b.cfg.expectations.forget(p.key())
 	gone, err := b.waitGone(ctx, p, uid)
 	if err != nil {
 		return Result{}, err

@@ -19,6 +19,8 @@ type config struct {
 	group      string
 	labels     map[string]string
 	objects    []client.Object
+	// expectations is nil unless WithExpectations is given.
+	expectations *Expectations
 }
 
 // WithClient sets the client the Builder reads and writes through. In a
@@ -92,4 +94,13 @@ func WithLabels(labels map[string]string) Option {
 // never modified; the Builder works on copies.
 func WithObjects(objs ...client.Object) Option {
 	return func(cfg *config) { cfg.objects = append(cfg.objects, objs...) }
+}
+
+// WithExpectations shares e with the Builder: it remembers the Builder's
+// applies and skips repeating one while the client's cache has not caught up
+// with it (see Expectations). Give every pass of one controller the same
+// Expectations. Optional; without it every pass compares with what the
+// client reads, and a pass that reads a stale cache applies again.
+func WithExpectations(e *Expectations) Option {
+	return func(cfg *config) { cfg.expectations = e }
 }

@@ -92,6 +92,13 @@ type prepared struct {
 	// configHash is the pod template's config hash ("" for other kinds or
 	// when the pods consume no ConfigMap or Secret).
 	configHash string
+	// hash is the applied-hash of content.
+	hash string
+}
+
+// key identifies p's object in Expectations.
+func (p *prepared) key() expectationKey {
+	return expectationKey{group: p.gvk.Group, kind: p.gvk.Kind, namespace: p.obj.GetNamespace(), name: p.obj.GetName()}
 }
 
 // prepare copies obj and sets what every child gets (namespace, labels,
@@ -145,6 +152,7 @@ func (b *Builder) prepare(ctx context.Context, obj client.Object) (*prepared, er
 	ann[appliedHashKey] = h
 	u.SetAnnotations(ann)
 	p.content = content
+	p.hash = h
 	return p, nil
 }
 

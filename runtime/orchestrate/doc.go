@@ -50,7 +50,11 @@
 // stay as they are while the node type's other objects (ConfigMaps,
 // Services, ...) are applied as usual. Whether a workload has a change
 // pending is decided by builder.Plan, which runs the same comparison as the
-// write path without writing. When its turn comes the builder stamps the
+// write path without writing. All passes share one builder.Expectations: a
+// pass that reads a child from a cache that has not yet seen the previous
+// pass's apply of the same desired state does not apply it again, and judges
+// the rollout on the object as that apply returned it rather than on the old
+// cached one. When its turn comes the builder stamps the
 // hash of the configuration as it is then, in the same write as the spec
 // change, so every accumulated change rolls the workload exactly once.
 //

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	"github.com/opbuilder/opbuilder/runtime/builder"
 	"github.com/opbuilder/opbuilder/runtime/cachescope"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 )
@@ -35,6 +36,10 @@ type Orchestrator[T Object] struct {
 	scheme    *runtime.Scheme
 	recorder  events.EventRecorder
 	now       func() time.Time
+	// expectations are shared by the Builders of every pass, so a pass
+	// that reads a child from a cache that has not yet seen the previous
+	// pass's apply of it does not apply it again.
+	expectations *builder.Expectations
 }
 
 // defaultKinds are the kinds of children every Orchestrator owns.
@@ -100,6 +105,8 @@ func New[T Object](mgr manager.Manager, cfg Config, nodeTypes ...NodeType[T]) (*
 		scheme:    mgr.GetScheme(),
 		recorder:  recorder,
 		now:       time.Now,
+
+		expectations: builder.NewExpectations(),
 	}, nil
 }
 

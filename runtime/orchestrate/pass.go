@@ -228,6 +228,9 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 	}
 	if pruned := st.Result().Pruned; len(pruned) > 0 {
 		logger.V(1).Info("pruned children that are no longer desired", "count", len(pruned))
+		for _, id := range pruned {
+			o.expectations.Forget(id.GroupKind(), client.ObjectKey{Namespace: id.Namespace, Name: id.Name})
+		}
 	}
 	out.inventory, out.inventorySet = owner.GetClusterStatus().Inventory, true
 	out.observed = len(errs) == 0
@@ -248,6 +251,7 @@ func (o *Orchestrator[T]) newBuilder(owner T, desired []client.Object) (*builder
 		builder.WithFieldOwner(o.cfg.FieldOwner),
 		builder.WithApp(o.cfg.App),
 		builder.WithObjects(desired...),
+		builder.WithExpectations(o.expectations),
 	)
 }
 

@@ -1,0 +1,152 @@
+package builder
+
+import (
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// expectationTTL bounds how long an expectation is kept when the cache never
+// shows the object again (its owner was deleted, the object was removed by
+// someone else, the informer is disconnected). After it the normal
+// comparison applies, which at worst costs one apply the API server answers
+// without a change.
+const expectationTTL = 5 * time.Minute
+
+// Expectations remembers the applies the Builders sharing it made, so that a
+// pass reading from a cache that has not yet seen such an apply does not
+// repeat it. This is the "expectations" technique of controller-runtime based
+// operators: the informer cache lags behind the writes a controller makes,
+// and the watch event of the write triggers another reconcile anyway.
+//
+// For every object it keeps the resourceVersion the Builder read before
+// its last apply, the resourceVersion the apply returned, the applied-hash
+// it applied and the object as the apply returned it. A Builder skips the
+// write (OperationUnchanged) when the object it reads still has the
+// resourceVersion from before the apply and the desired applied-hash is the
+// one applied. Once the object read has any other resourceVersion (the cache
+// caught up, or someone changed the object since), the entry is dropped and
+// the normal comparison applies, so drift is still reverted.
+// resourceVersions are compared for equality only: they are opaque.
+//
+// Entries are dropped once the cache caught up, when the Builder deletes the
+// object, on Forget, and after five minutes in any case, so memory stays
+// bounded by the writes of the last few minutes.
+//
+// Create one per controller (an Orchestrator of runtime/orchestrate does) and
+// pass it to the Builder of every pass with WithExpectations. It is safe for
+// concurrent use.
+type Expectations struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	entries map[expectationKey]expectation
+}
+
+type expectationKey struct {
+	group, kind, namespace, name string
+}
+
+type expectation struct {
+	// before is the resourceVersion of the object read before the apply.
+	before string
+	// after is the resourceVersion the apply returned.
+	after string
+	// hash is the applied-hash that was applied.
+	hash string
+	// applied is the object as the apply returned it.
+	applied client.Object
+	// at is when the apply was made.
+	at time.Time
+}
+
+// NewExpectations returns empty Expectations.
+func NewExpectations() *Expectations {
+	return &Expectations{now: time.Now, entries: map[expectationKey]expectation{}}
+}
+
+// Forget drops what is remembered about the object of kind gk named key, for
+// example after it was pruned.
+func (e *Expectations) Forget(gk schema.GroupKind, key client.ObjectKey) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.entries, expectationKey{group: gk.Group, kind: gk.Kind, namespace: key.Namespace, name: key.Name})
+}
+
+// Len returns how many objects have an apply the cache has not been seen to
+// catch up with.
+func (e *Expectations) Len() int {
+	if e == nil {
+		return 0
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.entries)
+}
+
+// expect remembers that the object k, read with resourceVersion before, was
+// applied with hash and the apply returned applied. An apply that did not
+// change the resourceVersion leaves nothing to wait for.
+func (e *Expectations) expect(k expectationKey, before, hash string, applied client.Object) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	for key, x := range e.entries {
+		if now.Sub(x.at) > expectationTTL {
+			delete(e.entries, key)
+		}
+	}
+	after := applied.GetResourceVersion()
+	if before == "" || after == "" || after == before {
+		delete(e.entries, k)
+		return
+	}
+	cp, _ := applied.DeepCopyObject().(client.Object)
+	e.entries[k] = expectation{before: before, after: after, hash: hash, applied: cp, at: now}
+}
+
+// awaiting returns a copy of the object as the last apply of k returned it
+// when the object read, with resourceVersion seen, predates that apply and
+// the apply applied hash: the write is then already made and must not be
+// repeated. Otherwise it returns nil and drops the entry unless the cache
+// still predates the apply (a different desired state is then applied
+// anew, which replaces the entry).
+func (e *Expectations) awaiting(k expectationKey, seen, hash string) client.Object {
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	x, ok := e.entries[k]
+	if !ok {
+		return nil
+	}
+	if seen != x.before || e.now().Sub(x.at) > expectationTTL {
+		// The cache caught up with the apply (seen == x.after) or moved
+		// past it: the object read is current enough to compare with.
+		delete(e.entries, k)
+		return nil
+	}
+	if hash != x.hash {
+		return nil
+	}
+	cp, _ := x.applied.DeepCopyObject().(client.Object)
+	return cp
+}
+
+// forget drops the entry of k.
+func (e *Expectations) forget(k expectationKey) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.entries, k)
+}
