@@ -1,0 +1,75 @@
+package orchestrate_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/orchestrate"
+)
+
+// configHashOf returns the config hash the status reports for a node type.
+func configHashOf(cr *testv1.Cluster, nodeType string) string {
+	for _, nt := range cr.GetClusterStatus().NodeTypes {
+		if nt.Name == nodeType {
+			return nt.ConfigHash
+		}
+	}
+	return ""
+}
+
+// TestConfigChangeWritesOnce changes node type b's config several times and
+// counts the operator's write requests to children per change: exactly one
+// apply of b's ConfigMap and one of its Deployment, and none to any other
+// child. The pass that the ConfigMap's watch event triggers can read the
+// Deployment from a cache that has not seen the write yet; it must not apply
+// it again. Whether that race happens here depends on timing (on a quiet
+// machine it mostly does not); runtime/builder's stale-cache tests reproduce
+// it deterministically.
+func TestConfigChangeWritesOnce(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	e.createCluster(spec())
+	cr := e.waitFor("the first install to be ready", ready)
+	e.requireSteady()
+
+	for i := 2; i <= 4; i++ {
+		before := configHashOf(cr, "b")
+		e.counter.Reset()
+		e.update(func(cr *testv1.Cluster) {
+			for j := range cr.Spec.NodeTypes {
+				if cr.Spec.NodeTypes[j].Name == "b" {
+					cr.Spec.NodeTypes[j].Config = map[string]string{"level": fmt.Sprint(i)}
+				}
+			}
+		})
+		cr = e.waitFor("b to roll out its new config", func(cr *testv1.Cluster) bool {
+			return ready(cr) && configHashOf(cr, "b") != before
+		})
+		e.poke()
+		children := map[string]int{}
+		for req, n := range e.counter.Snapshot() {
+			if strings.HasPrefix(req, "GET ") || strings.Contains(req, "/apis/events.k8s.io/") ||
+				strings.HasSuffix(req, "/clusters/"+crName) || strings.HasSuffix(req, "/clusters/"+crName+"/status") {
+				continue
+			}
+			children[req] = n
+		}
+		prefix := "PATCH /apis/apps/v1/namespaces/" + e.ns
+		want := map[string]int{
+			prefix + "/deployments/" + crName + "-b":                                   1,
+			"PATCH /api/v1/namespaces/" + e.ns + "/configmaps/" + crName + "-b-config": 1,
+		}
+		t.Logf("change %d: writes to children %v", i, children)
+		if len(children) != len(want) {
+			t.Errorf("change %d: writes to children %v, want exactly %v", i, children, want)
+			continue
+		}
+		for req, n := range want {
+			if children[req] != n {
+				t.Errorf("change %d: %s x%d, want x%d (all writes to children: %v)", i, req, children[req], n, children)
+			}
+		}
+	}
+	e.requireSteady()
+}
