@@ -64,6 +64,15 @@ demo: build ## Scaffold a Druid-style operator into DEMO_DIR (./demo) and walk t
 	export $$(./hack/test-binaries.sh | tail -1) && \
 	  go run ./test/demo -dir "$(DEMO_DIR)" -cli "$(LOCALBIN)/kubebuilder-opbuilder"
 
+# BENCH_FLAGS=-quick runs small sizes (a few minutes) and writes its report
+# under bin/ instead of BENCHMARKS.md; see `bin/opbench -h` for the others.
+BENCH_FLAGS ?=
+BENCH_OUT ?= $(if $(findstring -quick,$(BENCH_FLAGS)),$(LOCALBIN)/BENCHMARKS-quick.md,BENCHMARKS.md)
+
 .PHONY: bench
-bench: ## Measure API-server cost, latency, scale and memory against baselines; writes BENCHMARKS.md.
-	@echo "bench: not implemented yet (issue 7)"; exit 1
+bench: ## Measure API-server cost, latency, scale and memory against baselines; writes BENCHMARKS.md (BENCH_FLAGS=-quick: small sizes).
+	mkdir -p $(LOCALBIN)
+	cd runtime && go build -o $(LOCALBIN)/opbench ./internal/bench/cmd/opbench
+	export $$(./hack/test-binaries.sh | tail -1) && \
+	  $(LOCALBIN)/opbench $(BENCH_FLAGS) -out $(BENCH_OUT) -json $(LOCALBIN)/bench-results.json \
+	    -command "make bench$(if $(BENCH_FLAGS), BENCH_FLAGS='$(BENCH_FLAGS)')"

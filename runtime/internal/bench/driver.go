@@ -63,7 +63,7 @@ type Sizes struct {
 func FullSizes() Sizes {
 	return Sizes{
 		NodeTypes: []int{1, 4, 16}, Edits: 10, EditInterval: 2500 * time.Millisecond,
-		Idle: 60 * time.Second, NoopIterations: 200, ProfileIterations: 1500,
+		Idle: 60 * time.Second, NoopIterations: 100, ProfileIterations: 1500,
 		ScaleCRs: 200, ScaleNodeTypes: 4, ScaleTimeout: 150 * time.Second, MemObjects: 10000, MemObjectBytes: 10 * 1024,
 		DriftTimeout: 13 * time.Second, PruneTimeout: 13 * time.Second,
 	}

@@ -219,7 +219,7 @@ func renderProperties(cfg map[string]string) string {
 func hashData(data map[string]string) string {
 	h := sha256.New()
 	for _, k := range slices.Sorted(maps.Keys(data)) {
-		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(data[k]), data[k])
+		_, _ = fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(data[k]), data[k]) // a hash.Hash never fails to write
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
@@ -239,7 +239,7 @@ func sha1JSON(v any) (string, error) {
 func sha1Data(data map[string]string) string {
 	h := sha1.New() //nolint:gosec // see import
 	for _, k := range slices.Sorted(maps.Keys(data)) {
-		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(data[k]), data[k])
+		_, _ = fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(data[k]), data[k]) // a hash.Hash never fails to write
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

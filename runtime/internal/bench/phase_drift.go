@@ -217,7 +217,7 @@ func (d *driver) otherActors(ctx context.Context, ns string) (ActorsResult, erro
 		return len(now) > len(before), nil
 	})
 	if !restarted {
-		out.Detail = "no ReplicaSet appeared for the restart"
+		out.Detail = "no ReplicaSet appeared for the restart within 15 s: the operator had already reverted the restart annotation"
 	}
 	// Time for the operator to react to the restart as it will.
 	sleep(ctx, 3*time.Second)

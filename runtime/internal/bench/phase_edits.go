@@ -161,6 +161,10 @@ func summarizeEdits(res *EditResult, st OperatorStats, ns, edited string) {
 		}
 		if c.Code == 409 {
 			res.Conflicts += c.N
+			if res.ConflictsBy == nil {
+				res.ConflictsBy = map[string]int{}
+			}
+			res.ConflictsBy[resourceKey(c.Resource, c.Subresource)+" "+c.Verb] += c.N
 		}
 		res.Writes[resourceKey(c.Resource, c.Subresource)+" "+c.Verb] += c.N
 		if (c.Resource == "services" || c.Resource == "deployments") && c.Subresource == "" {

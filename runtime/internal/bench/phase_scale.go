@@ -100,6 +100,10 @@ func (d *driver) scaleOne(ctx context.Context, p *operatorProc, approach string)
 		}
 		if c.Code == 409 {
 			res.Conflicts += c.N
+			if res.ConflictsBy == nil {
+				res.ConflictsBy = map[string]int{}
+			}
+			res.ConflictsBy[resourceKey(c.Resource, c.Subresource)+" "+c.Verb] += c.N
 		}
 	}
 	for _, v := range st.Reconciles {

@@ -74,7 +74,7 @@ func (d *driver) startOperator(ctx context.Context, approach, tag string, namesp
 	select {
 	case p.base = <-lines:
 	case <-p.done:
-		return nil, fmt.Errorf("operator %s exited early (%v); see %s", approach, p.waitErr, logPath)
+		return nil, fmt.Errorf("operator %s exited early (%w); see %s", approach, p.waitErr, logPath)
 	case <-time.After(2 * time.Minute):
 		p.stop()
 		return nil, fmt.Errorf("operator %s did not announce its control API; see %s", approach, logPath)

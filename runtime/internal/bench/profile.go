@@ -33,6 +33,7 @@ func summarizeProfile(path string) (*ProfileSummary, error) {
 		return nil, fmt.Errorf("profile %s has no cpu/nanoseconds samples", path)
 	}
 	var total int64
+	focus := make([]int64, len(profileFocus))
 	flat := map[string]int64{}
 	cum := map[string]int64{}
 	byPackage := map[string]int64{}
@@ -56,17 +57,51 @@ func summarizeProfile(path string) (*ProfileSummary, error) {
 				}
 			}
 		}
+		for i, f := range profileFocus {
+			for _, sym := range f.symbols {
+				if seen[sym] {
+					focus[i] += v
+					break
+				}
+			}
+		}
 	}
 	if total == 0 {
 		return nil, fmt.Errorf("profile %s is empty", path)
 	}
+	var shares []ProfileShare
+	for i, f := range profileFocus {
+		shares = append(shares, ProfileShare{Name: f.label, Time: time.Duration(focus[i]), Share: float64(focus[i]) / float64(total)})
+	}
 	return &ProfileSummary{
+		Focus:   shares,
 		Path:    path,
 		Total:   time.Duration(total),
 		Buckets: topShares(byPackage, total, 12),
 		TopFlat: topShares(flat, total, 15),
 		TopCum:  topShares(cum, total, 25),
 	}, nil
+}
+
+// profileFocus are the parts of a reconcile the report names: a sample
+// counts towards one when any of its symbols is on the sample's stack.
+var profileFocus = []struct {
+	label   string
+	symbols []string
+}{
+	{"typed objects converted to unstructured form (desired and live)", []string{"k8s.io/apimachinery/pkg/runtime.(*unstructuredConverter).ToUnstructured"}},
+	{"dropping empty optional fields from the desired object", []string{"github.com/opbuilder/opbuilder/runtime/builder.pruneOmitEmpty"}},
+	{"hashing the desired state (applied-hash)", []string{"github.com/opbuilder/opbuilder/runtime/builder.contentHash"}},
+	{"subset comparison with the live object", []string{"github.com/opbuilder/opbuilder/runtime/builder.isSubset"}},
+	{"REST mapping lookups (is the child namespaced?)", []string{"sigs.k8s.io/controller-runtime/pkg/client/apiutil.IsObjectNamespaced"}},
+	{"informer-cache reads and their deep copies", []string{
+		"sigs.k8s.io/controller-runtime/pkg/cache/internal.(*CacheReader).Get",
+		"sigs.k8s.io/controller-runtime/pkg/cache/internal.(*CacheReader).List",
+	}},
+	{"the store's pass (listing children to prune, inventory)", []string{"github.com/opbuilder/opbuilder/runtime/store.(*Store).Reconcile", "github.com/opbuilder/opbuilder/runtime/store.(*Store).Prune"}},
+	{"building the desired objects (the benchmark's own model)", []string{"github.com/opbuilder/opbuilder/runtime/internal/bench.Desired", "github.com/opbuilder/opbuilder/runtime/internal/bench.DesiredNodeType"}},
+	{"memory allocation (runtime.mallocgc)", []string{"runtime.mallocgc"}},
+	{"background garbage collection", []string{"runtime.gcBgMarkWorker"}},
 }
 
 // packageOf is the import path of a Go symbol such as

@@ -76,7 +76,7 @@ func (w *mdWriter) header() {
 	if r.Quick {
 		sizeNote = "**quick sizes** (not the figures the issue asks for)"
 	}
-	w.p("Run on %s, %s, in %s (%s).", r.Started.UTC().Format("2006-01-02 15:04 MST"), sizeNote, r.Duration.Round(time.Second), "wall clock, control plane start included in neither")
+	w.p("Run on %s with %s; the phases took %s of wall clock.", r.Started.UTC().Format("2006-01-02 15:04 MST"), sizeNote, r.Duration.Round(time.Second))
 	w.p("")
 	w.p("| machine | |")
 	w.p("|---|---|")
@@ -325,6 +325,18 @@ func (w *mdWriter) edits() {
 			return ratio(v, ref, rw.format)
 		})
 	}
+	var conflicts []string
+	for _, a := range w.names() {
+		for _, n := range r.Sizes.NodeTypes {
+			if e := r.Edits[a][n]; e != nil && len(e.ConflictsBy) > 0 {
+				conflicts = append(conflicts, fmt.Sprintf("`%s` (%d node types): %s", a, n, formatCounts(e.ConflictsBy)))
+			}
+		}
+	}
+	if len(conflicts) > 0 {
+		w.p("Where the 409 conflicts were: %s.", strings.Join(conflicts, "; "))
+		w.p("")
+	}
 	w.p("Write requests by resource and verb, totals over all %d edits of the largest Cluster:", r.Sizes.Edits)
 	w.p("")
 	largest := slices.Max(r.Sizes.NodeTypes)
@@ -439,6 +451,12 @@ func (w *mdWriter) drift() {
 		}
 		return ""
 	})
+	for _, a := range w.names() {
+		if d := r.Drift[a]; d != nil && d.Actors.Detail != "" {
+			w.p("- `%s`: %s.", a, strings.TrimSpace(d.Actors.Detail))
+		}
+	}
+	w.p("")
 }
 
 func latencyCell(ok bool, d time.Duration) string {
@@ -458,7 +476,7 @@ func (w *mdWriter) steady() {
 	if len(r.Idle) > 0 {
 		w.p("Requests over %s of idling with every Cluster converged (all approaches running at once, each caching only its own namespaces):", r.Sizes.Idle)
 		w.p("")
-		w.table("idle", []string{"requests", "write requests", "reconciles"}, func(row, a string) string {
+		w.table("idle", []string{"requests", "write requests", "which", "reconciles"}, func(row, a string) string {
 			i := r.Idle[a]
 			if i == nil {
 				return "–"
@@ -468,10 +486,17 @@ func (w *mdWriter) steady() {
 				return fmt.Sprint(i.Requests)
 			case "write requests":
 				return fmt.Sprint(i.Writes)
+			case "which":
+				if len(i.ByResource) == 0 {
+					return "none"
+				}
+				return formatCounts(i.ByResource)
 			default:
 				return fmt.Sprint(i.Reconciles)
 			}
 		})
+		w.p("An `events PATCH` while idle is client-go's events.k8s.io recorder updating the series count of an event it recorded repeatedly earlier; it is not a reconcile.")
+		w.p("")
 	}
 	if len(r.CPU) == 0 {
 		return
@@ -580,7 +605,10 @@ func (w *mdWriter) scale() {
 		case row == "write requests":
 			return num(func(s *ScaleResult) float64 { return float64(s.Writes) }, "%.0f")
 		case row == "409 conflicts":
-			return fmt.Sprint(s.Conflicts)
+			if s.Conflicts == 0 {
+				return "0"
+			}
+			return fmt.Sprintf("%d (%s)", s.Conflicts, formatCounts(s.ConflictsBy))
 		case strings.HasPrefix(row, "requests: "):
 			v := strings.TrimPrefix(row, "requests: ")
 			return num(func(s *ScaleResult) float64 { return float64(s.ByVerb[v]) }, "%.0f")
@@ -637,7 +665,13 @@ func (w *mdWriter) profile() {
 	}
 	w.p("A CPU profile (`runtime/pprof`) of %d forced no-op reconciles of `%s` on the Cluster with %d node types: %s of samples, about %s per reconcile (profiling adds its own overhead).", w.r.Sizes.ProfileIterations, p.Approach, p.NodeTypes, p.Total.Round(time.Millisecond), perCall.Round(time.Microsecond))
 	w.p("")
-	w.p("%s", profileParagraph)
+	w.p("| part of the reconcile (cumulative, parts overlap) | share |")
+	w.p("|---|---:|")
+	for _, s := range p.Focus {
+		w.p("| %s | %.1f%% |", s.Name, s.Share*100)
+	}
+	w.p("")
+	w.p("%s", profileAnalysis(w.r))
 	w.p("")
 	w.p("Flat time by package of the function on top of the stack:")
 	w.p("")
@@ -667,4 +701,13 @@ func (w *mdWriter) notes() {
 		w.p("- %s", strings.ReplaceAll(n, "\n", " "))
 	}
 	w.p("")
+}
+
+// formatCounts renders counts as "key xN, key xN" in key order.
+func formatCounts(m map[string]int) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s ×%d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }

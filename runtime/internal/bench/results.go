@@ -79,6 +79,8 @@ type EditResult struct {
 	OtherWrites      int `json:"otherWrites"`
 	Reads            int `json:"reads"`
 	Conflicts        int `json:"conflicts"`
+	// ConflictsBy counts the 409s by "resource VERB".
+	ConflictsBy map[string]int `json:"conflictsBy,omitempty"`
 	// WorkloadCreatesDeletes counts Deployment creates and deletes: none
 	// is needed for a config change.
 	WorkloadCreatesDeletes int `json:"workloadCreatesDeletes"`
@@ -178,7 +180,9 @@ type ScaleResult struct {
 	Requests     int            `json:"requests"`
 	Writes       int            `json:"writes"`
 	Conflicts    int            `json:"conflicts"`
-	Reconciles   int            `json:"reconciles"`
+	// ConflictsBy counts the 409s by "resource VERB".
+	ConflictsBy map[string]int `json:"conflictsBy,omitempty"`
+	Reconciles  int            `json:"reconciles"`
 	// APIServer is the increase of apiserver_request_total by verb over the
 	// same window, all clients (kube-controller-manager included).
 	APIServer map[string]int `json:"apiServer"`
@@ -190,9 +194,12 @@ type ProfileSummary struct {
 	NodeTypes int            `json:"nodeTypes"`
 	Total     time.Duration  `json:"total"`
 	Buckets   []ProfileShare `json:"buckets"`
-	TopFlat   []ProfileShare `json:"topFlat"`
-	TopCum    []ProfileShare `json:"topCum"`
-	Path      string         `json:"path"`
+	// Focus are the shares of named parts of the reconcile (cumulative;
+	// they overlap).
+	Focus   []ProfileShare `json:"focus"`
+	TopFlat []ProfileShare `json:"topFlat"`
+	TopCum  []ProfileShare `json:"topCum"`
+	Path    string         `json:"path"`
 }
 
 // ProfileShare is a share of the profile's CPU time.

@@ -23,18 +23,19 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	var err error
-	if len(os.Args) > 1 && os.Args[1] == "operator" {
-		err = runOperator(ctx, os.Args[2:])
-	} else {
-		err = runBench(ctx, os.Args[1:])
-	}
-	if err != nil {
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "opbench:", err)
 		os.Exit(1)
 	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "operator" {
+		return runOperator(ctx, os.Args[2:])
+	}
+	return runBench(ctx, os.Args[1:])
 }
 
 func runBench(ctx context.Context, args []string) error {
