@@ -57,7 +57,11 @@ func cpuComparison(r *Report) string {
 		if a.Name == r.Profile.Approach || c == nil || c.MedianCPU == 0 {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("`%s` %s (%.1f×, %.0f requests)", a.Name, perNodeType(c), float64(ref.MedianCPU)/float64(c.MedianCPU), c.Requests))
+		detail := ""
+		if c.Requests > 0 {
+			detail = fmt.Sprintf(" plus %.0f requests", c.Requests)
+		}
+		parts = append(parts, fmt.Sprintf("`%s` %s%s", a.Name, perNodeType(c), detail))
 	}
 	return fmt.Sprintf("Per node type that is %s of CPU per no-op reconcile, against %s. "+
 		"The baselines that are cheaper in CPU are cheaper because they check less: the CreateOrUpdate variants compare typed objects in memory (and the whole-spec one then writes anyway), "+

@@ -112,7 +112,7 @@ func ratio(v, ref float64, format string) string {
 	case ref == 0 && v == 0:
 		return s
 	case ref == 0:
-		return s + " (ref 0)"
+		return s + " (vs 0)"
 	default:
 		return fmt.Sprintf("%s (%.2g×)", s, v/ref)
 	}
@@ -204,7 +204,41 @@ func (w *mdWriter) summary() {
 		rows = append(rows, f.name)
 		byName[f.name] = f
 	}
+	plain := map[string]func(d *DriftResult) string{
+		"hand edits reverted (of 2: scale, image)": func(d *DriftResult) string {
+			return fmt.Sprint(boolCount(d.Scale.Reverted, d.Image.Reverted))
+		},
+		"other actors' changes kept (of 3: annotation, restart, no rollback)": func(d *DriftResult) string {
+			return fmt.Sprint(boolCount(d.Actors.ForeignAnnotationKept, d.Actors.RestartAnnotationKept, !d.Actors.RolledBack))
+		},
+		"children of a removed node type pruned (of 4)": func(d *DriftResult) string {
+			return fmt.Sprint(len(d.Prune.Removed))
+		},
+	}
+	if len(r.Drift) > 0 {
+		rows = append(rows, "hand edits reverted (of 2: scale, image)",
+			"other actors' changes kept (of 3: annotation, restart, no rollback)",
+			"children of a removed node type pruned (of 4)")
+	}
+	memRow := fmt.Sprintf("heap growth with %d unrelated ConfigMaps/Secrets (own cache options)", r.Sizes.MemObjects)
+	if len(r.Memory) > 0 {
+		rows = append(rows, memRow)
+	}
 	w.table("figure", rows, func(row, a string) string {
+		if row == memRow {
+			for _, m := range r.Memory {
+				if m.Approach == a && (m.Scoped || a != referenceApproach) {
+					return growth(m.Before.HeapInuse, m.After.HeapInuse)
+				}
+			}
+			return "–"
+		}
+		if fn, ok := plain[row]; ok {
+			if d := r.Drift[a]; d != nil {
+				return fn(d)
+			}
+			return "–"
+		}
 		f := byName[row]
 		v, ok := f.value(a)
 		if !ok {
@@ -710,4 +744,14 @@ func formatCounts(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s ×%d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func boolCount(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }

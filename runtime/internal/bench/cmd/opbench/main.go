@@ -47,8 +47,20 @@ func runBench(ctx context.Context, args []string) error {
 	skip := fs.String("skip", "", "comma-separated phases to skip: memory, steady, edits, cpu, drift, scale")
 	workDir := fs.String("workdir", "", "where operator logs and profiles go (default: a new temporary directory)")
 	command := fs.String("command", "", "the command that reproduces this run, for the report (default: the invocation)")
+	render := fs.String("render", "", "do not run: render the report from results saved earlier with -json")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		if err != nil {
+			return fmt.Errorf("read results: %w", err)
+		}
+		var report bench.Report
+		if err := json.Unmarshal(b, &report); err != nil {
+			return fmt.Errorf("decode results %s: %w", *render, err)
+		}
+		return output(&report, *out, "")
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -69,18 +81,24 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	return output(report, *out, *jsonOut)
+}
+
+// output prints the report, writes it to out, and the raw results to
+// jsonOut, each when set.
+func output(report *bench.Report, out, jsonOut string) error {
 	md := bench.Markdown(report)
 	fmt.Println(md)
 	var errs []error
-	if *out != "" {
-		if err := os.WriteFile(*out, []byte(md), 0o644); err != nil { //nolint:gosec // a document meant to be read
+	if out != "" {
+		if err := os.WriteFile(out, []byte(md), 0o644); err != nil { //nolint:gosec // a document meant to be read
 			errs = append(errs, fmt.Errorf("write report: %w", err))
 		}
 	}
-	if *jsonOut != "" {
+	if jsonOut != "" {
 		b, err := json.MarshalIndent(report, "", "  ")
 		if err == nil {
-			err = os.WriteFile(*jsonOut, b, 0o644) //nolint:gosec // a document meant to be read
+			err = os.WriteFile(jsonOut, b, 0o644) //nolint:gosec // a document meant to be read
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("write JSON results: %w", err))
