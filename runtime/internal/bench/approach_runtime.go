@@ -59,9 +59,10 @@ func (a opbuilderApproach) Setup(mgr ctrl.Manager, wrap func(reconcile.Reconcile
 		return nil, fmt.Errorf("%s: %w", a.Name(), err)
 	}
 	r := &opbuilderReconciler{
-		client:     mgr.GetClient(),
-		recorder:   mgr.GetEventRecorder(FieldOwner(a.Name())),
-		fieldOwner: FieldOwner(a.Name()),
+		client:       mgr.GetClient(),
+		expectations: builder.NewExpectations(),
+		recorder:     mgr.GetEventRecorder(FieldOwner(a.Name())),
+		fieldOwner:   FieldOwner(a.Name()),
 	}
 	b := ctrl.NewControllerManagedBy(mgr).Named(a.Name()).For(&testapiv1.Cluster{})
 	for _, k := range childKinds() {
@@ -77,9 +78,13 @@ func (a opbuilderApproach) Setup(mgr ctrl.Manager, wrap func(reconcile.Reconcile
 }
 
 type opbuilderReconciler struct {
-	client     client.Client
-	recorder   events.EventRecorder
-	fieldOwner string
+	client client.Client
+	// expectations are shared by every pass, so that a pass reading a cache
+	// that has not caught up with the previous pass's apply does not apply
+	// again.
+	expectations *builder.Expectations
+	recorder     events.EventRecorder
+	fieldOwner   string
 }
 
 func (r *opbuilderReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
@@ -107,6 +112,7 @@ func (r *opbuilderReconciler) Reconcile(ctx context.Context, req reconcile.Reque
 		builder.WithApp(appName),
 		builder.WithStore(st),
 		builder.WithObjects(objs...),
+		builder.WithExpectations(r.expectations),
 	)
 	if err != nil {
 		return reconcile.Result{}, err
@@ -115,7 +121,11 @@ func (r *opbuilderReconciler) Reconcile(ctx context.Context, req reconcile.Reque
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if _, err := st.Reconcile(ctx); err != nil {
+	pruned, err := st.Reconcile(ctx)
+	for _, id := range pruned.Pruned {
+		r.expectations.Forget(id.GroupKind(), client.ObjectKey{Namespace: id.Namespace, Name: id.Name})
+	}
+	if err != nil {
 		return reconcile.Result{}, err
 	}
 	for _, res := range results {
@@ -143,7 +153,7 @@ func (orchestrateApproach) ScopedCache() bool { return true }
 func (orchestrateApproach) Name() string { return "orchestrate" }
 
 func (orchestrateApproach) Title() string {
-	return "opbuilder runtime: orchestrate (ordered rollouts, status, PDBs), label-scoped cache"
+	return "opbuilder runtime: orchestrate, what scaffolded operators run (ordered rollouts, status, PDBs), label-scoped cache"
 }
 
 func (a orchestrateApproach) CacheOptions(scoped bool) (cache.Options, error) {
