@@ -126,7 +126,7 @@ func (s *Scenario) CheckRunning(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	children, err := s.Children(ctx)
+	children, states, err := ReadWorkloads(ctx, s.Cluster.Client, s.Instance.Namespace, s.UID)
 	if err != nil {
 		return err
 	}
@@ -180,10 +180,6 @@ func (s *Scenario) CheckRunning(ctx context.Context) error {
 		return fmt.Errorf("not every node type is complete:\n  %s", strings.Join(missing, "\n  "))
 	}
 
-	states, err := WorkloadStates(ctx, s.Cluster.Client, s.Instance.Namespace, children)
-	if err != nil {
-		return err
-	}
 	var waiting []string
 	for _, w := range states {
 		if !w.RolledOut() {
@@ -253,11 +249,7 @@ type Snapshot struct {
 // Snapshot records the CR's children and their workloads' states.
 func (s *Scenario) Snapshot(ctx context.Context) (*Snapshot, error) {
 	taken := time.Now()
-	children, err := s.Children(ctx)
-	if err != nil {
-		return nil, err
-	}
-	states, err := WorkloadStates(ctx, s.Cluster.Client, s.Instance.Namespace, children)
+	children, states, err := ReadWorkloads(ctx, s.Cluster.Client, s.Instance.Namespace, s.UID)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -48,20 +49,40 @@ func (w WorkloadState) String() string {
 	return fmt.Sprintf("%s: %d/%d pods ready, %s, %d revisions", w.Child, w.ReadyPods, w.Replicas, w.Status, w.Revisions)
 }
 
-// WorkloadStates reads the state of the workloads among cs.
-func WorkloadStates(ctx context.Context, c client.Client, namespace string, cs Children) ([]WorkloadState, error) {
-	var pods corev1.PodList
-	if err := c.List(ctx, &pods, client.InNamespace(namespace)); err != nil {
-		return nil, fmt.Errorf("listing pods: %w", err)
-	}
+// ReadWorkloads lists the children of the CR with the given UID and the
+// state of their workloads.
+//
+// The reads are ordered so that the result is consistent although it is not
+// one snapshot: ReplicaSets and ControllerRevisions are listed before the
+// workloads, so every revision counted was made for a pod template that the
+// workload read afterwards already has (or has moved past). Read the other
+// way round, a workload changed between the two reads would show a new
+// revision next to its old template.
+func ReadWorkloads(ctx context.Context, c client.Client, namespace string, owner types.UID) (Children, []WorkloadState, error) {
 	var rss appsv1.ReplicaSetList
 	if err := c.List(ctx, &rss, client.InNamespace(namespace)); err != nil {
-		return nil, fmt.Errorf("listing ReplicaSets: %w", err)
+		return nil, nil, fmt.Errorf("listing ReplicaSets: %w", err)
 	}
 	var revs appsv1.ControllerRevisionList
 	if err := c.List(ctx, &revs, client.InNamespace(namespace)); err != nil {
-		return nil, fmt.Errorf("listing ControllerRevisions: %w", err)
+		return nil, nil, fmt.Errorf("listing ControllerRevisions: %w", err)
 	}
+	cs, err := ListChildren(ctx, c, namespace, owner)
+	if err != nil {
+		return nil, nil, err
+	}
+	var pods corev1.PodList
+	if err := c.List(ctx, &pods, client.InNamespace(namespace)); err != nil {
+		return nil, nil, fmt.Errorf("listing pods: %w", err)
+	}
+	states, err := workloadStates(cs, &rss, &revs, &pods)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cs, states, nil
+}
+
+func workloadStates(cs Children, rss *appsv1.ReplicaSetList, revs *appsv1.ControllerRevisionList, pods *corev1.PodList) ([]WorkloadState, error) {
 
 	var out []WorkloadState
 	for _, w := range cs.Workloads() {
