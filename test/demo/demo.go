@@ -142,12 +142,12 @@ func (d *demo) prepare() error {
 }
 
 func (d *demo) intro() {
-	fmt.Fprintln(d.ui.out, d.ui.bold("opbuilder demo"))
+	d.ui.printf("%s\n", d.ui.bold("opbuilder demo"))
 	d.ui.say(`This demo scaffolds a Druid-style operator with kubebuilder-opbuilder, runs it
 against a local Kubernetes control plane, and walks through what the opbuilder runtime
 does for it: create, a configuration change, an ordered rollout, removing a node type,
 and deleting the cluster.`)
-	fmt.Fprintf(d.ui.out, "\n  Working directory: %s\n  Full command output: %s\n", d.rel(d.dir), d.rel(d.logPath))
+	d.ui.printf("\n  Working directory: %s\n  Full command output: %s\n", d.rel(d.dir), d.rel(d.logPath))
 	if d.ui.interactive {
 		d.ui.say("It pauses after every step. Press Ctrl-C at any time to stop; everything it started is stopped.")
 	} else {
@@ -195,7 +195,7 @@ func (d *demo) runShown(ctx context.Context, c scenario.Command, shown string) e
 
 // kubectl runs the control plane's kubectl as the admin user, in the
 // project directory, and shows the command and its output.
-func (d *demo) kubectl(ctx context.Context, args ...string) (string, error) {
+func (d *demo) kubectl(ctx context.Context, args ...string) error {
 	c := scenario.Command{
 		Dir:  d.project,
 		Name: filepath.Join(d.assets, "kubectl"),
@@ -205,16 +205,16 @@ func (d *demo) kubectl(ctx context.Context, args ...string) (string, error) {
 	d.ui.command(c.String())
 	out, err := d.runner.Output(ctx, c)
 	if err != nil {
-		return out, err
+		return err
 	}
 	d.ui.show(out)
-	return out, nil
+	return nil
 }
 
 // look runs kubectl commands for display; a failing one fails the step.
 func (d *demo) look(ctx context.Context, cmds ...[]string) error {
 	for _, args := range cmds {
-		if _, err := d.kubectl(ctx, args...); err != nil {
+		if err := d.kubectl(ctx, args...); err != nil {
 			return err
 		}
 	}
@@ -247,7 +247,7 @@ spec, a builder for its Kubernetes objects, a test, and its place in the rollout
 	if err := os.MkdirAll(d.project, 0o755); err != nil {
 		return err
 	}
-	fmt.Fprintf(d.ui.out, "\n  In %s:\n", d.rel(d.project))
+	d.ui.printf("\n  In %s:\n", d.rel(d.project))
 	cmds, err := tools.ScaffoldCommands(d.op, scenario.PathCLI, d.project, d.repo.RuntimeDir())
 	if err != nil {
 		return err
@@ -272,7 +272,7 @@ released runtime needs no flag. Among the generated files, the ones you edit:`)
 				continue
 			}
 			rel, _ := filepath.Rel(d.project, f)
-			fmt.Fprintf(d.ui.out, "    %s\n", rel)
+			d.ui.printf("    %s\n", rel)
 		}
 	}
 	return nil
@@ -309,7 +309,7 @@ ServiceAccount bound to the role generated from its RBAC markers, as it would in
 	}
 	d.ui.ok("control plane up; operator running (its log: " + d.rel(d.s.OperatorLog()) + ")")
 	d.ui.say(`To look around yourself while the demo runs, in another terminal:`)
-	fmt.Fprintf(d.ui.out, "    export KUBECONFIG=%s\n    alias kubectl=%s\n", kubeconfig, filepath.Join(d.assets, "kubectl"))
+	d.ui.printf("    export KUBECONFIG=%s\n    alias kubectl=%s\n", kubeconfig, filepath.Join(d.assets, "kubectl"))
 	return d.look(ctx, []string{"get", "nodes"})
 }
 
@@ -318,7 +318,7 @@ func (d *demo) create(ctx context.Context) error {
 cold, each with its own StatefulSet. Because nothing exists yet, the operator creates all node
 types at once. It labels every object, makes the Druid its owner, and records an event for
 every object it creates.`)
-	if _, err := d.kubectl(ctx, "apply", "-f", d.op.SampleFile()); err != nil {
+	if err := d.kubectl(ctx, "apply", "-f", d.op.SampleFile()); err != nil {
 		return err
 	}
 	if err := d.s.Track(ctx); err != nil {
@@ -352,7 +352,7 @@ so exactly one workload rolls, once; the others are not written to at all.`, con
 	if err != nil {
 		return err
 	}
-	if _, err := d.kubectl(ctx, "patch", strings.ToLower(d.op.Kind), d.s.Instance.Name, "--type=json", "-p", patch); err != nil {
+	if err := d.kubectl(ctx, "patch", strings.ToLower(d.op.Kind), d.s.Instance.Name, "--type=json", "-p", patch); err != nil {
 		return err
 	}
 	check := func(ctx context.Context) error { return d.s.CheckOnlyRolled(ctx, before, configNodeType) }
@@ -379,7 +379,7 @@ after the other too. Below, every workload is listed as it starts and finishes.`
 	if err != nil {
 		return err
 	}
-	if _, err := d.kubectl(ctx, "patch", strings.ToLower(d.op.Kind), d.s.Instance.Name, "--type=json", "-p", patch); err != nil {
+	if err := d.kubectl(ctx, "patch", strings.ToLower(d.op.Kind), d.s.Instance.Name, "--type=json", "-p", patch); err != nil {
 		return err
 	}
 	reported := map[string]bool{}
@@ -391,12 +391,12 @@ after the other too. Below, every workload is listed as it starts and finishes.`
 			if !reported["start "+key] {
 				reported["start "+key] = true
 				d.ui.clearLine()
-				fmt.Fprintf(d.ui.out, "    → %-26s started\n", key)
+				d.ui.printf("    → %-26s started\n", key)
 			}
 			if r.Done > 0 && !reported["done "+key] {
 				reported["done "+key] = true
 				d.ui.clearLine()
-				fmt.Fprintf(d.ui.out, "    ✓ %-26s rolled out and Ready\n", key)
+				d.ui.printf("    ✓ %-26s rolled out and Ready\n", key)
 			}
 		}
 		final = rollouts
@@ -428,7 +428,7 @@ desired, records a Pruned event for each object, and does not touch anything els
 	if err != nil {
 		return err
 	}
-	if _, err := d.kubectl(ctx, "patch", strings.ToLower(d.op.Kind), d.s.Instance.Name, "--type=json", "-p", patch); err != nil {
+	if err := d.kubectl(ctx, "patch", strings.ToLower(d.op.Kind), d.s.Instance.Name, "--type=json", "-p", patch); err != nil {
 		return err
 	}
 	check := func(ctx context.Context) error { return d.s.CheckPruned(ctx, before, removedNodeType) }
@@ -450,7 +450,7 @@ StatefulSet's volumes always do.)`)
 	if err != nil {
 		return err
 	}
-	if _, err := d.kubectl(ctx, "delete", strings.ToLower(d.op.Kind), d.s.Instance.Name, "--wait=false"); err != nil {
+	if err := d.kubectl(ctx, "delete", strings.ToLower(d.op.Kind), d.s.Instance.Name, "--wait=false"); err != nil {
 		return err
 	}
 	check := func(ctx context.Context) error { return d.s.CheckGone(ctx, descendants) }
@@ -461,13 +461,13 @@ StatefulSet's volumes always do.)`)
 }
 
 func (d *demo) outro(ctx context.Context) error {
-	fmt.Fprintf(d.ui.out, "\n%s\n", d.ui.bold("Every step behaved as described."))
+	d.ui.printf("\n%s\n", d.ui.bold("Every step behaved as described."))
 	if !d.ui.interactive {
 		return nil
 	}
 	d.ui.say(`The control plane and the operator are still running. Try it yourself in another
 terminal, for example:`)
-	fmt.Fprintf(d.ui.out, "    export KUBECONFIG=%s\n    %s apply -f %s\n",
+	d.ui.printf("    export KUBECONFIG=%s\n    %s apply -f %s\n",
 		filepath.Join(d.dir, "kubeconfig"), filepath.Join(d.assets, "kubectl"), filepath.Join(d.project, d.op.SampleFile()))
 	d.ui.say("The project in " + d.rel(d.project) + " is yours to read and change; docs/tutorial.md walks through it.")
 	err := d.ui.prompt(ctx, "Press Enter (or Ctrl-C) to stop everything and exit. ")

@@ -49,6 +49,12 @@ func newUI(total int) *ui {
 	return u
 }
 
+// printf writes to the terminal. A failed write (stdout closed) has no one
+// left to be reported to, so it is ignored here, in one place.
+func (u *ui) printf(format string, args ...any) {
+	_, _ = fmt.Fprintf(u.out, format, args...)
+}
+
 func (u *ui) bold(s string) string {
 	if !u.live {
 		return s
@@ -66,29 +72,29 @@ func (u *ui) dim(s string) string {
 // step starts a numbered step with its title and a plain-words explanation.
 func (u *ui) step(title, explanation string) {
 	u.steps++
-	fmt.Fprintf(u.out, "\n%s\n", u.bold(fmt.Sprintf("Step %d of %d: %s", u.steps, u.total, title)))
+	u.printf("\n%s\n", u.bold(fmt.Sprintf("Step %d of %d: %s", u.steps, u.total, title)))
 	u.say(explanation)
 }
 
 // say prints a paragraph, wrapped at 78 columns and indented.
 func (u *ui) say(text string) {
 	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
-		fmt.Fprintln(u.out, wrap(strings.Join(strings.Fields(para), " "), 76, "  "))
+		u.printf("%s\n", wrap(strings.Join(strings.Fields(para), " "), 76, "  "))
 	}
 }
 
 // command shows a command line the demo runs.
-func (u *ui) command(c string) { fmt.Fprintf(u.out, "  %s %s\n", u.dim("$"), c) }
+func (u *ui) command(c string) { u.printf("  %s %s\n", u.dim("$"), c) }
 
 // show prints a command's output, indented.
 func (u *ui) show(output string) {
 	for _, l := range strings.Split(strings.TrimRight(output, "\n"), "\n") {
-		fmt.Fprintf(u.out, "    %s\n", l)
+		u.printf("    %s\n", l)
 	}
 }
 
 // ok reports a step's check as passed.
-func (u *ui) ok(what string) { fmt.Fprintf(u.out, "  ✓ %s\n", what) }
+func (u *ui) ok(what string) { u.printf("  ✓ %s\n", what) }
 
 // pause waits for Enter at a terminal; "q" stops the demo. Without a
 // terminal it returns at once.
@@ -102,7 +108,7 @@ func (u *ui) prompt(ctx context.Context, text string) error {
 	if !u.interactive {
 		return nil
 	}
-	fmt.Fprint(u.out, u.dim("\n  "+text))
+	u.printf("%s", u.dim("\n  "+text))
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -136,9 +142,9 @@ func (u *ui) waitUntil(ctx context.Context, what string, timeout time.Duration, 
 		status := firstLines(err.Error(), 1)
 		switch {
 		case u.live:
-			fmt.Fprintf(u.out, "\r\033[K  %c %s (%s): %s", spinner[i%len(spinner)], what, elapsed, truncate(status, 90))
+			u.printf("\r\033[K  %c %s (%s): %s", spinner[i%len(spinner)], what, elapsed, truncate(status, 90))
 		case time.Since(lastPrinted) >= 10*time.Second:
-			fmt.Fprintf(u.out, "  … %s (%s): %s\n", what, elapsed, status)
+			u.printf("  … %s (%s): %s\n", what, elapsed, status)
 			lastPrinted = time.Now()
 		}
 		select {
@@ -171,9 +177,9 @@ func (u *ui) during(ctx context.Context, what string, fn func(context.Context) e
 			elapsed := time.Since(start).Round(time.Second)
 			switch {
 			case u.live:
-				fmt.Fprintf(u.out, "\r\033[K  %c %s (%s)", spinner[i%len(spinner)], what, elapsed)
+				u.printf("\r\033[K  %c %s (%s)", spinner[i%len(spinner)], what, elapsed)
 			case time.Since(lastPrinted) >= 30*time.Second:
-				fmt.Fprintf(u.out, "  … still %s (%s)\n", what, elapsed)
+				u.printf("  … still %s (%s)\n", what, elapsed)
 				lastPrinted = time.Now()
 			}
 		}
@@ -182,7 +188,7 @@ func (u *ui) during(ctx context.Context, what string, fn func(context.Context) e
 
 func (u *ui) clearLine() {
 	if u.live {
-		fmt.Fprint(u.out, "\r\033[K")
+		u.printf("%s", "\r\033[K")
 	}
 }
 

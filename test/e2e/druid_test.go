@@ -205,7 +205,7 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 				return err
 			})).WithTimeout(2 * stepTimeout).WithPolling(poll).Should(Succeed())
 			AddReportEntry("rollout order (resourceVersions)", scenario.FormatRollouts(rollouts))
-			fmt.Fprintf(GinkgoWriter, "rollout order:\n%s\n", scenario.FormatRollouts(rollouts))
+			GinkgoWriter.Printf("rollout order:\n%s\n", scenario.FormatRollouts(rollouts))
 
 			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
 		}, NodeTimeout(3*stepTimeout))

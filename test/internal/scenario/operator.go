@@ -78,7 +78,7 @@ func StartOperator(binary, kubeconfig, logPath string) (*OperatorProcess, error)
 func (p *OperatorProcess) Exited() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("the operator exited (%v); its log ends:\n%s", p.err, p.LogTail(30))
+		return fmt.Errorf("the operator exited (%w); its log ends:\n%s", exitErr(p.err), p.LogTail(30))
 	default:
 		return nil
 	}
@@ -149,6 +149,14 @@ func (p *OperatorProcess) Reconciles(ctx context.Context) (float64, error) {
 		total += m.GetCounter().GetValue()
 	}
 	return total, nil
+}
+
+// exitErr describes a clean exit, which carries no error, as one.
+func exitErr(err error) error {
+	if err == nil {
+		return errors.New("exit status 0")
+	}
+	return err
 }
 
 func freePort() (int, error) {

@@ -16,6 +16,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/testcluster"
@@ -161,9 +162,9 @@ func (s *Scenario) CheckRunning(ctx context.Context) error {
 				var got int32
 				switch o := w[0].Object.(type) {
 				case *appsv1.Deployment:
-					got = ptrOr(o.Spec.Replicas, 1)
+					got = ptr.Deref(o.Spec.Replicas, 1)
 				case *appsv1.StatefulSet:
-					got = ptrOr(o.Spec.Replicas, 1)
+					got = ptr.Deref(o.Spec.Replicas, 1)
 				}
 				if int64(got) != *r {
 					missing = append(missing, fmt.Sprintf("%s: %s has %d replicas, the CR asks for %d", where, w[0], got, *r))

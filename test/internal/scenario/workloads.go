@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -91,7 +92,7 @@ func workloadStates(cs Children, rss *appsv1.ReplicaSetList, revs *appsv1.Contro
 		var template corev1.PodTemplateSpec
 		switch o := w.Object.(type) {
 		case *appsv1.Deployment:
-			st.Replicas = ptrOr(o.Spec.Replicas, 1)
+			st.Replicas = ptr.Deref(o.Spec.Replicas, 1)
 			selector, template = o.Spec.Selector, o.Spec.Template
 			for i := range rss.Items {
 				if metav1.IsControlledBy(&rss.Items[i], o) {
@@ -99,7 +100,7 @@ func workloadStates(cs Children, rss *appsv1.ReplicaSetList, revs *appsv1.Contro
 				}
 			}
 		case *appsv1.StatefulSet:
-			st.Replicas = ptrOr(o.Spec.Replicas, 1)
+			st.Replicas = ptr.Deref(o.Spec.Replicas, 1)
 			selector, template = o.Spec.Selector, o.Spec.Template
 			for i := range revs.Items {
 				if metav1.IsControlledBy(&revs.Items[i], o) {
@@ -162,11 +163,4 @@ func toUnstructured(o client.Object) (*unstructured.Unstructured, error) {
 		return nil, fmt.Errorf("converting %T: %w", o, err)
 	}
 	return &unstructured.Unstructured{Object: m}, nil
-}
-
-func ptrOr(p *int32, def int32) int32 {
-	if p == nil {
-		return def
-	}
-	return *p
 }
