@@ -209,6 +209,12 @@ func (r *Recorder) Rollouts(since uint64, changed func(Observation) bool) ([]Rol
 	if err != nil {
 		return nil, err
 	}
+	return RolloutsFrom(obs, since, changed), nil
+}
+
+// RolloutsFrom is Rollouts over a list of observations in resourceVersion
+// order.
+func RolloutsFrom(obs []Observation, since uint64, changed func(Observation) bool) []Rollout {
 	byKey := map[string]*Rollout{}
 	var order []string
 	for _, o := range obs {
@@ -229,7 +235,7 @@ func (r *Recorder) Rollouts(since uint64, changed func(Observation) bool) ([]Rol
 	for _, k := range order {
 		out = append(out, *byKey[k])
 	}
-	return out, nil
+	return out
 }
 
 // LatestRV returns the highest resourceVersion seen so far; pass it as

@@ -379,6 +379,17 @@ func (s *Scenario) CheckOrderedRollout(ctx context.Context, since uint64, image 
 	if err != nil {
 		return rollouts, err
 	}
+	return rollouts, CheckOrder(rollouts, order, groups)
+}
+
+// CheckOrder judges rollouts (ordered by when they started) against the
+// deployment order: node types in order, and within a node type its groups
+// in the order groups lists them. It returns nil when every workload rolled
+// out, each starting after the previous one was done; a PermanentError when
+// a workload rolled out of turn, or started before the previous one was
+// done; and a plain error, saying how far it got, while rollouts are still
+// missing or unfinished.
+func CheckOrder(rollouts []Rollout, order []string, groups map[string][]string) error {
 	var want []string // "nodetype/group" in rollout order
 	for _, nt := range order {
 		for _, g := range groups[nt] {
@@ -387,26 +398,26 @@ func (s *Scenario) CheckOrderedRollout(ctx context.Context, since uint64, image 
 	}
 	for i, r := range rollouts {
 		if i >= len(want) {
-			return rollouts, permanent("more workloads rolled than expected:\n%s", FormatRollouts(rollouts))
+			return permanent("more workloads rolled than expected:\n%s", FormatRollouts(rollouts))
 		}
 		// A node type with a single group may leave its group label empty.
 		wantNT, wantGroup, _ := strings.Cut(want[i], "/")
 		if r.NodeType != wantNT || (len(groups[wantNT]) > 1 && r.Group != wantGroup) {
-			return rollouts, permanent("rollout %d was %s/%s, want %s; the order was:\n%s",
+			return permanent("rollout %d was %s/%s, want %s; the order was:\n%s",
 				i+1, r.NodeType, r.Group, want[i], FormatRollouts(rollouts))
 		}
 		if i > 0 {
 			prev := rollouts[i-1]
 			if prev.Done == 0 || r.Started < prev.Done {
-				return rollouts, permanent("%s/%s started before %s/%s was rolled out:\n%s",
+				return permanent("%s/%s started before %s/%s was rolled out:\n%s",
 					r.NodeType, r.Group, prev.NodeType, prev.Group, FormatRollouts(rollouts))
 			}
 		}
 	}
 	if len(rollouts) < len(want) || rollouts[len(rollouts)-1].Done == 0 {
-		return rollouts, fmt.Errorf("rolled out so far (%d of %d workloads):\n%s", doneCount(rollouts), len(want), FormatRollouts(rollouts))
+		return fmt.Errorf("rolled out so far (%d of %d workloads):\n%s", doneCount(rollouts), len(want), FormatRollouts(rollouts))
 	}
-	return rollouts, nil
+	return nil
 }
 
 func doneCount(rs []Rollout) int {
