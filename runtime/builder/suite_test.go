@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/opbuilder/opbuilder/runtime/builder"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/internal/testenv"
 	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
 
@@ -33,7 +33,7 @@ import (
 // collection); every test works in a namespace of its own.
 var (
 	cluster *testcluster.Cluster
-	scheme  = runtime.NewScheme()
+	scheme  = testenv.Scheme()
 	// broadcaster sends recorded events to the API server.
 	broadcaster events.EventBroadcaster
 )
@@ -45,14 +45,6 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := testv1.AddToScheme(scheme); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var err error

@@ -2,7 +2,6 @@ package cachescope_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -12,10 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/rand"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -30,6 +26,7 @@ import (
 	"github.com/opbuilder/opbuilder/runtime/cachescope"
 	"github.com/opbuilder/opbuilder/runtime/internal/testapi/crd"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/internal/testenv"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
@@ -41,54 +38,25 @@ const (
 )
 
 var (
-	clusterOnce sync.Once
-	shared      *testcluster.Cluster
-	sharedErr   error
-	testScheme  = newScheme()
+	testScheme = testenv.Scheme()
+	shared     = testenv.NewShared(func() ([]testcluster.Option, error) {
+		return []testcluster.Option{testcluster.WithCRDs(crd.Dir()), testcluster.WithScheme(testScheme)}, nil
+	})
 )
 
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard())
-	code := m.Run()
-	if shared != nil {
-		if err := shared.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping the test cluster:", err)
-		}
-	}
-	os.Exit(code)
-}
-
-func newScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := testv1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
+	os.Exit(shared.Main(m))
 }
 
 func cluster(t *testing.T) *testcluster.Cluster {
 	t.Helper()
-	clusterOnce.Do(func() {
-		shared, sharedErr = testcluster.Start(context.Background(),
-			testcluster.WithCRDs(crd.Dir()),
-			testcluster.WithScheme(testScheme))
-	})
-	if sharedErr != nil {
-		t.Fatalf("starting the test cluster: %v", sharedErr)
-	}
-	return shared
+	return shared.Cluster(t)
 }
 
 func namespace(t *testing.T, c client.Client) string {
 	t.Helper()
-	ns := "scope-" + rand.String(6)
-	if err := c.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	return ns
+	return testenv.Namespace(t, c, "scope-")
 }
 
 func create(t *testing.T, c client.Client, objs ...client.Object) {

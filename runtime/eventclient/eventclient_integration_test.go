@@ -21,7 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
@@ -31,12 +30,13 @@ import (
 
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/internal/testenv"
 	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
 
 var (
 	cluster     *testcluster.Cluster
-	scheme      = runtime.NewScheme()
+	scheme      = testenv.Scheme()
 	broadcaster events.EventBroadcaster
 )
 
@@ -44,12 +44,6 @@ func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, err); return 1 }
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return fail(err)
-	}
-	if err := testv1.AddToScheme(scheme); err != nil {
-		return fail(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var err error

@@ -7,6 +7,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -62,7 +64,7 @@ func buildHistorical(context.Context, *testv1.Cluster) ([]orchestrate.Group, err
 // calls Reconcile from its reconciler. (Not run: the controller's field
 // index needs an API server; the integration tests run exactly this wiring.)
 func Example() {
-	scheme := newScheme()
+	scheme := operatorScheme()
 	// In an operator: ctrl.GetConfigOrDie(), and Cache: cachescope.Options(...).
 	mgr, err := ctrl.NewManager(&rest.Config{Host: "https://127.0.0.1:6443"}, ctrl.Options{
 		Scheme:  scheme,
@@ -95,7 +97,7 @@ func Example() {
 // New refuses what would fail later, such as a node type registered twice.
 func ExampleNew() {
 	mgr, err := ctrl.NewManager(&rest.Config{Host: "https://127.0.0.1:6443"}, ctrl.Options{
-		Scheme:  newScheme(),
+		Scheme:  operatorScheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	if err != nil {
@@ -108,4 +110,17 @@ func ExampleNew() {
 	)
 	fmt.Println(err)
 	// Output: orchestrate: node type "broker" is registered twice
+}
+
+// operatorScheme knows client-go's kinds and the operator's CR, as the
+// scheme of a scaffolded cmd/main.go does.
+func operatorScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	if err := testv1.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	return scheme
 }

@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -31,6 +30,7 @@ import (
 	"github.com/opbuilder/opbuilder/runtime/cachescope"
 	"github.com/opbuilder/opbuilder/runtime/internal/testapi/crd"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/internal/testenv"
 	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
@@ -41,10 +41,19 @@ import (
 // Ready, with kwok's default stages except that pods labelled neverReadyLabel
 // run but never become Ready.
 var (
-	clusterOnce sync.Once
-	shared      *testcluster.Cluster
-	sharedErr   error
-	testScheme  = newScheme()
+	testScheme = testenv.Scheme()
+	shared     = testenv.NewShared(func() ([]testcluster.Option, error) {
+		stages, err := kwokStages()
+		if err != nil {
+			return nil, err
+		}
+		return []testcluster.Option{
+			testcluster.WithKwokNodes(2),
+			testcluster.WithKwokStages(stages...),
+			testcluster.WithCRDs(crd.Dir()),
+			testcluster.WithScheme(testScheme),
+		}, nil
+	})
 )
 
 // neverReadyLabel marks pods that the test's kwok stages keep unready.
@@ -59,47 +68,12 @@ const pokeAnnotation = "test.opbuilder.io/poke"
 const waitTimeout = 3 * time.Minute
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared != nil {
-		if err := shared.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping the test cluster:", err)
-		}
-	}
-	os.Exit(code)
-}
-
-func newScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := testv1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
+	os.Exit(shared.Main(m))
 }
 
 func cluster(t *testing.T) *testcluster.Cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: needs the control-plane binaries")
-	}
-	clusterOnce.Do(func() {
-		var stages []string
-		stages, sharedErr = kwokStages()
-		if sharedErr != nil {
-			return
-		}
-		shared, sharedErr = testcluster.Start(context.Background(),
-			testcluster.WithKwokNodes(2),
-			testcluster.WithKwokStages(stages...),
-			testcluster.WithCRDs(crd.Dir()),
-			testcluster.WithScheme(testScheme))
-	})
-	if sharedErr != nil {
-		t.Fatalf("starting the test cluster: %v", sharedErr)
-	}
-	return shared
+	return shared.Cluster(t)
 }
 
 // kwokStages returns kwok's default stages with pod-ready narrowed to pods
@@ -223,10 +197,7 @@ func newEnv(t *testing.T, cfg orchestrate.Config) *env {
 	t.Helper()
 	tc := cluster(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	ns := "orch-" + rand.String(6)
-	if err := tc.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
+	ns := testenv.Namespace(t, tc.Client, "orch-")
 	e := &env{t: t, c: tc.Client, ns: ns, counter: testcluster.NewRequestCounter()}
 	// The cache is scoped as in a scaffolded operator: the CRs, the
 	// operator's children, and the ConfigMaps and Secrets labelled for it;
@@ -281,7 +252,6 @@ func newEnv(t *testing.T, cfg orchestrate.Config) *env {
 		if err := <-done; err != nil {
 			t.Errorf("manager: %v", err)
 		}
-		_ = tc.Client.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 	})
 	return e
 }

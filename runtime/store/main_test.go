@@ -2,9 +2,7 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,12 +12,9 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,6 +23,7 @@ import (
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
 	"github.com/opbuilder/opbuilder/runtime/internal/testapi/crd"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/internal/testenv"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
@@ -35,44 +31,19 @@ import (
 // The control plane is shared by every test of the package and started on
 // first use, so the unit tests run without the binaries.
 var (
-	clusterOnce sync.Once
-	shared      *testcluster.Cluster
-	sharedErr   error
-	testScheme  = newScheme()
+	testScheme = testenv.Scheme()
+	shared     = testenv.NewShared(func() ([]testcluster.Option, error) {
+		return []testcluster.Option{testcluster.WithCRDs(crd.Dir()), testcluster.WithScheme(testScheme)}, nil
+	})
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared != nil {
-		if err := shared.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping the test cluster:", err)
-		}
-	}
-	os.Exit(code)
-}
-
-func newScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := testv1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
+	os.Exit(shared.Main(m))
 }
 
 func cluster(t *testing.T) *testcluster.Cluster {
 	t.Helper()
-	clusterOnce.Do(func() {
-		shared, sharedErr = testcluster.Start(context.Background(),
-			testcluster.WithCRDs(crd.Dir()),
-			testcluster.WithScheme(testScheme))
-	})
-	if sharedErr != nil {
-		t.Fatalf("starting the test cluster: %v", sharedErr)
-	}
-	return shared
+	return shared.Cluster(t)
 }
 
 // env is one test's corner of the shared cluster: its own namespace, an
@@ -87,11 +58,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	tc := cluster(t)
-	ctx := t.Context()
-	ns := "store-" + rand.String(6)
-	if err := tc.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
+	ns := testenv.Namespace(t, tc.Client, "store-")
 	cs, err := kubernetes.NewForConfig(tc.Config)
 	if err != nil {
 		t.Fatal(err)
