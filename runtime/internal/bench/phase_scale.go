@@ -8,6 +8,9 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -23,7 +26,7 @@ import (
 // approach and would only add noise.
 func (d *driver) scalePhase(ctx context.Context) error {
 	var errs []error
-	for _, a := range d.approaches {
+	for i, a := range d.approaches {
 		p, err := d.operator(ctx, a)
 		if err != nil {
 			errs = append(errs, err)
@@ -40,8 +43,34 @@ func (d *driver) scalePhase(ctx context.Context) error {
 		}
 		p.stop()
 		delete(d.operators, a.Name())
+		if i == len(d.approaches)-1 {
+			break // the control plane is stopped next anyway
+		}
+		// Each approach starts from the same state: without this, every
+		// approach's run is slower than the previous one's (measured: the
+		// order decided the ranking).
+		t0 := time.Now()
+		if err := d.deleteNamespace(ctx, scaleNamespace(a.Name())); err != nil {
+			errs = append(errs, err)
+		}
+		d.logf("removed %s in %s", scaleNamespace(a.Name()), time.Since(t0).Round(100*time.Millisecond))
 	}
 	return errors.Join(errs...)
+}
+
+// deleteNamespace deletes a namespace and waits until it is gone.
+func (d *driver) deleteNamespace(ctx context.Context, name string) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := d.client.Delete(ctx, ns); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("delete namespace %s: %w", name, err)
+	}
+	if !poll(ctx, time.Second, 5*time.Minute, func(ctx context.Context) (bool, error) {
+		err := d.client.Get(ctx, client.ObjectKey{Name: name}, &corev1.Namespace{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	}) {
+		return fmt.Errorf("namespace %s was not gone within 5m", name)
+	}
+	return nil
 }
 
 func (d *driver) scaleOne(ctx context.Context, p *operatorProc, approach string) (*ScaleResult, error) {
