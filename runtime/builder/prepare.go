@@ -7,7 +7,6 @@ import (
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -195,13 +194,8 @@ func (b *Builder) stampWorkload(ctx context.Context, p *prepared) error {
 		}
 		typed = o.(client.Object)
 	}
-	var tmpl *corev1.PodTemplateSpec
-	switch w := typed.(type) {
-	case *appsv1.Deployment:
-		tmpl = &w.Spec.Template
-	case *appsv1.StatefulSet:
-		tmpl = &w.Spec.Template
-	default:
+	tmpl := confighash.PodTemplateOf(typed)
+	if tmpl == nil {
 		return nil
 	}
 	tmpl.Labels = keys.Merge(tmpl.Labels, b.baseLabels())

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/confighash"
@@ -46,25 +45,10 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 // indexWorkload returns the IndexConfigRefs values of a Deployment or
 // StatefulSet.
 func indexWorkload(obj client.Object) []string {
-	spec := podSpecOf(obj)
-	if spec == nil {
-		return nil
-	}
-	refs := confighash.References(spec)
+	refs := confighash.WorkloadReferences(obj)
 	out := make([]string, 0, len(refs))
 	for _, r := range refs {
 		out = append(out, RefValue(r.Kind, r.Name))
 	}
 	return out
-}
-
-func podSpecOf(obj client.Object) *corev1.PodSpec {
-	switch w := obj.(type) {
-	case *appsv1.Deployment:
-		return &w.Spec.Template.Spec
-	case *appsv1.StatefulSet:
-		return &w.Spec.Template.Spec
-	default:
-		return nil
-	}
 }

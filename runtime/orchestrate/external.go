@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,7 +21,7 @@ import (
 // that their content is hashed and their changes reconcile the owner.
 func externalRefs(workload client.Object, desired map[refKey]bool) []confighash.Ref {
 	var out []confighash.Ref
-	for _, r := range confighash.References(podSpecOf(workload)) {
+	for _, r := range confighash.WorkloadReferences(workload) {
 		if !desired[refKey{r.Kind, r.Name}] {
 			out = append(out, r)
 		}
@@ -47,16 +46,6 @@ func desiredConfig(objs []client.Object) map[refKey]bool {
 		}
 	}
 	return out
-}
-
-func podSpecOf(obj client.Object) *corev1.PodSpec {
-	switch w := obj.(type) {
-	case *appsv1.Deployment:
-		return &w.Spec.Template.Spec
-	case *appsv1.StatefulSet:
-		return &w.Spec.Template.Spec
-	}
-	return nil
 }
 
 // missingRefsError reports consumed ConfigMaps and Secrets that do not exist.
