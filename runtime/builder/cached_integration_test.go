@@ -62,7 +62,7 @@ func TestSteadyStateFromTheCache(t *testing.T) {
 	})
 
 	e.counter.Reset()
-	e.rec.take()
+	e.rec.Take()
 	res, err := newBuilder().ReconcileAll(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestSteadyStateFromTheCache(t *testing.T) {
 			t.Errorf("%s x%d: a steady pass must read from the cache", req, n)
 		}
 	}
-	if evs := e.rec.take(); len(evs) != 0 {
+	if evs := e.rec.Take(); len(evs) != 0 {
 		t.Errorf("events recorded: %+v", evs)
 	}
 }

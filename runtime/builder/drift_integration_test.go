@@ -53,7 +53,7 @@ func TestHandEditsAreReverted(t *testing.T) {
 	cm.Name, cm.Namespace = "config", e.ns
 	e.edit(cm, "kubectl-edit", func() { cm.Data["log.level"] = "debug" })
 
-	e.rec.take()
+	e.rec.Take()
 	res := e.reconcileAll(desiredSet("nginx:1.27", ptr.To[int32](2), "info")...)
 	if op := resultFor(t, res, "web").Operation; op != builder.OperationUpdated {
 		t.Errorf("deployment: %s, want Updated", op)
@@ -72,7 +72,7 @@ func TestHandEditsAreReverted(t *testing.T) {
 	if v := cm.Data["log.level"]; v != "info" {
 		t.Errorf("config value %q not reverted", v)
 	}
-	evs := e.rec.take()
+	evs := e.rec.Take()
 	if got := joined(reasons(evs, "web")); got != eventclient.ReasonUpdated {
 		t.Errorf("events about the Deployment: %q, want Updated", got)
 	}

@@ -27,7 +27,7 @@ func TestEventsOnChangeOnlyAndWithoutContents(t *testing.T) {
 	e := newEnv(t)
 	objs := allKinds()
 	e.reconcileAll(objs...)
-	evs := e.rec.take()
+	evs := e.rec.Take()
 	if len(evs) != len(objs) {
 		t.Errorf("%d events for creating %d objects", len(evs), len(objs))
 	}
@@ -103,7 +103,7 @@ func TestFailureIsReturnedWarnedWithoutContentsAndFailsThePass(t *testing.T) {
 	if got := len(st.recorded); got != 3 {
 		t.Errorf("store recorded %d objects, want all 3 desired", got)
 	}
-	evs := e.rec.take()
+	evs := e.rec.Take()
 	var warned bool
 	for _, ev := range evs {
 		if ev.Type == corev1.EventTypeWarning {

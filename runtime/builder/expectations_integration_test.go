@@ -107,7 +107,7 @@ func newStaleRace(t *testing.T, exp *builder.Expectations) *staleRace {
 	r.pass("info")
 	r.stale.freeze(e.ctx, t, withNamespace(e.ns, desiredSet("nginx:1.27", nil, "info")...)...)
 	e.counter.Reset()
-	e.rec.take()
+	e.rec.Take()
 	return r
 }
 
@@ -128,7 +128,7 @@ func TestStaleCacheRepeatsApplyWithoutExpectations(t *testing.T) {
 	r.pass("debug")
 	r.pass("debug")
 	workload, config := r.patches()
-	events := reasons(r.e.rec.take(), "web")
+	events := reasons(r.e.rec.Take(), "web")
 	t.Logf("without expectations: %d Deployment PATCHes, %d ConfigMap PATCHes, Deployment events %v for one change", workload, config, events)
 	if workload != 2 || config != 2 {
 		t.Errorf("the race is not reproduced: %d Deployment and %d ConfigMap PATCHes, want 2 and 2", workload, config)
@@ -173,7 +173,7 @@ func TestExpectationsSkipTheRepeatedApply(t *testing.T) {
 	if n := e.counter.Writes(); n != 2 {
 		t.Errorf("%d write requests, want 2: %v", n, e.counter.WriteRequests())
 	}
-	if got := joined(reasons(e.rec.take(), "web")); got != eventclient.ReasonRolloutTriggered {
+	if got := joined(reasons(e.rec.Take(), "web")); got != eventclient.ReasonRolloutTriggered {
 		t.Errorf("events about the Deployment: %q, want one RolloutTriggered", got)
 	}
 	if n := exp.Len(); n != 2 {

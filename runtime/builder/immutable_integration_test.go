@@ -56,7 +56,7 @@ func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
 	podUID, claimUID := pod.UID, claim.UID
 
 	// volumeClaimTemplates cannot be updated: a new storage size recreates.
-	e.rec.take()
+	e.rec.Take()
 	res := e.reconcileUntilSettled(objs("2Gi")...)
 	var recreated bool
 	for _, r := range res {
@@ -77,7 +77,7 @@ func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
 	if got := sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse("2Gi")) != 0 {
 		t.Errorf("new volumeClaimTemplate storage %s, want 2Gi", got.String())
 	}
-	if got := reasons(e.rec.take(), "db"); len(got) == 0 || got[0] != eventclient.ReasonRecreated {
+	if got := reasons(e.rec.Take(), "db"); len(got) == 0 || got[0] != eventclient.ReasonRecreated {
 		t.Errorf("events about the StatefulSet: %v, want Recreated first", got)
 	}
 	// The pod and the claim survived, and the new StatefulSet adopts the pod.
@@ -108,13 +108,13 @@ func TestDeploymentSelectorChangeRecreates(t *testing.T) {
 	changed := deployment("nginx:1.27", ptr.To[int32](1))
 	changed.Spec.Selector.MatchLabels = map[string]string{"app": "web-v2"}
 	changed.Spec.Template.Labels = map[string]string{"app": "web-v2"}
-	e.rec.take()
+	e.rec.Take()
 	e.reconcileUntilSettled(changed)
 	e.get(dep)
 	if dep.UID == oldUID || dep.Spec.Selector.MatchLabels["app"] != "web-v2" {
 		t.Fatalf("Deployment not recreated with the new selector: uid changed %t, selector %v", dep.UID != oldUID, dep.Spec.Selector)
 	}
-	if got := reasons(e.rec.take(), "web"); len(got) == 0 || got[0] != eventclient.ReasonRecreated {
+	if got := reasons(e.rec.Take(), "web"); len(got) == 0 || got[0] != eventclient.ReasonRecreated {
 		t.Errorf("events about the Deployment: %v, want Recreated first", got)
 	}
 	e.expectNoWrites(changed)
@@ -177,7 +177,7 @@ func TestPersistentVolumeClaimGrowsButNeverShrinks(t *testing.T) {
 	modes.Spec.AccessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}
 	for _, d := range []*corev1.PersistentVolumeClaim{shrunk, shrunk, modes} {
 		e.counter.Reset()
-		e.rec.take()
+		e.rec.Take()
 		r, err := e.builder().ReconcilePersistentVolumeClaim(e.ctx, d)
 		if err != nil {
 			t.Fatalf("refused change returned an error: %v", err)
@@ -188,7 +188,7 @@ func TestPersistentVolumeClaimGrowsButNeverShrinks(t *testing.T) {
 		if n := e.counter.Writes(); n != 0 {
 			t.Errorf("refused change made %d writes: %v", n, e.counter.WriteRequests())
 		}
-		evs := e.rec.take()
+		evs := e.rec.Take()
 		if len(evs) != 1 || evs[0].Type != corev1.EventTypeWarning || evs[0].Reason != builder.ReasonUpdateRejected {
 			t.Errorf("refused change recorded %+v, want one UpdateRejected Warning", evs)
 		}

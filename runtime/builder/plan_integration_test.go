@@ -37,7 +37,7 @@ func (e *env) plan(objs ...client.Object) map[string]builder.Plan {
 		e.t.Fatal(err)
 	}
 	e.counter.Reset()
-	e.rec.take()
+	e.rec.Take()
 	plans := map[string]builder.Plan{}
 	for _, o := range objs {
 		p, err := b.Plan(e.ctx, o)
@@ -49,7 +49,7 @@ func (e *env) plan(objs ...client.Object) map[string]builder.Plan {
 	if n := e.counter.Writes(); n != 0 {
 		e.t.Errorf("Plan made %d write requests: %v", n, e.counter.WriteRequests())
 	}
-	if evs := e.rec.take(); len(evs) != 0 {
+	if evs := e.rec.Take(); len(evs) != 0 {
 		e.t.Errorf("Plan recorded events: %+v", evs)
 	}
 	if len(st.recorded) != 0 || st.failed != nil {
@@ -176,7 +176,7 @@ func TestPlanAgreesWithReconcile(t *testing.T) {
 	if op := plans[objectKey(shrunk[7])].Operation; op != builder.OperationBlocked {
 		t.Errorf("shrunk claim planned %s, want Blocked", op)
 	}
-	if evs := e.rec.take(); len(evs) != 1 || evs[0].Reason != builder.ReasonUpdateRejected {
+	if evs := e.rec.Take(); len(evs) != 1 || evs[0].Reason != builder.ReasonUpdateRejected {
 		t.Errorf("reconciling the shrunk claim recorded %+v, want one UpdateRejected Warning", evs)
 	}
 }

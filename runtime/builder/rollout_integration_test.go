@@ -105,12 +105,12 @@ func TestConfigChangeRollsDeploymentExactlyOnce(t *testing.T) {
 	}
 
 	// A referenced value changes: exactly one new ReplicaSet.
-	e.rec.take()
+	e.rec.Take()
 	res := e.reconcileAll(desiredSet("nginx:1.27", ptr.To[int32](1), "debug")...)
 	if r := resultFor(t, res, "web"); !r.RolloutTriggered {
 		t.Errorf("deployment result %s: want RolloutTriggered", summary(r))
 	}
-	if got := joined(reasons(e.rec.take(), "web")); got != eventclient.ReasonRolloutTriggered {
+	if got := joined(reasons(e.rec.Take(), "web")); got != eventclient.ReasonRolloutTriggered {
 		t.Errorf("events about the Deployment: %q, want RolloutTriggered", got)
 	}
 	if n := len(e.replicaSets()); n != 2 {

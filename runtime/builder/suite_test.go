@@ -6,14 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -77,39 +75,6 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// recorded is one event the Builder recorded.
-type recorded struct {
-	Type, Reason, Action, Note string
-	Regarding, Related         *corev1.ObjectReference
-}
-
-// recorder records events in memory, so a test can assert synchronously that
-// a reconcile recorded none, and forwards them to the API server.
-type recorder struct {
-	next events.EventRecorder
-	mu   sync.Mutex
-	evs  []recorded
-}
-
-func (r *recorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
-	ev := recorded{Type: eventtype, Reason: reason, Action: action, Note: fmt.Sprintf(note, args...)}
-	ev.Regarding, _ = regarding.(*corev1.ObjectReference)
-	ev.Related, _ = related.(*corev1.ObjectReference)
-	r.mu.Lock()
-	r.evs = append(r.evs, ev)
-	r.mu.Unlock()
-	r.next.Eventf(regarding, related, eventtype, reason, action, note, args...)
-}
-
-// take returns and forgets the events recorded so far.
-func (r *recorder) take() []recorded {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.evs
-	r.evs = nil
-	return out
-}
-
 // env is one test's namespace, owner and counting client.
 type env struct {
 	t       *testing.T
@@ -122,7 +87,7 @@ type env struct {
 	// admin is an uncached client that is not counted, for test set-up and
 	// for acting as another user.
 	admin client.Client
-	rec   *recorder
+	rec   *testenv.Recorder
 }
 
 func newEnv(t *testing.T) *env {
@@ -145,7 +110,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.rec = &recorder{next: broadcaster.NewRecorder(scheme, fieldOwner)}
+	e.rec = &testenv.Recorder{Next: broadcaster.NewRecorder(scheme, fieldOwner)}
 	return e
 }
 
@@ -182,7 +147,7 @@ func (e *env) reconcileAll(objs ...client.Object) []builder.Result {
 func (e *env) expectNoWrites(objs ...client.Object) {
 	e.t.Helper()
 	e.counter.Reset()
-	e.rec.take()
+	e.rec.Take()
 	for _, r := range e.reconcileAll(objs...) {
 		if r.Operation != builder.OperationUnchanged {
 			e.t.Errorf("%T %s: operation %s, want Unchanged", r.Object, r.Object.GetName(), r.Operation)
@@ -191,7 +156,7 @@ func (e *env) expectNoWrites(objs ...client.Object) {
 	if n := e.counter.Writes(); n != 0 {
 		e.t.Errorf("steady-state reconcile made %d write requests: %v", n, e.counter.WriteRequests())
 	}
-	if evs := e.rec.take(); len(evs) != 0 {
+	if evs := e.rec.Take(); len(evs) != 0 {
 		e.t.Errorf("steady-state reconcile recorded events: %+v", evs)
 	}
 }
@@ -239,7 +204,7 @@ func (e *env) apiEvents() []eventsv1.Event {
 }
 
 // reasons returns the reasons of evs about the related object name.
-func reasons(evs []recorded, related string) []string {
+func reasons(evs []testenv.Event, related string) []string {
 	var out []string
 	for _, ev := range evs {
 		if ev.Related != nil && ev.Related.Name == related {

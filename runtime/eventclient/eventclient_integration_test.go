@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -68,50 +66,17 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-type recorded struct {
-	Type, Reason, Action, Note string
-	Regarding, Related         *corev1.ObjectReference
-}
-
-// memRecorder keeps events in memory (so a test can see that none was
-// recorded) and forwards them to the API server.
-type memRecorder struct {
-	next events.EventRecorder
-	mu   sync.Mutex
-	evs  []recorded
-}
-
-func (r *memRecorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
-	ev := recorded{Type: eventtype, Reason: reason, Action: action, Note: fmt.Sprintf(note, args...)}
-	ev.Regarding, _ = regarding.(*corev1.ObjectReference)
-	ev.Related, _ = related.(*corev1.ObjectReference)
-	r.mu.Lock()
-	r.evs = append(r.evs, ev)
-	r.mu.Unlock()
-	if r.next != nil {
-		r.next.Eventf(regarding, related, eventtype, reason, action, note, args...)
-	}
-}
-
-func (r *memRecorder) take() []recorded {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.evs
-	r.evs = nil
-	return out
-}
-
 type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	ns    string
 	owner *testv1.Cluster
-	rec   *memRecorder
+	rec   *testenv.Recorder
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, ctx: t.Context(), ns: "ec-" + rand.String(8), rec: &memRecorder{next: broadcaster.NewRecorder(scheme, "eventclient-test")}}
+	f := &fixture{t: t, ctx: t.Context(), ns: "ec-" + rand.String(8), rec: &testenv.Recorder{Next: broadcaster.NewRecorder(scheme, "eventclient-test")}}
 	if err := cluster.Client.Create(f.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.ns}}); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +92,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) expect(what string, want ...string) {
 	f.t.Helper()
 	var got []string
-	for _, ev := range f.rec.take() {
+	for _, ev := range f.rec.Take() {
 		got = append(got, ev.Type+" "+ev.Reason+" "+ev.Action)
 		if ev.Regarding == nil || ev.Regarding.UID != f.owner.UID || ev.Regarding.Kind != "Cluster" || ev.Regarding.Namespace != f.ns {
 			f.t.Errorf("%s: regarding %+v, want the Cluster", what, ev.Regarding)
@@ -267,7 +232,7 @@ func TestServerSideApply(t *testing.T) {
 	if err := c.Delete(f.ctx, live, eventclient.Recreate, eventclient.Detail("selector changed")); err != nil {
 		t.Fatal(err)
 	}
-	evs := f.rec.take()
+	evs := f.rec.Take()
 	if len(evs) != 1 || evs[0].Reason != eventclient.ReasonRecreated || !strings.Contains(evs[0].Note, "selector changed") {
 		t.Errorf("recreate delete: %+v", evs)
 	}
@@ -296,7 +261,7 @@ func TestServerSideApply(t *testing.T) {
 }
 
 func TestNewNeedsClientAndRecorder(t *testing.T) {
-	if _, err := eventclient.New(nil, &memRecorder{}); err == nil {
+	if _, err := eventclient.New(nil, &testenv.Recorder{}); err == nil {
 		t.Error("nil client accepted")
 	}
 	if _, err := eventclient.New(cluster.Client, nil); err == nil {
@@ -321,7 +286,7 @@ func TestFailedPruneIsAWarning(t *testing.T) {
 	if err := c.Delete(f.ctx, s, eventclient.Prune); !apierrors.IsForbidden(err) {
 		t.Fatalf("err = %v, want the Forbidden error unchanged", err)
 	}
-	evs := f.rec.take()
+	evs := f.rec.Take()
 	if len(evs) != 1 || evs[0].Type != corev1.EventTypeWarning || evs[0].Reason != eventclient.ReasonPruneFailed {
 		t.Fatalf("events %+v, want one PruneFailed warning", evs)
 	}
