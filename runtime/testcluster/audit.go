@@ -102,6 +102,10 @@ func (c *Cluster) configureAuditLog() error {
 	// Blocking: an event is in the file before the response is sent, so a
 	// test that reads the log after a request has returned sees it.
 	args.Set("audit-log-mode", "blocking")
+	// Never rotate: kube-apiserver rotates at 100 MB by default, and
+	// AuditEvents reads only the current file, so a long test would silently
+	// miss the events of the rotated part.
+	args.Set("audit-log-maxsize", "1000000")
 	return nil
 }
 
