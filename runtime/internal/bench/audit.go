@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/opbuilder/opbuilder/runtime/testcluster"
@@ -42,6 +43,15 @@ func (d *driver) crossCheck() error {
 			cc.Audit = map[string]int{}
 		}
 		cc.Audit[resourceKey(e.ObjectRef.Resource, e.ObjectRef.Subresource)]++
+	}
+	var missing []string
+	for _, a := range d.approaches {
+		if cc := d.report.CrossCheck[a.Name()]; cc != nil && len(cc.Transport) > 0 && cc.Audit == nil {
+			missing = append(missing, a.Name())
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the audit log holds none of the writes of the edit windows of %v", missing)
 	}
 	return nil
 }
