@@ -164,7 +164,7 @@ func summarizeEdits(res *EditResult, st OperatorStats, ns, edited string) {
 			if res.ConflictsBy == nil {
 				res.ConflictsBy = map[string]int{}
 			}
-			res.ConflictsBy[resourceKey(c.Resource, c.Subresource)+" "+c.Verb] += c.N
+			res.ConflictsBy[resourceKey(c.Resource, c.Subresource)+" "+c.Verb+" "+c.Reason] += c.N
 		}
 		res.Writes[resourceKey(c.Resource, c.Subresource)+" "+c.Verb] += c.N
 		if (c.Resource == "services" || c.Resource == "deployments") && c.Subresource == "" {

@@ -132,7 +132,7 @@ func (d *driver) scaleOne(ctx context.Context, p *operatorProc, approach string)
 			if res.ConflictsBy == nil {
 				res.ConflictsBy = map[string]int{}
 			}
-			res.ConflictsBy[resourceKey(c.Resource, c.Subresource)+" "+c.Verb] += c.N
+			res.ConflictsBy[resourceKey(c.Resource, c.Subresource)+" "+c.Verb+" "+c.Reason] += c.N
 		}
 	}
 	for _, v := range st.Reconciles {

@@ -193,14 +193,14 @@ func (w *mdWriter) summary() {
 				return 0, false
 			}
 			return s.Time.Seconds(), true
-		}, "likely that every child is created with a server-side apply (the API server computes managed fields) and each Cluster gets an inventory status patch, but wall-clock figures on this shared machine vary by tens of percent between runs, so read this row with care", "status patches during the install (with 409 conflicts) add requests and retries"},
+		}, "likely that every child is created with a server-side apply (the API server computes managed fields) and each Cluster gets an inventory status patch, but wall-clock figures on this shared machine vary by tens of percent between runs, so read this row with care", "status patches during the install add requests"},
 		{"scale: operator requests", "%.0f", func(a string) (float64, bool) {
 			s, ok := r.Scale[a]
 			if !ok {
 				return 0, false
 			}
 			return float64(s.Requests), true
-		}, "each Cluster also gets its inventory written to status", "status patches (and their 409 retries) during the install"},
+		}, "each Cluster also gets its inventory written to status", "status patches during the install, and event creates the API server refused as already existing (see the 409 row)"},
 	}
 	rows := make([]string, 0, len(figs))
 	byName := map[string]fig{}
@@ -359,7 +359,7 @@ func (w *mdWriter) edits() {
 			{"all write requests", "%.1f", func(a string) (float64, bool) {
 				return per(a, func(e *EditResult) float64 { return float64(totalWrites(e)) })
 			}},
-			{"409 conflicts (total)", "%.0f", func(a string) (float64, bool) {
+			{"409 responses (total)", "%.0f", func(a string) (float64, bool) {
 				return per(a, func(e *EditResult) float64 { return float64(e.Conflicts * e.Edits) })
 			}},
 			{"workload creates/deletes (total)", "%.0f", func(a string) (float64, bool) {
@@ -418,7 +418,7 @@ func (w *mdWriter) edits() {
 		}
 	}
 	if len(conflicts) > 0 {
-		w.p("Where the 409 conflicts were: %s.", strings.Join(conflicts, "; "))
+		w.p("Where the 409 responses were (a 409 is a Conflict on an update or patch, or AlreadyExists on a create): %s.", strings.Join(conflicts, "; "))
 		w.p("")
 	}
 	w.p("Write requests by resource and verb, totals over all %d edits of the largest Cluster:", r.Sizes.Edits)
@@ -652,7 +652,7 @@ func (w *mdWriter) scale() {
 			verbs[v] = true
 		}
 	}
-	rows := []string{"converged", "time until every child exists (s)", "time to converge (s)", "reconciles", "requests", "write requests", "409 conflicts"}
+	rows := []string{"converged", "time until every child exists (s)", "time to converge (s)", "reconciles", "requests", "write requests", "409 responses"}
 	for _, v := range slices.Sorted(maps.Keys(verbs)) {
 		rows = append(rows, "requests: "+v)
 	}
@@ -688,7 +688,7 @@ func (w *mdWriter) scale() {
 			return num(func(s *ScaleResult) float64 { return float64(s.Requests) }, "%.0f")
 		case row == "write requests":
 			return num(func(s *ScaleResult) float64 { return float64(s.Writes) }, "%.0f")
-		case row == "409 conflicts":
+		case row == "409 responses":
 			if s.Conflicts == 0 {
 				return "0"
 			}

@@ -1,12 +1,16 @@
 package bench
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 )
 
@@ -24,6 +28,9 @@ type Request struct {
 	Name        string `json:"name,omitempty"`
 	// Code is the HTTP status code, or 0 when no response arrived.
 	Code int `json:"code"`
+	// Reason is the Status reason of a 409 response: Conflict or
+	// AlreadyExists.
+	Reason string `json:"reason,omitempty"`
 }
 
 // IsWrite reports whether the request changes state.
@@ -80,7 +87,7 @@ func (c *Counter) Snapshot() []Counted {
 }
 
 func (c Counted) key() string {
-	return strings.Join([]string{c.Verb, c.Group, c.Resource, c.Subresource, c.Namespace, c.Name, strconv.Itoa(c.Code)}, "|")
+	return strings.Join([]string{c.Verb, c.Group, c.Resource, c.Subresource, c.Namespace, c.Name, strconv.Itoa(c.Code), c.Reason}, "|")
 }
 
 func (c *Counter) add(r Request) {
@@ -99,9 +106,34 @@ func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	resp, err := t.next.RoundTrip(req)
 	if resp != nil {
 		r.Code = resp.StatusCode
+		if resp.StatusCode == http.StatusConflict {
+			r.Reason = conflictReason(resp)
+		}
 	}
 	t.counter.add(r)
 	return resp, err
+}
+
+// conflictReason reads the reason of a 409 response's Status body and
+// puts the body back for the client. A 409 body is a small Status object.
+func conflictReason(resp *http.Response) string {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	_ = resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return "unreadable"
+	}
+	// The body is JSON or, for clients that ask for it, protobuf; the
+	// universal deserializer reads both.
+	obj, _, err := clientgoscheme.Codecs.UniversalDeserializer().Decode(body, nil, nil)
+	if err != nil {
+		return "unknown"
+	}
+	status, ok := obj.(*metav1.Status)
+	if !ok || status.Reason == "" {
+		return "unknown"
+	}
+	return string(status.Reason)
 }
 
 // Classify turns an HTTP request to the API server into a Request (without
