@@ -88,7 +88,10 @@
 // ReconcileDisabled while those annotations are set. The status is written
 // with one JSON merge patch (carrying the resourceVersion read, so a pass
 // that read a stale copy cannot overwrite a newer one), and only when it
-// changed: a steady-state pass writes nothing.
+// changed: a steady-state pass writes nothing. The Orchestrator remembers the
+// status it last wrote per CR, so a pass that reads the CR from a cache that
+// has not yet seen that write starts from it rather than meeting a 409
+// Conflict (statusmemo.go).
 //
 // Events (RolloutStarted, RolloutBlocked, RolloutCompleted, RolloutStalled,
 // RolloutPaused, RolloutResumed, ReconcileDisabled, ReconcileEnabled) are

@@ -40,6 +40,10 @@ type Orchestrator[T Object] struct {
 	// that reads a child from a cache that has not yet seen the previous
 	// pass's apply of it does not apply it again.
 	expectations *builder.Expectations
+	// statuses remembers the status each CR was last written with, so a
+	// pass that reads the CR from a cache that has not seen that write
+	// starts from it instead of failing its status patch with a conflict.
+	statuses *statusMemo
 }
 
 // defaultKinds are the kinds of children every Orchestrator owns.
@@ -107,6 +111,7 @@ func New[T Object](mgr manager.Manager, cfg Config, nodeTypes ...NodeType[T]) (*
 		now:       time.Now,
 
 		expectations: builder.NewExpectations(),
+		statuses:     newStatusMemo(),
 	}, nil
 }
 
@@ -177,11 +182,15 @@ func (o *Orchestrator[T]) Reconcile(ctx context.Context, owner T) (ctrl.Result, 
 	if owner.GetDeletionTimestamp() != nil {
 		// The garbage collector removes the children through their owner
 		// references; nothing may be applied any more.
+		o.statuses.forget(owner.GetUID())
 		return ctrl.Result{}, nil
 	}
 	if owner.GetClusterStatus() == nil {
 		return ctrl.Result{}, fmt.Errorf("orchestrate: %T.GetClusterStatus returned nil", owner)
 	}
+	// Everything below, the store's inventory included, reads the status
+	// the previous pass wrote, even if the cache has not caught up with it.
+	o.statuses.catchUp(owner)
 	base, ok := owner.DeepCopyObject().(T)
 	if !ok {
 		return ctrl.Result{}, fmt.Errorf("orchestrate: %T.DeepCopyObject does not return a %T", owner, owner)

@@ -43,6 +43,7 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 	if got := e.events.Count(orchestrate.EventRolloutBlocked, ""); got != 0 {
 		t.Errorf("install: %d RolloutBlocked events, want none: a first install creates every node type at once", got)
 	}
+	e.requireNoConflicts("the install")
 	requireNodeTypeStatus(t, cr, "a", 4)
 	requireNodeTypeStatus(t, cr, "b", 2)
 	requireNodeTypeStatus(t, cr, "c", 2)
@@ -60,6 +61,7 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 	})
 	h.requireOrderedRollout(t, workloadNames(), base)
 	e.requireOneNewRevision(revisions)
+	e.requireNoConflicts("the rollout of image 2")
 
 	for _, nt := range []string{"a", "b", "c"} {
 		if got := e.events.Count(orchestrate.EventRolloutStarted, nt); got != 2 {

@@ -88,11 +88,12 @@ func (out *outcome) apply(base *status.ClusterStatus) *status.ClusterStatus {
 // deserves.
 //
 // The patch is a JSON merge patch with the resourceVersion of the copy the
-// pass read (optimistic locking). A pass that read a stale copy from the
-// cache, for example just after its own previous status write, therefore
-// fails with a conflict instead of writing, and the outcome is applied again
-// to a fresh copy read from the API server: transitions the previous write
-// already recorded are then no transitions, and no event is recorded twice.
+// pass read (optimistic locking), so a transition is never recorded on top of
+// a stale status and no event is recorded twice. A copy made stale by this
+// controller's own previous status write was already brought up to date by
+// the status memo (statusmemo.go) before the pass; a copy made stale by
+// anyone else fails with a conflict instead of writing, and the outcome is
+// applied again to a fresh copy read from the API server.
 func (o *Orchestrator[T]) writeStatus(ctx context.Context, base, owner T, out *outcome) error {
 	stale := false
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -127,6 +128,7 @@ func (o *Orchestrator[T]) writeStatus(ctx context.Context, base, owner T, out *o
 		if err != nil {
 			return err
 		}
+		o.statuses.written(base.GetUID(), base.GetResourceVersion(), patched.GetResourceVersion(), next)
 		for _, e := range statusEvents(base.GetClusterStatus(), next) {
 			o.recorder.Eventf(patched, nil, e.Type, e.Reason, e.Action, "%s", e.Note)
 		}

@@ -2,6 +2,7 @@ package orchestrate_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -47,6 +48,7 @@ func TestConfigChangeWritesOnce(t *testing.T) {
 			return ready(cr) && configHashOf(cr, "b") != before
 		})
 		e.poke()
+		e.requireNoConflicts(fmt.Sprintf("change %d", i))
 		children := map[string]int{}
 		for req, n := range e.counter.Snapshot() {
 			if strings.HasPrefix(req, "GET ") || strings.Contains(req, "/apis/events.k8s.io/") ||
@@ -72,4 +74,16 @@ func TestConfigChangeWritesOnce(t *testing.T) {
 		}
 	}
 	e.requireSteady()
+}
+
+// requireNoConflicts fails the test if any request the operator made since
+// the counter was last reset met a 409: a status patch based on a copy of the
+// CR the cache had not yet updated with the operator's own previous write, a
+// child write racing the cache, or an event created twice. Each is a wasted
+// round trip the runtime is built to avoid.
+func (e *env) requireNoConflicts(during string) {
+	e.t.Helper()
+	if got := e.counter.Responses(http.StatusConflict); len(got) != 0 {
+		e.t.Errorf("during %s the operator's requests met 409 responses %v, want none", during, got)
+	}
 }

@@ -11,15 +11,18 @@ import (
 )
 
 // RequestCounter counts the HTTP requests a client makes, by verb, so tests
-// can assert, for example, that a steady-state reconcile wrote nothing.
+// can assert, for example, that a steady-state reconcile wrote nothing, and
+// the responses by status code, so they can assert that no write met a 409
+// Conflict.
 type RequestCounter struct {
-	mu     sync.Mutex
-	counts map[string]int // "VERB /path-without-query"
+	mu        sync.Mutex
+	counts    map[string]int         // "VERB /path-without-query"
+	responses map[int]map[string]int // status code -> "VERB /path" -> n
 }
 
 // NewRequestCounter returns an empty counter.
 func NewRequestCounter() *RequestCounter {
-	return &RequestCounter{counts: map[string]int{}}
+	return &RequestCounter{counts: map[string]int{}, responses: map[int]map[string]int{}}
 }
 
 // Wrap returns a copy of cfg whose requests the counter sees.
@@ -27,10 +30,20 @@ func (r *RequestCounter) Wrap(cfg *rest.Config) *rest.Config {
 	out := rest.CopyConfig(cfg)
 	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			key := req.Method + " " + req.URL.Path
 			r.mu.Lock()
-			r.counts[req.Method+" "+req.URL.Path]++
+			r.counts[key]++
 			r.mu.Unlock()
-			return rt.RoundTrip(req)
+			resp, err := rt.RoundTrip(req)
+			if resp != nil {
+				r.mu.Lock()
+				if r.responses[resp.StatusCode] == nil {
+					r.responses[resp.StatusCode] = map[string]int{}
+				}
+				r.responses[resp.StatusCode][key]++
+				r.mu.Unlock()
+			}
+			return resp, err
 		})
 	})
 	return out
@@ -81,11 +94,27 @@ func (r *RequestCounter) Snapshot() map[string]int {
 	return out
 }
 
-// Reset forgets every request counted so far.
+// Responses returns, as sorted "VERB path xN" lines, the requests since the
+// last Reset that the API server answered with the HTTP status code, for
+// example http.StatusConflict (409: a Conflict on an update or patch, or
+// AlreadyExists on a create). Watch requests count once, when they start.
+func (r *RequestCounter) Responses(code int) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for k, v := range r.responses[code] {
+		out = append(out, k+" x"+strconv.Itoa(v))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Reset forgets every request and response counted so far.
 func (r *RequestCounter) Reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.counts = map[string]int{}
+	r.responses = map[int]map[string]int{}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -2,6 +2,8 @@ package testcluster_test
 
 import (
 	"context"
+	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -143,8 +145,22 @@ func TestRequestCounterCountsWrites(t *testing.T) {
 	if got := counter.Count("GET"); got < 1 {
 		t.Fatalf("GETs = %d, want at least 1", got)
 	}
+	if got := counter.Responses(http.StatusConflict); len(got) != 0 {
+		t.Fatalf("409 responses = %v, want none", got)
+	}
+	// A second create of the same name is answered 409 AlreadyExists.
+	if err := cl.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "default"}}); !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("second create: %v, want AlreadyExists", err)
+	}
+	want := []string{"POST /api/v1/namespaces/default/configmaps x1"}
+	if got := counter.Responses(http.StatusConflict); !slices.Equal(got, want) {
+		t.Fatalf("409 responses = %v, want %v", got, want)
+	}
 	counter.Reset()
 	if got := counter.Writes(); got != 0 {
 		t.Fatalf("writes after Reset = %d, want 0", got)
+	}
+	if got := counter.Responses(http.StatusConflict); len(got) != 0 {
+		t.Fatalf("409 responses after Reset = %v, want none", got)
 	}
 }
