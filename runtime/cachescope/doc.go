@@ -63,8 +63,15 @@
 // Only content changes (data, binaryData, a Secret's type) pass the
 // ContentChanged predicate, so the label write itself causes no extra work.
 //
-// Labeler.Release gives the label up once no cached workload consumes the
-// object, and only when its own field manager is the label's sole owner. If
+// Labeler.ReleaseUnused gives the label up again: it finds, in the cache,
+// the labelled objects of a namespace that are not an operator's children,
+// and unlabels each one that no workload of the operator consumes any more
+// (looked up in the cache, then confirmed in the API server, since the cache
+// may not show a workload just written), and only when its own field manager
+// is the label's sole owner according to managedFields. The label and its
+// managedFields are the record of what was labelled, so nothing else is
+// kept, and a label left behind by a crash is found as well.
+// Labeler.Release does the same for a given list of references. If
 // the label is removed while something else still needs it (another operator
 // that found it already set, or a user's edit), the object leaves that
 // operator's cache, the delete event reconciles the consuming owner, and its
@@ -80,7 +87,9 @@
 //   - list and watch on every child kind and on ConfigMaps and Secrets (the
 //     label-selected informers), in the namespaces it serves;
 //   - patch on ConfigMaps and Secrets, for Labeler's label writes, and get
-//     for Release's check of who owns the label (metadata only);
+//     for its check of who owns the label (metadata only);
+//   - list on Deployments and StatefulSets, which the cache needs anyway,
+//     and which Release also asks of the API server before it unlabels;
 //   - list and watch on the owner type.
 //
 // kubebuilder markers for a scaffolded controller:
