@@ -195,6 +195,12 @@ func nodeTypes() []orchestrate.NodeType[*testv1.Cluster] {
 
 func newEnv(t *testing.T, cfg orchestrate.Config) *env {
 	t.Helper()
+	return newEnvWith(t, cfg, nodeTypes())
+}
+
+// newEnvWith is newEnv with the given node types instead of nodeTypes().
+func newEnvWith(t *testing.T, cfg orchestrate.Config, nts []orchestrate.NodeType[*testv1.Cluster]) *env {
+	t.Helper()
 	tc := cluster(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ns := testenv.Namespace(t, tc.Client, "orch-")
@@ -224,7 +230,7 @@ func newEnv(t *testing.T, cfg orchestrate.Config) *env {
 		cfg.FieldOwner = "test-operator"
 	}
 	cfg.EventRecorder = e.events
-	o, err := orchestrate.New(mgr, cfg, nodeTypes()...)
+	o, err := orchestrate.New(mgr, cfg, nts...)
 	if err != nil {
 		t.Fatal(err)
 	}
