@@ -48,17 +48,7 @@ func TestSteadyStateFromTheCache(t *testing.T) {
 	// In a controller the next pass is triggered by the watch event that
 	// brings the write into the cache; wait for the cache likewise.
 	e.eventually("the cache to see every child as the API server has it", func(ctx context.Context) (bool, error) {
-		for _, o := range allKinds() {
-			o.SetNamespace(e.ns)
-			fromAPI := o.DeepCopyObject().(client.Object)
-			if err := e.admin.Get(ctx, client.ObjectKeyFromObject(o), fromAPI); err != nil {
-				return false, err
-			}
-			if err := c.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil || o.GetResourceVersion() != fromAPI.GetResourceVersion() {
-				return false, client.IgnoreNotFound(err)
-			}
-		}
-		return true, nil
+		return cacheCaughtUp(ctx, e.admin, c, allKinds(), e.ns)
 	})
 
 	e.counter.Reset()
@@ -83,4 +73,21 @@ func TestSteadyStateFromTheCache(t *testing.T) {
 	if evs := e.rec.Take(); len(evs) != 0 {
 		t.Errorf("events recorded: %+v", evs)
 	}
+}
+
+// cacheCaughtUp reports whether the cache c holds every object of objs (in
+// namespace ns) at the resourceVersion the API server, read through admin,
+// has.
+func cacheCaughtUp(ctx context.Context, admin client.Reader, c client.Reader, objs []client.Object, ns string) (bool, error) {
+	for _, o := range objs {
+		o.SetNamespace(ns)
+		fromAPI := o.DeepCopyObject().(client.Object)
+		if err := admin.Get(ctx, client.ObjectKeyFromObject(o), fromAPI); err != nil {
+			return false, err
+		}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil || o.GetResourceVersion() != fromAPI.GetResourceVersion() {
+			return false, client.IgnoreNotFound(err)
+		}
+	}
+	return true, nil
 }

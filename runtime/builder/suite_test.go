@@ -77,7 +77,7 @@ func run(m *testing.M) int {
 
 // env is one test's namespace, owner and counting client.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	ns      string
 	owner   *testv1.Cluster
@@ -88,12 +88,16 @@ type env struct {
 	// for acting as another user.
 	admin client.Client
 	rec   *testenv.Recorder
+	// exp are the Expectations the passes of e.builder share, as a
+	// controller's passes do (runtime/orchestrate). The first pass after
+	// any change compares in full; later ones use what exp remembers.
+	exp *builder.Expectations
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := t.Context()
-	e := &env{t: t, ctx: ctx, admin: cluster.Client, counter: testcluster.NewRequestCounter()}
+	e := &env{t: t, ctx: ctx, admin: cluster.Client, counter: testcluster.NewRequestCounter(), exp: builder.NewExpectations()}
 	e.ns = "t-" + rand.String(8)
 	if err := e.admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}); err != nil {
 		t.Fatal(err)
@@ -114,8 +118,16 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-// builder returns a Builder for e's owner with the desired objects.
+// builder returns a Builder for e's owner with the desired objects, sharing
+// e.exp.
 func (e *env) builder(objs ...client.Object) *builder.Builder {
+	e.t.Helper()
+	return e.builderWith(e.exp, objs...)
+}
+
+// builderWith returns a Builder for e's owner with the desired objects that
+// shares exp (none when nil).
+func (e *env) builderWith(exp *builder.Expectations, objs ...client.Object) *builder.Builder {
 	e.t.Helper()
 	b, err := builder.New(
 		builder.WithClient(e.cl),
@@ -125,6 +137,7 @@ func (e *env) builder(objs ...client.Object) *builder.Builder {
 		builder.WithApp("demo-app"),
 		builder.WithComponent("broker"),
 		builder.WithObjects(objs...),
+		builder.WithExpectations(exp),
 	)
 	if err != nil {
 		e.t.Fatal(err)
@@ -132,23 +145,38 @@ func (e *env) builder(objs ...client.Object) *builder.Builder {
 	return b
 }
 
-// reconcileAll runs one pass over objs and returns the results.
+// reconcileAll runs one pass over objs, sharing e.exp, and returns the
+// results.
 func (e *env) reconcileAll(objs ...client.Object) []builder.Result {
 	e.t.Helper()
-	res, err := e.builder(objs...).ReconcileAll(e.ctx)
+	return e.reconcileAllWith(e.exp, objs...)
+}
+
+// reconcileAllWith runs one pass over objs, sharing exp, and returns the
+// results.
+func (e *env) reconcileAllWith(exp *builder.Expectations, objs ...client.Object) []builder.Result {
+	e.t.Helper()
+	res, err := e.builderWith(exp, objs...).ReconcileAll(e.ctx)
 	if err != nil {
 		e.t.Fatalf("ReconcileAll: %v", err)
 	}
 	return res
 }
 
-// expectNoWrites runs a pass and fails when it wrote anything or recorded an
-// event.
+// expectNoWrites runs a pass sharing e.exp and fails when it wrote anything
+// or recorded an event.
 func (e *env) expectNoWrites(objs ...client.Object) {
+	e.t.Helper()
+	e.expectNoWritesWith(e.exp, objs...)
+}
+
+// expectNoWritesWith runs a pass sharing exp and fails when it wrote
+// anything or recorded an event.
+func (e *env) expectNoWritesWith(exp *builder.Expectations, objs ...client.Object) {
 	e.t.Helper()
 	e.counter.Reset()
 	e.rec.Take()
-	for _, r := range e.reconcileAll(objs...) {
+	for _, r := range e.reconcileAllWith(exp, objs...) {
 		if r.Operation != builder.OperationUnchanged {
 			e.t.Errorf("%T %s: operation %s, want Unchanged", r.Object, r.Object.GetName(), r.Operation)
 		}
