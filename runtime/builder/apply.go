@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/opbuilder/opbuilder/runtime/confighash"
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
 )
 
@@ -49,17 +50,23 @@ func (b *Builder) reconcileOne(ctx context.Context, obj client.Object, record bo
 	if err != nil {
 		return Result{}, fmt.Errorf("builder: %s %s/%s: %w", p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), err)
 	}
-	b.reconciled = append(b.reconciled, p.obj)
+	if isConfig(p.gvk) {
+		b.reconciledConfig = append(b.reconciledConfig, p.obj)
+	}
 	return res, nil
 }
 
 // ensure carries out what decide found reconciling p has to do.
 func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
-	logger := log.FromContext(ctx).WithValues("kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName())
 	d, err := b.decide(ctx, p)
 	if err != nil {
 		return Result{}, err
 	}
+	if d.op == OperationUnchanged {
+		// The steady state: nothing to log.
+		return Result{Object: d.live, Operation: OperationUnchanged}, nil
+	}
+	logger := log.FromContext(ctx).WithValues("kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName())
 	switch d.op {
 	case OperationCreated:
 		return b.apply(ctx, p, nil, OperationCreated)
@@ -70,8 +77,6 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 		return b.recreate(ctx, p, d.live, d.why)
 	case OperationBlocked:
 		return b.block(ctx, p, d.live, d.why), nil
-	case OperationUnchanged:
-		return Result{Object: d.live, Operation: OperationUnchanged}, nil
 	case OperationUpdated:
 	default:
 		return Result{}, fmt.Errorf("unexpected decision %q", d.op)
@@ -95,6 +100,9 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 // apply server-side applies p. live is the object as last read, nil when it
 // did not exist.
 func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op Operation) (Result, error) {
+	if err := p.ensureContent(); err != nil {
+		return Result{}, err
+	}
 	u := &unstructured.Unstructured{Object: runtime.DeepCopyJSON(p.content)}
 	opts := []client.ApplyOption{client.FieldOwner(b.cfg.fieldOwner), client.ForceOwnership}
 	opts = append(opts, eventclient.Before(live))
@@ -169,7 +177,16 @@ func fromContent(content map[string]any, into client.Object) error {
 }
 
 // podTemplateAnnotation returns an annotation of a workload's pod template.
+// A typed workload is read as it is; converting it to unstructured form
+// would cost as much as the whole comparison.
 func podTemplateAnnotation(obj client.Object, key string) string {
+	if u, ok := obj.(runtime.Unstructured); ok {
+		v, _, _ := unstructured.NestedString(u.UnstructuredContent(), "spec", "template", "metadata", "annotations", key)
+		return v
+	}
+	if tmpl := confighash.PodTemplateOf(obj); tmpl != nil {
+		return tmpl.Annotations[key]
+	}
 	c, err := toContent(obj)
 	if err != nil {
 		return ""

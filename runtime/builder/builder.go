@@ -11,6 +11,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
@@ -22,8 +23,14 @@ type Builder struct {
 	cfg    config
 	client *eventclient.Client
 	scheme *runtime.Scheme
-	// reconciled are the objects reconciled so far in this pass, as applied.
-	reconciled []client.Object
+	// reconciledConfig are the ConfigMaps and Secrets reconciled so far in
+	// this pass, as applied.
+	reconciledConfig []client.Object
+	// givenConfig are the ConfigMaps and Secrets given with WithObjects,
+	// namespaced; nil until desiredConfig first needs them.
+	givenConfig []client.Object
+	// namespaced remembers, per kind, whether it is namespaced.
+	namespaced map[schema.GroupVersionKind]bool
 }
 
 // New returns a Builder configured by opts. WithClient, WithOwner,

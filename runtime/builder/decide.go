@@ -56,6 +56,15 @@ func (b *Builder) decide(ctx context.Context, p *prepared) (decision, error) {
 		// event brings another pass once the cache has it.
 		return decision{op: OperationUnchanged, live: applied}, nil
 	}
+	if b.cfg.expectations.unchanged(p.key(), p.hash, live) {
+		// A full comparison of this very live object (same UID and
+		// resourceVersion) with this desired state found nothing to
+		// apply; neither has changed since.
+		return decision{op: OperationUnchanged, live: live}, nil
+	}
+	if err := p.ensureContent(); err != nil {
+		return decision{}, err
+	}
 	liveContent, err := toContent(live)
 	if err != nil {
 		return decision{}, err
@@ -64,6 +73,7 @@ func (b *Builder) decide(ctx context.Context, p *prepared) (decision, error) {
 		return decision{op: op, live: live, why: why}, nil
 	}
 	if isSubset(withoutTypeMeta(p.content), liveContent) {
+		b.cfg.expectations.rememberUnchanged(p.key(), p.hash, live)
 		return decision{op: OperationUnchanged, live: live}, nil
 	}
 	return decision{op: OperationUpdated, live: live, rollout: configHashChanges(p, live)}, nil

@@ -81,6 +81,18 @@
 // the Builder creates again (an apply the API server answers without a
 // change when the object exists).
 //
+// Expectations also make the steady state cheap in CPU. Converting and
+// hashing the desired object and converting and comparing the live one is
+// most of what a pass that writes nothing costs. Expectations remember, per
+// child, the desired object with its applied-hash and the UID and
+// resourceVersion of the live object a full comparison found to need no
+// apply; a later pass with an equal desired object reuses the hash, and
+// when the live object still has that UID and resourceVersion it is
+// unchanged without converting or comparing anything. A hand edit, like any
+// write, gives the object a new resourceVersion, so it is compared in full
+// and reverted. Plan uses the same memory, so it still agrees with
+// Reconcile.
+//
 // Leave a workload's Replicas nil when a HorizontalPodAutoscaler scales it: a
 // set value is applied (and drift reverted) on every change.
 //

@@ -35,6 +35,21 @@ const expectationTTL = 5 * time.Minute
 // object, on Forget, and after five minutes in any case, so memory stays
 // bounded by the writes of the last few minutes.
 //
+// Expectations also remember the last comparison of every child, which is
+// what makes a steady-state pass cheap: for each child, a copy of the
+// prepared desired object with its applied-hash, and the UID and
+// resourceVersion of the live object a full comparison last found to need
+// no apply. A pass whose desired object equals the remembered one reuses its
+// hash instead of converting and hashing it again, and when the live object
+// read still has that UID and resourceVersion it is OperationUnchanged
+// without converting and comparing the live object. Any write to the object,
+// a hand edit included, changes its resourceVersion, so drift is compared
+// in full and reverted as before. These entries are dropped on Forget and
+// once no pass has used them for fifteen minutes, so memory is bounded by
+// the children reconciled in the last quarter of an hour (about the size of
+// their desired objects; the informer cache holds the live ones anyway).
+// Whether each child kind is namespaced is remembered too.
+//
 // Create one per controller (an Orchestrator of runtime/orchestrate does) and
 // pass it to the Builder of every pass with WithExpectations. It is safe for
 // concurrent use.
@@ -42,6 +57,12 @@ type Expectations struct {
 	mu      sync.Mutex
 	now     func() time.Time
 	entries map[expectationKey]expectation
+	// checked remembers the last comparisons (see checked).
+	checked map[expectationKey]checked
+	// lastSweep is when checked was last swept.
+	lastSweep time.Time
+	// namespaced remembers, per kind, whether it is namespaced.
+	namespaced map[schema.GroupVersionKind]bool
 }
 
 type expectationKey struct {
@@ -63,18 +84,20 @@ type expectation struct {
 
 // NewExpectations returns empty Expectations.
 func NewExpectations() *Expectations {
-	return &Expectations{now: time.Now, entries: map[expectationKey]expectation{}}
+	return &Expectations{now: time.Now, entries: map[expectationKey]expectation{}, checked: map[expectationKey]checked{}, namespaced: map[schema.GroupVersionKind]bool{}}
 }
 
-// Forget drops what is remembered about the object of kind gk named key, for
-// example after it was pruned.
+// Forget drops what is remembered about the object of kind gk named key, its
+// last comparison included, for example after it was pruned.
 func (e *Expectations) Forget(gk schema.GroupKind, key client.ObjectKey) {
 	if e == nil {
 		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	delete(e.entries, expectationKey{group: gk.Group, kind: gk.Kind, namespace: key.Namespace, name: key.Name})
+	k := expectationKey{group: gk.Group, kind: gk.Kind, namespace: key.Namespace, name: key.Name}
+	delete(e.entries, k)
+	delete(e.checked, k)
 }
 
 // Len returns how many objects have an apply the cache has not been seen to

@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -193,22 +193,35 @@ func dropNulls(v any) {
 
 // contentHash returns the hash of the desired content, without its own
 // applied-hash annotation. encoding/json sorts map keys, so the encoding is
-// canonical.
+// canonical. content is not modified.
 func contentHash(content map[string]any) (string, error) {
-	c := runtime.DeepCopyJSON(content)
-	u := unstructured.Unstructured{Object: c}
-	if ann := u.GetAnnotations(); ann != nil {
-		delete(ann, appliedHashKey)
-		if len(ann) == 0 {
-			unstructured.RemoveNestedField(c, "metadata", "annotations")
-		} else {
-			u.SetAnnotations(ann)
-		}
-	}
-	b, err := json.Marshal(c)
+	b, err := json.Marshal(withoutAppliedHash(content))
 	if err != nil {
 		return "", fmt.Errorf("encode desired state: %w", err)
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16]), nil
+}
+
+// withoutAppliedHash returns content without the applied-hash annotation
+// (and without annotations at all when that was the only one). Only the maps
+// on the annotation's path are copied, and only when it is present: content
+// is merely encoded afterwards, so sharing the rest is safe.
+func withoutAppliedHash(content map[string]any) map[string]any {
+	md, _ := content["metadata"].(map[string]any)
+	ann, _ := md["annotations"].(map[string]any)
+	if _, ok := ann[appliedHashKey]; !ok {
+		return content
+	}
+	newAnn := maps.Clone(ann)
+	delete(newAnn, appliedHashKey)
+	newMD := maps.Clone(md)
+	if len(newAnn) == 0 {
+		delete(newMD, "annotations")
+	} else {
+		newMD["annotations"] = newAnn
+	}
+	out := maps.Clone(content)
+	out["metadata"] = newMD
+	return out
 }

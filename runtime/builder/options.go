@@ -98,9 +98,11 @@ func WithObjects(objs ...client.Object) Option {
 
 // WithExpectations shares e with the Builder: it remembers the Builder's
 // applies and skips repeating one while the client's cache has not caught up
-// with it (see Expectations). Give every pass of one controller the same
-// Expectations. Optional; without it every pass compares with what the
-// client reads, and a pass that reads a stale cache applies again.
+// with it, and remembers the last comparison of every child so that a child
+// neither side of which changed is not converted and compared again (see
+// Expectations). Give every pass of one controller the same Expectations.
+// Optional; without it every pass compares every child in full, and a pass
+// that reads a stale cache applies again.
 func WithExpectations(e *Expectations) Option {
 	return func(cfg *config) { cfg.expectations = e }
 }

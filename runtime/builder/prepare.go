@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -86,7 +87,8 @@ type prepared struct {
 	// obj is a copy of the desired object with namespace, labels, owner
 	// reference and config hash set.
 	obj client.Object
-	// content is obj's apply content, with the applied-hash annotation.
+	// content is obj's apply content, with the applied-hash annotation; nil
+	// until ensureContent when hash was known without it (see checked).
 	content map[string]any
 	// configHash is the pod template's config hash ("" for other kinds or
 	// when the pods consume no ConfigMap or Secret).
@@ -121,7 +123,7 @@ func (b *Builder) prepare(ctx context.Context, obj client.Object) (*prepared, er
 		return nil, err
 	}
 	labels := b.childLabels(c.GetLabels())
-	if gvk.Group == "" && (gvk.Kind == "ConfigMap" || gvk.Kind == "Secret") {
+	if isConfig(gvk) {
 		// The label-scoped cache of runtime/cachescope holds only the
 		// ConfigMaps and Secrets that carry the watch label; without it the
 		// Builder's own reads and the store's prune would never see them.
@@ -135,6 +137,12 @@ func (b *Builder) prepare(ctx context.Context, obj client.Object) (*prepared, er
 	if err := b.stampWorkload(ctx, p); err != nil {
 		return nil, fmt.Errorf("%s %s/%s: %w", gvk.Kind, c.GetNamespace(), c.GetName(), err)
 	}
+	if h, ok := b.cfg.expectations.desiredHash(p.key(), c); ok {
+		// The same desired object as in an earlier pass: its apply
+		// content is built only if a comparison or an apply needs it.
+		p.hash = h
+		return p, nil
+	}
 	content, err := applyContent(p.obj, gvk)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s/%s: %w", gvk.Kind, c.GetNamespace(), c.GetName(), err)
@@ -143,6 +151,28 @@ func (b *Builder) prepare(ctx context.Context, obj client.Object) (*prepared, er
 	if err != nil {
 		return nil, fmt.Errorf("%s %s/%s: %w", gvk.Kind, c.GetNamespace(), c.GetName(), err)
 	}
+	p.hash = h
+	p.content = withAppliedHash(content, h)
+	b.cfg.expectations.rememberDesired(p.key(), c, h)
+	return p, nil
+}
+
+// ensureContent builds p's apply content when prepare found its hash without
+// it.
+func (p *prepared) ensureContent() error {
+	if p.content != nil {
+		return nil
+	}
+	content, err := applyContent(p.obj, p.gvk)
+	if err != nil {
+		return err
+	}
+	p.content = withAppliedHash(content, p.hash)
+	return nil
+}
+
+// withAppliedHash sets the applied-hash annotation of content to h.
+func withAppliedHash(content map[string]any, h string) map[string]any {
 	u := &unstructured.Unstructured{Object: content}
 	ann := u.GetAnnotations()
 	if ann == nil {
@@ -150,13 +180,11 @@ func (b *Builder) prepare(ctx context.Context, obj client.Object) (*prepared, er
 	}
 	ann[appliedHashKey] = h
 	u.SetAnnotations(ann)
-	p.content = content
-	p.hash = h
-	return p, nil
+	return content
 }
 
 func (b *Builder) placeInOwnerNamespace(c client.Object, gvk schema.GroupVersionKind) error {
-	namespaced, err := b.cfg.client.IsObjectNamespaced(c)
+	namespaced, err := b.isNamespaced(c, gvk)
 	if err != nil {
 		return fmt.Errorf("%s %s: find out whether the kind is namespaced: %w", gvk.Kind, c.GetName(), err)
 	}
@@ -173,6 +201,30 @@ func (b *Builder) placeInOwnerNamespace(c client.Object, gvk schema.GroupVersion
 			gvk.Kind, c.GetNamespace(), c.GetName(), ns)
 	}
 	return nil
+}
+
+// isNamespaced reports whether objects of kind gvk are namespaced. The
+// client's REST mapper is asked once per kind and Builder, or once per kind
+// for all the Builders sharing Expectations: a pass prepares many children of
+// few kinds, and a REST-mapper lookup costs more than the rest of placing a
+// child.
+func (b *Builder) isNamespaced(c client.Object, gvk schema.GroupVersionKind) (bool, error) {
+	if v, ok := b.namespaced[gvk]; ok {
+		return v, nil
+	}
+	v, ok := b.cfg.expectations.isNamespaced(gvk)
+	if !ok {
+		var err error
+		if v, err = b.cfg.client.IsObjectNamespaced(c); err != nil {
+			return false, err
+		}
+		b.cfg.expectations.rememberNamespaced(gvk, v)
+	}
+	if b.namespaced == nil {
+		b.namespaced = map[schema.GroupVersionKind]bool{}
+	}
+	b.namespaced[gvk] = v
+	return v, nil
 }
 
 // stampWorkload adds the standard labels and the config hash to the pod
@@ -241,27 +293,29 @@ func (b *Builder) configGetter() confighash.Getter {
 }
 
 // desiredConfig returns the ConfigMaps and Secrets desired in this pass, with
-// their namespace defaulted to the owner's.
+// their namespace defaulted to the owner's: those reconciled so far first
+// (they are what was applied), then those given with WithObjects. The latter
+// are found once per Builder.
 func (b *Builder) desiredConfig() []client.Object {
-	var out []client.Object
-	add := func(o client.Object) {
-		gvk, err := b.gvkOf(o)
-		if err != nil || gvk.Group != "" || (gvk.Kind != "ConfigMap" && gvk.Kind != "Secret") {
-			return
+	if b.givenConfig == nil {
+		b.givenConfig = []client.Object{}
+		for _, o := range b.cfg.objects {
+			gvk, err := b.gvkOf(o)
+			if err != nil || !isConfig(gvk) {
+				continue
+			}
+			if o.GetNamespace() == "" {
+				c := o.DeepCopyObject().(client.Object)
+				c.SetNamespace(b.cfg.owner.GetNamespace())
+				o = c
+			}
+			b.givenConfig = append(b.givenConfig, o)
 		}
-		if o.GetNamespace() == "" {
-			c := o.DeepCopyObject().(client.Object)
-			c.SetNamespace(b.cfg.owner.GetNamespace())
-			o = c
-		}
-		out = append(out, o)
 	}
-	// Objects reconciled in this pass come first: they are what was applied.
-	for _, o := range b.reconciled {
-		add(o)
-	}
-	for _, o := range b.cfg.objects {
-		add(o)
-	}
-	return out
+	return append(slices.Clip(b.reconciledConfig), b.givenConfig...)
+}
+
+// isConfig reports whether gvk is a ConfigMap or a Secret.
+func isConfig(gvk schema.GroupVersionKind) bool {
+	return gvk.Group == "" && (gvk.Kind == "ConfigMap" || gvk.Kind == "Secret")
 }
