@@ -109,6 +109,40 @@ func (o *Orchestrator[T]) watchExternal(ctx context.Context, namespace string, r
 	return append(missing, gone...), nil
 }
 
+// releaseExternal gives up the watch label of the external ConfigMaps and
+// Secrets in namespace that no workload of the operator consumes any more,
+// such as a user's TLS Secret that a node type stopped mounting, or whose
+// node type was removed. keep are the external references of the pass's
+// desired workloads, which stay labelled whatever the cache says.
+//
+// Which objects the operator labelled is read off the objects themselves:
+// the watch label, owned according to managedFields by the Labeler's field
+// manager alone (cachescope.Labeler.ReleaseUnused). The pass keeps no list,
+// and the CR's status none either, so nothing is lost when the operator
+// restarts between a workload's write and the release, and a label another
+// CR's pass left behind in the namespace is released too.
+//
+// A label is released only once no workload of the operator in the
+// namespace consumes the object, in the cache and then in the API server, so
+// only after the workload that stopped referencing it was written: a
+// workload held by the rollout order or a pause still references the old
+// object and keeps it labelled, a removed node type's workload keeps it
+// until it is deleted, and another CR's workload keeps it as long as it
+// mounts it. The release runs before the pass writes any child, so the pass
+// that writes the workload still finds it consuming the object; the watch
+// event of that write brings the pass that releases it. The object thus
+// never leaves the cache while a workload consumes it, and is released with
+// one write, not a release and a re-label.
+//
+// In steady state this makes no request (see ReleaseUnused). A failure fails
+// the pass, as a failure to label does, so it is retried with backoff.
+func (o *Orchestrator[T]) releaseExternal(ctx context.Context, namespace string, keep []confighash.Ref) error {
+	if err := o.labeler.ReleaseUnused(ctx, namespace, keep); err != nil {
+		return fmt.Errorf("orchestrate: release ConfigMaps and Secrets no workload consumes any more: %w", err)
+	}
+	return nil
+}
+
 // keepConfig records in the store the ConfigMaps and Secrets of a node type
 // (by its component label) that owner controls, so the pruner keeps them.
 // It lists the cache by label, in the owner's namespace.

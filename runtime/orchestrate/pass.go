@@ -70,6 +70,11 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 		out.failure = "could not label the ConfigMaps and Secrets the workloads consume; see the operator's log"
 		return ctrl.Result{}, err
 	}
+	// And external objects no workload consumes any more lose the label.
+	if err := o.releaseExternal(ctx, owner.GetNamespace(), external); err != nil {
+		out.failure = "could not unlabel the ConfigMaps and Secrets the workloads no longer consume; see the operator's log"
+		return ctrl.Result{}, err
+	}
 	missing = slices.DeleteFunc(missing, func(r confighash.Ref) bool { return r.Optional })
 
 	// The store deletes through an event-recording client, so every prune
