@@ -143,7 +143,22 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 	}, NodeTimeout(buildTimeout))
 
 	Describe("running the operator against a control plane with kube-controller-manager, kube-scheduler and 3 kwok nodes", Ordered, func() {
-		var s *scenario.Scenario
+		var (
+			s *scenario.Scenario
+			// rolloutEvents is how often each node type's rollout state has
+			// changed so far: the RolloutStarted, RolloutBlocked and
+			// RolloutCompleted events the CR must carry, once per change.
+			rolloutEvents = scenario.EventTally{}
+		)
+		// expectRolloutEvents waits until the CR carries exactly the events
+		// of rolloutEvents, failing at once when any occurred more often.
+		// An Event whose series counts n counts n times: that is what
+		// `kubectl events` shows as "xN".
+		expectRolloutEvents := func(ctx context.Context) {
+			GinkgoHelper()
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckRolloutEvents(ctx, rolloutEvents) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed(), "each rollout state change is recorded exactly once")
+		}
 
 		BeforeAll(func(ctx SpecContext) {
 			dir := projects[scenario.PathCLI]
@@ -169,7 +184,7 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 			}
 		})
 
-		It("1. creates every node type's objects from the sample, with owner references and labels; pods become Ready, Ready turns True, Created events are recorded", func(ctx SpecContext) {
+		It("1. creates every node type's objects from the sample, with owner references and labels; pods become Ready, Ready turns True, Created events and one RolloutStarted and RolloutCompleted per node type are recorded", func(ctx SpecContext) {
 			Expect(s.ApplySample(ctx)).To(Succeed())
 
 			groups, _, err := s.Groups(ctx)
@@ -179,7 +194,15 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 
 			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
 			Eventually(ctx, untilOK(s.CheckCreatedEvents)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
-		}, NodeTimeout(2*stepTimeout))
+
+			// A first install creates every node type at once: each starts
+			// and completes once, none is blocked.
+			for _, nt := range op.NodeTypeNames() {
+				rolloutEvents.Add(scenario.ReasonRolloutStarted, nt, 1)
+				rolloutEvents.Add(scenario.ReasonRolloutCompleted, nt, 1)
+			}
+			expectRolloutEvents(ctx)
+		}, NodeTimeout(3*stepTimeout))
 
 		It("2. rolls exactly the workload whose config changed, once", func(ctx SpecContext) {
 			before, err := s.Snapshot(ctx)
@@ -191,7 +214,11 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
 			// Still exactly one new revision once everything has settled.
 			Expect(s.CheckOnlyRolled(ctx, before, configNodeType)).To(Succeed())
-		}, NodeTimeout(2*stepTimeout))
+
+			rolloutEvents.Add(scenario.ReasonRolloutStarted, configNodeType, 1)
+			rolloutEvents.Add(scenario.ReasonRolloutCompleted, configNodeType, 1)
+			expectRolloutEvents(ctx)
+		}, NodeTimeout(3*stepTimeout))
 
 		It("3. rolls a shared image change out in deployment order, each node type after the previous one is ready", func(ctx SpecContext) {
 			const image = "apache/druid:99.0.0-e2e"
@@ -208,7 +235,17 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 			GinkgoWriter.Printf("rollout order:\n%s\n", scenario.FormatRollouts(rollouts))
 
 			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
-		}, NodeTimeout(3*stepTimeout))
+
+			// Each node type starts and completes once more. While one rolls,
+			// the later ones are blocked, each state once: the i-th node type
+			// in deployment order waits for each of the i before it in turn.
+			for i, nt := range op.NodeTypeNames() {
+				rolloutEvents.Add(scenario.ReasonRolloutStarted, nt, 1)
+				rolloutEvents.Add(scenario.ReasonRolloutCompleted, nt, 1)
+				rolloutEvents.Add(scenario.ReasonRolloutBlocked, nt, i)
+			}
+			expectRolloutEvents(ctx)
+		}, NodeTimeout(4*stepTimeout))
 
 		It("4. prunes a node type removed from the CR, with Pruned events, and leaves the others untouched", func(ctx SpecContext) {
 			before, err := s.Snapshot(ctx)
@@ -260,6 +297,10 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 			reads, err := s.Cluster.RequestsBy(s.Identity.Username, since)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(reads).NotTo(BeEmpty(), "the audit log holds no request of the operator at all, so it proves nothing")
+
+			// Pruning, the restarts and the idle reconciles changed no
+			// remaining node type's rollout state.
+			Expect(s.CheckRolloutEvents(ctx, rolloutEvents)).To(Succeed())
 		}, NodeTimeout(3*stepTimeout))
 
 		It("7. garbage-collects everything once the CR is deleted", func(ctx SpecContext) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -23,12 +24,25 @@ type Event struct {
 	// about, when it is about one.
 	RelatedKind, RelatedName string
 	RelatedUID               types.UID
-	// Count is how many times the event occurred (1 plus the series count).
+	// FieldPath is the part of the CR the event is about, when it is about
+	// a part of it (regarding.fieldPath).
+	FieldPath string
+	// Count is how many times the event occurred: 1, or the series count
+	// when the recorder folded repeats of it into a series.
 	Count int32
+	// Time is when it was last observed.
+	Time time.Time
 }
 
 func (e Event) String() string {
-	return fmt.Sprintf("%s %s %s/%s: %s (x%d)", e.Type, e.Reason, e.RelatedKind, e.RelatedName, e.Note, e.Count)
+	s := fmt.Sprintf("%s %s", e.Type, e.Reason)
+	if e.FieldPath != "" {
+		s += " " + e.FieldPath
+	}
+	if e.RelatedKind != "" {
+		s += fmt.Sprintf(" %s/%s", e.RelatedKind, e.RelatedName)
+	}
+	return fmt.Sprintf("%s: %s (x%d)", s, e.Note, e.Count)
 }
 
 // EventsOn lists the events.k8s.io/v1 Events whose regarding object is the
@@ -43,15 +57,17 @@ func EventsOn(ctx context.Context, c client.Client, namespace string, owner type
 		if e.Regarding.UID != owner {
 			continue
 		}
-		ev := Event{Type: e.Type, Reason: e.Reason, Note: e.Note, Count: 1}
+		ev := Event{Type: e.Type, Reason: e.Reason, Note: e.Note, FieldPath: e.Regarding.FieldPath, Count: 1, Time: e.EventTime.Time}
 		if e.Series != nil {
 			ev.Count = e.Series.Count
+			ev.Time = e.Series.LastObservedTime.Time
 		}
 		if e.Related != nil {
 			ev.RelatedKind, ev.RelatedName, ev.RelatedUID = e.Related.Kind, e.Related.Name, e.Related.UID
 		}
 		out = append(out, ev)
 	}
+	slices.SortStableFunc(out, func(a, b Event) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }
 
