@@ -97,7 +97,11 @@
 // RolloutPaused, RolloutResumed, ReconcileDisabled, ReconcileEnabled) are
 // derived from condition transitions and recorded after the status write
 // that persisted them, so each state change is recorded once, never once per
-// pass. Writes to children are recorded by runtime/eventclient.
+// pass. An event about one node type regards the CR with the field path
+// status.nodeTypes{<name>}, so that client-go's events recorder, which folds
+// events on the same object with the same reason into one series whatever
+// their notes, keeps one Event per node type. Writes to children are
+// recorded by runtime/eventclient.
 //
 // # PodDisruptionBudgets
 //

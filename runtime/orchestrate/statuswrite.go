@@ -129,9 +129,7 @@ func (o *Orchestrator[T]) writeStatus(ctx context.Context, base, owner T, out *o
 			return err
 		}
 		o.statuses.written(base.GetUID(), base.GetResourceVersion(), patched.GetResourceVersion(), next)
-		for _, e := range statusEvents(base.GetClusterStatus(), next) {
-			o.recorder.Eventf(patched, nil, e.Type, e.Reason, e.Action, "%s", e.Note)
-		}
+		recordEvents(ctx, o.recorder, o.scheme, patched, statusEvents(base.GetClusterStatus(), next))
 		*owner.GetClusterStatus() = *next
 		owner.SetResourceVersion(patched.GetResourceVersion())
 		return nil
