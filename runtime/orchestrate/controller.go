@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/api/equality"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	crevent "sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -20,7 +24,11 @@ import (
 //     disable, force), not on status writes;
 //   - Owns every kind of child (Deployments, StatefulSets, ConfigMaps,
 //     Secrets, Services, PodDisruptionBudgets and Config.OwnedKinds), so a
-//     workload's status change brings the next step of a rollout;
+//     workload's status change brings the next step of a rollout and a
+//     hand edit of any child is reverted; updates that change only the
+//     status of a child that is not a workload (a PodDisruptionBudget's
+//     healthy-pod count moves with every pod that becomes ready) are
+//     dropped, because nothing the Orchestrator decides depends on them;
 //   - watches the external ConfigMaps and Secrets the workloads consume,
 //     through cachescope.WatchReferencedConfig.
 //
@@ -38,7 +46,12 @@ func (o *Orchestrator[T]) Controller(mgr manager.Manager) (*builder.Builder, err
 		For(newObject[T](), builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
 	for _, k := range o.kinds {
-		b = b.Owns(k)
+		if isWorkload(k) {
+			// A workload's status is how a rollout's progress is seen.
+			b = b.Owns(k)
+			continue
+		}
+		b = b.Owns(k, builder.WithPredicates(ignoreStatusOnlyUpdates()))
 	}
 	if err := cachescope.WatchReferencedConfig(b, mgr, newObject[T]()); err != nil {
 		return nil, fmt.Errorf("orchestrate: %w", err)
@@ -57,4 +70,29 @@ func (o *Orchestrator[T]) SetupWithManager(mgr manager.Manager, r reconcile.Reco
 		r = reconcile.AsReconciler[T](mgr.GetClient(), o)
 	}
 	return b.Complete(r)
+}
+
+// ignoreStatusOnlyUpdates drops update events that changed nothing but an
+// object's status. controller-runtime's GenerationChangedPredicate alone
+// would also drop every update of kinds whose generation the API server does
+// not maintain (ConfigMaps, Secrets, Services, ServiceAccounts have none, so
+// a hand edit of their data would go unnoticed); those pass through, as do
+// changes of the labels and annotations the runtime sets, and of owner
+// references, finalizers and deletion.
+func ignoreStatusOnlyUpdates() predicate.Predicate {
+	return predicate.Or(
+		predicate.GenerationChangedPredicate{},
+		predicate.LabelChangedPredicate{},
+		predicate.AnnotationChangedPredicate{},
+		predicate.Funcs{UpdateFunc: func(e crevent.UpdateEvent) bool {
+			o, n := e.ObjectOld, e.ObjectNew
+			if o == nil || n == nil {
+				return true
+			}
+			return n.GetGeneration() == 0 ||
+				!equality.Semantic.DeepEqual(o.GetOwnerReferences(), n.GetOwnerReferences()) ||
+				!slices.Equal(o.GetFinalizers(), n.GetFinalizers()) ||
+				!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
+		}},
+	)
 }
