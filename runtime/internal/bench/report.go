@@ -186,7 +186,7 @@ func (w *mdWriter) summary() {
 				return 0, false
 			}
 			return float64(i.Requests), true
-		}, "", "client-go's events.k8s.io recorder patches the series count of an event the orchestrator recorded repeatedly before the idle window"},
+		}, "", "client-go's events.k8s.io recorder retrying, 10–12.5 s later, an event-series write that raced the create of an event it folded into that series just before the idle window"},
 		{"scale: time to converge (s)", "%.1f", func(a string) (float64, bool) {
 			s, ok := r.Scale[a]
 			if !ok || !s.Converged {
@@ -579,7 +579,7 @@ func (w *mdWriter) steady() {
 				return fmt.Sprint(i.Reconciles)
 			}
 		})
-		w.p("An `events PATCH` while idle is client-go's events.k8s.io recorder updating the series count of an event it recorded repeatedly earlier; it is not a reconcile.")
+		w.p("An `events PATCH` while idle is client-go's events.k8s.io recorder writing an event series: it folds events on the same object with the same type, reason and action into one series whatever their notes, and retries a series write that raced the series' first create 10–12.5 s later, or writes a finished series' count after 6 minutes. It is not a reconcile.")
 		w.p("")
 	}
 	if len(r.CPU) == 0 {
