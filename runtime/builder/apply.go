@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -9,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -93,6 +95,55 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 		// change would fail the same way until the desired state changes.
 		logger.Info("the API server refused the change", "error", err.Error())
 		return Result{Object: d.live, Operation: OperationBlocked, Message: err.Error()}, nil
+	case apierrors.IsInvalid(err):
+		logger.Info("server-side apply was refused; replacing the desired lists and applying again", "error", err.Error())
+		return b.replaceLists(ctx, p, d.live)
+	}
+	return res, err
+}
+
+// replaceLists reverts a hand edit that server-side apply cannot revert, and
+// then applies p again.
+//
+// Server-side apply merges list items by their keys. When someone changes
+// the key of an item the Builder applied (a Service port's port, a
+// container's containerPort), the edited item is a new item owned by the
+// editor, and applying the desired item beside it gives, for example, two
+// ports with the same name, which the API server refuses as invalid. A JSON
+// merge patch replaces lists as a whole, so one with the desired top-level
+// fields (not metadata: owner references and other actors' labels stay)
+// puts every list the Builder sets back to exactly what it desires. Maps
+// are merged and absent fields untouched, so replicas an autoscaler owns
+// and a rollout-restart annotation survive. The apply that follows takes
+// the fields' ownership back and sets the applied-hash.
+func (b *Builder) replaceLists(ctx context.Context, p *prepared, live client.Object) (Result, error) {
+	if err := p.ensureContent(); err != nil {
+		return Result{}, err
+	}
+	patch := map[string]any{}
+	for k, v := range p.content {
+		switch k {
+		case "apiVersion", "kind", "metadata", "status":
+		default:
+			patch[k] = v
+		}
+	}
+	data, err := json.Marshal(patch)
+	if err != nil {
+		return Result{}, fmt.Errorf("replace lists: %w", err)
+	}
+	target, ok := live.DeepCopyObject().(client.Object)
+	if !ok {
+		return Result{}, fmt.Errorf("replace lists: %T.DeepCopyObject is not a client.Object", live)
+	}
+	if err := b.client.Patch(ctx, target, client.RawPatch(types.MergePatchType, data), client.FieldOwner(b.cfg.fieldOwner),
+		eventclient.Before(live), eventclient.Detail("server-side apply could not revert a hand edit of a list item's key, so the lists were replaced")); err != nil {
+		return Result{}, fmt.Errorf("replace lists: %w", err)
+	}
+	res, err := b.apply(ctx, p, target, OperationUpdated)
+	if err == nil && res.Operation == OperationUnchanged {
+		// The patch made the change; the apply only confirmed it.
+		res.Operation = OperationUpdated
 	}
 	return res, err
 }

@@ -57,6 +57,15 @@
 // set them, and a field someone edits by hand is applied again on the next
 // reconcile.
 //
+// One hand edit server-side apply cannot revert: a change of the key of a
+// list item the Builder applied, such as a Service port's port or a
+// container's containerPort. The edited item belongs to the editor, and the
+// desired item applied beside it is a duplicate the API server refuses as
+// invalid. The Builder then sends a JSON merge patch of the desired object's
+// top-level fields other than metadata, which replaces its lists as wholes
+// while merging maps, and applies again; the refused apply's UpdateFailed
+// event and the two Updated events record it.
+//
 // Reads go through the client given to WithClient, which in a controller is
 // the manager's cache, and the cache lags behind the writes. A pass that runs
 // right after an apply but before the cache has seen it (routinely: a config
