@@ -128,7 +128,12 @@
 // cachescope.WatchReferencedConfig (set up by Controller) reconciles the CR
 // when they change. A consumed object that does not exist is reported as an
 // error, so the controller retries with backoff until it appears; an
-// optional reference to a missing object is not.
+// optional reference to a missing object is not. Once no workload of the
+// operator in the namespace consumes such an object any more (the workload
+// that stopped referencing it was written or deleted, so a held workload
+// keeps it), a pass removes the label again, and only when the Labeler's own
+// field manager alone owns it. A deleted CR gets no pass: its external
+// objects keep the label until another CR's pass in the namespace runs.
 //
 // # RBAC
 //

@@ -17,7 +17,8 @@ import (
 )
 
 // TestHandEditsAreRevertedThroughWatches edits a PodDisruptionBudget, a
-// ConfigMap and a Service of a running Cluster by hand and waits, without
+// ConfigMap and a Service (its selector, then its port) of a running Cluster
+// by hand and waits, without
 // poking the controller, for each to be put back. The controller drops
 // status-only updates of such children; this shows the updates that matter
 // still reach it, for kinds whose generation the API server maintains (the
@@ -53,8 +54,17 @@ func TestHandEditsAreRevertedThroughWatches(t *testing.T) {
 		obj:     &corev1.Service{},
 		edit:    func(o client.Object) { o.(*corev1.Service).Spec.Selector[keys.LabelComponent] = "edited-by-hand" },
 		checkOK: func(o client.Object) bool { return o.(*corev1.Service).Spec.Selector[keys.LabelComponent] == "c" },
+	}, {
+		// The key of a list item: server-side apply alone cannot revert it.
+		what: "Service db-c's port",
+		obj:  &corev1.Service{},
+		edit: func(o client.Object) { o.(*corev1.Service).Spec.Ports[0].Port = 9999 },
+		checkOK: func(o client.Object) bool {
+			ports := o.(*corev1.Service).Spec.Ports
+			return len(ports) == 1 && ports[0].Port == 8080
+		},
 	}}
-	names := []string{"db-b", "db-b-config", "db-c"}
+	names := []string{"db-b", "db-b-config", "db-c", "db-c"}
 	for i, ed := range edits {
 		if err := e.c.Get(e.ctx(), key(names[i]), ed.obj); err != nil {
 			t.Fatalf("%s: %v", ed.what, err)
