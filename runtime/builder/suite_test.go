@@ -118,11 +118,11 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
-// builder returns a Builder for e's owner with the desired objects, sharing
+// builder returns a Builder for e's owner, without desired objects, sharing
 // e.exp.
-func (e *env) builder(objs ...client.Object) *builder.Builder {
+func (e *env) builder() *builder.Builder {
 	e.t.Helper()
-	return e.builderWith(e.exp, objs...)
+	return e.builderWith(e.exp)
 }
 
 // builderWith returns a Builder for e's owner with the desired objects that
