@@ -22,11 +22,12 @@ func profileAnalysis(r *Report) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "A no-op reconcile of `%s` makes no request at all (see the steady-state table); what it costs is local work. ", p.Approach)
-	fmt.Fprintf(&b, "Most of it is deciding, per child, whether an apply is needed: %s of the samples are in apimachinery's converter turning typed objects into unstructured form "+
-		"(the desired object, to hash it for the applied-hash annotation, and the live object from the cache, to compare the fields the builder sets), "+
-		"%s in dropping empty optional fields from the desired content and %s in hashing it, while the subset comparison itself is %s. ",
-		share("typed objects"), share("dropping"), share("hashing"), share("subset"))
-	fmt.Fprintf(&b, "%s goes to REST-mapper lookups that ask, for every child on every pass, whether its kind is namespaced; "+
+	fmt.Fprintf(&b, "Most of it is deciding, per child, whether an apply is needed. The builder's Expectations remember, per child, the desired object and the live object's resourceVersion "+
+		"from the last full comparison that found no apply needed, so for an unchanged child a pass compares the freshly built desired object with the remembered one (%s of the samples) "+
+		"and checks the live object's resourceVersion; apimachinery's conversion of typed objects into unstructured form (%s), dropping empty optional fields (%s), "+
+		"hashing the desired content (%s) and the subset comparison with the live object (%s) run only for children that changed. ",
+		share("comparing each desired"), share("typed objects"), share("dropping"), share("hashing"), share("subset"))
+	fmt.Fprintf(&b, "%s goes to REST-mapper lookups, which controller-runtime's multi-namespace cache makes on every read to ask whether the kind is namespaced; "+
 		"%s to informer-cache reads, which deep-copy every object they return; %s to the store's label-selected lists for pruning. ",
 		share("REST mapping"), share("informer-cache"), share("the store"))
 	fmt.Fprintf(&b, "All of it allocates: %s of the time is under `runtime.mallocgc` and %s in background garbage collection. ",
@@ -34,9 +35,8 @@ func profileAnalysis(r *Report) string {
 	if cmp := cpuComparison(r); cmp != "" {
 		b.WriteString(cmp)
 	}
-	b.WriteString("Where it could go next, without changing behaviour: remember per child the applied-hash and the live resourceVersion it was checked against, " +
-		"so an unchanged desired object against an unchanged live object skips conversion and comparison; cache whether a GroupVersionKind is namespaced; " +
-		"and read live objects without the cache's deep copy where they are not modified.")
+	b.WriteString("Where it could go next, without changing behaviour: read live objects without the cache's deep copy where they are not modified, " +
+		"and compare desired objects more cheaply than reflect.DeepEqual does.")
 	return b.String()
 }
 

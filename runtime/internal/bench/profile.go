@@ -91,6 +91,7 @@ var profileFocus = []struct {
 	label   string
 	symbols []string
 }{
+	{"comparing each desired object with the one remembered from the last full comparison", []string{"github.com/opbuilder/opbuilder/runtime/builder.(*Expectations).desiredHash"}},
 	{"typed objects converted to unstructured form (desired and live)", []string{"k8s.io/apimachinery/pkg/runtime.(*unstructuredConverter).ToUnstructured"}},
 	{"dropping empty optional fields from the desired object", []string{"github.com/opbuilder/opbuilder/runtime/builder.pruneOmitEmpty"}},
 	{"hashing the desired state (applied-hash)", []string{"github.com/opbuilder/opbuilder/runtime/builder.contentHash"}},
