@@ -72,12 +72,17 @@ func (r *RequestCounter) Writes() int {
 // WriteRequests lists the write requests since the last Reset as sorted
 // "VERB path xN" lines, for assertion messages.
 func (r *RequestCounter) WriteRequests() []string {
+	return countLines(r.Snapshot(), func(k string) bool { return !strings.HasPrefix(k, "GET ") })
+}
+
+// countLines renders the counts whose key keep accepts as sorted
+// "VERB path xN" lines.
+func countLines(counts map[string]int, keep func(key string) bool) []string {
 	var out []string
-	for k, v := range r.Snapshot() {
-		if strings.HasPrefix(k, "GET ") {
-			continue
+	for k, v := range counts {
+		if keep(k) {
+			out = append(out, k+" x"+strconv.Itoa(v))
 		}
-		out = append(out, k+" x"+strconv.Itoa(v))
 	}
 	sort.Strings(out)
 	return out
@@ -101,12 +106,7 @@ func (r *RequestCounter) Snapshot() map[string]int {
 func (r *RequestCounter) Responses(code int) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []string
-	for k, v := range r.responses[code] {
-		out = append(out, k+" x"+strconv.Itoa(v))
-	}
-	sort.Strings(out)
-	return out
+	return countLines(r.responses[code], func(string) bool { return true })
 }
 
 // Reset forgets every request and response counted so far.
