@@ -3,7 +3,6 @@ package builder
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 
@@ -17,12 +16,8 @@ import (
 
 	"github.com/opbuilder/opbuilder/runtime/confighash"
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
+	"github.com/opbuilder/opbuilder/runtime/keys"
 )
-
-// ErrControlledByOther is returned (wrapped) when a child with the desired
-// name exists but is controlled by another object. The Builder never takes
-// such an object over.
-var ErrControlledByOther = errors.New("object is controlled by another owner")
 
 // reconcile is the one path every kind goes through.
 func (b *Builder) reconcile(ctx context.Context, obj client.Object) (Result, error) {
@@ -79,12 +74,19 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 		return b.recreate(ctx, p, d.live, d.why)
 	case OperationBlocked:
 		return b.block(ctx, p, d.live, d.why), nil
+	case OperationRefused:
+		return b.refuse(ctx, p, d.refused, d.reason, d.why), nil
 	case OperationUpdated:
 	default:
 		return Result{}, fmt.Errorf("unexpected decision %q", d.op)
 	}
 	logger.V(1).Info("applying: desired state differs from the live object")
-	res, err := b.apply(ctx, p, d.live, OperationUpdated)
+	var opts []client.ApplyOption
+	if d.adopt {
+		logger.Info("adopting the object, as its annotation asks", "annotation", keys.AnnotationAdopt)
+		opts = append(opts, eventclient.Detail(fmt.Sprintf("adopted, as its %s annotation asks; the fields the operator does not set are kept", keys.AnnotationAdopt)))
+	}
+	res, err := b.apply(ctx, p, d.live, OperationUpdated, opts...)
 	switch {
 	case err == nil:
 		return res, nil
@@ -150,13 +152,14 @@ func (b *Builder) replaceLists(ctx context.Context, p *prepared, live client.Obj
 
 // apply server-side applies p. live is the object as last read, nil when it
 // did not exist.
-func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op Operation) (Result, error) {
+func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op Operation, extra ...client.ApplyOption) (Result, error) {
 	if err := p.ensureContent(); err != nil {
 		return Result{}, err
 	}
 	u := &unstructured.Unstructured{Object: runtime.DeepCopyJSON(p.content)}
 	opts := []client.ApplyOption{client.FieldOwner(b.cfg.fieldOwner), client.ForceOwnership}
 	opts = append(opts, eventclient.Before(live))
+	opts = append(opts, extra...)
 	rollout := configHashChanges(p, live)
 	if rollout {
 		opts = append(opts, eventclient.Rollout, eventclient.Detail("the ConfigMaps or Secrets its pods consume changed"))

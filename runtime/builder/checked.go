@@ -40,6 +40,10 @@ type checked struct {
 	// such object is known.
 	uid             types.UID
 	resourceVersion string
+	// refusedUID and refusedVersion identify the object (not the owner's)
+	// whose refusal was last recorded; see firstRefusal.
+	refusedUID     types.UID
+	refusedVersion string
 	// used is when a pass last used or refreshed the entry.
 	used time.Time
 }
@@ -156,4 +160,27 @@ func (e *Expectations) rememberNamespaced(gvk schema.GroupVersionKind, namespace
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.namespaced[gvk] = namespaced
+}
+
+// firstRefusal reports whether the refusal to write live, read for k, is new:
+// not yet recorded for this object and resourceVersion. A refusal is
+// remembered with the live side of k's comparison entry, so it is swept and
+// forgotten with it.
+func (e *Expectations) firstRefusal(k expectationKey, live client.Object) bool {
+	if e == nil {
+		return true
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	e.sweepChecked(now)
+	c := e.checked[k]
+	if c.refusedUID == live.GetUID() && c.refusedVersion == live.GetResourceVersion() {
+		c.used = now
+		e.checked[k] = c
+		return false
+	}
+	c.refusedUID, c.refusedVersion, c.used = live.GetUID(), live.GetResourceVersion(), now
+	e.checked[k] = c
+	return true
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -23,8 +22,15 @@ type decision struct {
 	// desired state (see Expectations), the object as that apply returned
 	// it.
 	live client.Object
-	// why explains Recreated, Recreating and Blocked.
+	// why explains Recreated, Recreating, Blocked and Refused.
 	why string
+	// reason is the reason of Refused.
+	reason string
+	// adopt is true when live is an object the ownership rules let the
+	// Builder adopt.
+	adopt bool
+	// refused is the object found with Refused; live is then nil.
+	refused client.Object
 	// rollout is true when the apply changes the config hash on a
 	// workload's pod template.
 	rollout bool
@@ -40,12 +46,23 @@ func (b *Builder) decide(ctx context.Context, p *prepared) (decision, error) {
 	}
 	switch err := b.client.Get(ctx, client.ObjectKeyFromObject(p.obj), live); {
 	case apierrors.IsNotFound(err):
-		return decision{op: OperationCreated}, nil
+		// A scoped cache does not hold what others made: only the API
+		// server can say the name is free.
+		found, err := b.readUncached(ctx, p, live)
+		if err != nil {
+			return decision{}, err
+		}
+		if !found {
+			return decision{op: OperationCreated}, nil
+		}
 	case err != nil:
 		return decision{}, fmt.Errorf("read: %w", err)
 	}
-	if ref := metav1.GetControllerOf(live); ref != nil && ref.UID != b.cfg.owner.GetUID() {
-		return decision{}, fmt.Errorf("%w: %s %s", ErrControlledByOther, ref.Kind, ref.Name)
+	o := b.ownershipOf(live)
+	if o == refusedNameTaken || o == refusedControlledByOther {
+		reason, why := b.refusal(p, live, o)
+		// live is not the owner's: it is reported to nobody as the child.
+		return decision{op: OperationRefused, reason: reason, why: why, refused: live}, nil
 	}
 	if live.GetDeletionTimestamp() != nil {
 		return decision{op: OperationRecreating, live: live, why: "waiting for the old object to be deleted"}, nil
@@ -76,7 +93,7 @@ func (b *Builder) decide(ctx context.Context, p *prepared) (decision, error) {
 		b.cfg.expectations.rememberUnchanged(p.key(), p.hash, live)
 		return decision{op: OperationUnchanged, live: live}, nil
 	}
-	return decision{op: OperationUpdated, live: live, rollout: configHashChanges(p, live)}, nil
+	return decision{op: OperationUpdated, live: live, adopt: o == adoptable, rollout: configHashChanges(p, live)}, nil
 }
 
 // configHashChanges reports whether applying p to live changes the config

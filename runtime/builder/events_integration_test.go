@@ -15,6 +15,7 @@ import (
 	"github.com/opbuilder/opbuilder/runtime/builder"
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
 // Values that must never show up in an event.
@@ -146,12 +147,23 @@ func TestOwnershipRules(t *testing.T) {
 	if err := e.admin.Create(e.ctx, taken); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.builder().ReconcileConfigMap(e.ctx, configMap("taken", map[string]string{"k": "ours"}))
-	if !errors.Is(err, builder.ErrControlledByOther) {
-		t.Errorf("controlled by another owner: err %v, want ErrControlledByOther", err)
+	e.edit(taken, "someone", func() { taken.Annotations = map[string]string{keys.AnnotationAdopt: e.owner.Name} })
+	before := taken.ResourceVersion
+	e.counter.Reset()
+	e.rec.Take()
+	res, err := e.builder().ReconcileConfigMap(e.ctx, configMap("taken", map[string]string{"k": "ours"}))
+	if err != nil || res.Operation != builder.OperationRefused || res.Reason != builder.ReasonControlledByOther || !res.Requeue {
+		t.Errorf("controlled by another owner, even with the adopt annotation: %+v, %v; want Refused, %s, requeue", res, err, builder.ReasonControlledByOther)
+	}
+	if n := e.counter.Writes(); n != 0 {
+		t.Errorf("refusal made %d write requests: %v", n, e.counter.WriteRequests())
+	}
+	if evs := e.rec.Take(); len(evs) != 1 || evs[0].Type != corev1.EventTypeWarning || evs[0].Reason != builder.ReasonControlledByOther ||
+		!strings.Contains(evs[0].Note, "controlled by Cluster other") || !strings.Contains(evs[0].Note, "ConfigMap "+e.ns+"/taken") {
+		t.Errorf("refusal events: %+v, want one %s Warning naming the object and its owner", evs, builder.ReasonControlledByOther)
 	}
 	e.get(taken)
-	if taken.Data["k"] != "theirs" {
+	if taken.Data["k"] != "theirs" || taken.ResourceVersion != before {
 		t.Error("the other owner's object was changed")
 	}
 	// A cluster-scoped kind cannot be a child.

@@ -21,6 +21,20 @@ type config struct {
 	objects    []client.Object
 	// expectations is nil unless WithExpectations is given.
 	expectations *Expectations
+	// apiReader is nil unless WithAPIReader is given.
+	apiReader client.Reader
+}
+
+// WithAPIReader sets a reader that asks the API server itself, not a cache:
+// in a controller pass mgr.GetAPIReader(). The Builder uses it only when the
+// client finds no object where a child would be, to tell an object that
+// really is absent from one the cache does not hold: a controller's cache is
+// scoped to the objects the operator labelled, so an object somebody else
+// made under the child's name looks absent, and writing it would take it
+// over. Without it the client's answer is trusted, which is right only for a
+// client that reads the API server.
+func WithAPIReader(r client.Reader) Option {
+	return func(cfg *config) { cfg.apiReader = r }
 }
 
 // WithClient sets the client the Builder reads and writes through. In a

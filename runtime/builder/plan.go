@@ -16,7 +16,8 @@ type Plan struct {
 	// object would be deleted with orphan propagation and created again),
 	// OperationRecreating (the old object is still being deleted; nothing
 	// would be written) or OperationBlocked (the change cannot be made; only
-	// a Warning event would be recorded).
+	// a Warning event would be recorded) or OperationRefused (an object the
+	// owner does not control has the name; Live is then nil).
 	//
 	// A Reconcile call may still end differently when the API server
 	// refuses an apply planned as OperationUpdated (it then recreates or
@@ -29,8 +30,11 @@ type Plan struct {
 	// RolloutTriggered is true when the apply would change the config hash on
 	// a workload's pod template, so its pods would roll.
 	RolloutTriggered bool
-	// Message explains OperationRecreated, OperationRecreating and
-	// OperationBlocked.
+	// Reason is the reason of OperationRefused (ReasonNameTaken or
+	// ReasonControlledByOther).
+	Reason string
+	// Message explains OperationRecreated, OperationRecreating,
+	// OperationBlocked and OperationRefused.
 	Message string
 }
 
@@ -60,5 +64,5 @@ func (b *Builder) Plan(ctx context.Context, obj client.Object) (Plan, error) {
 	if err != nil {
 		return Plan{}, fmt.Errorf("builder: plan %s %s/%s: %w", p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), err)
 	}
-	return Plan{Operation: d.op, Live: d.live, RolloutTriggered: d.rollout, Message: d.why}, nil
+	return Plan{Operation: d.op, Live: d.live, RolloutTriggered: d.rollout, Reason: d.reason, Message: d.why}, nil
 }

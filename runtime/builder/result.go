@@ -30,6 +30,14 @@ const (
 	// written. It is not an error: retrying would not help until the desired
 	// state changes.
 	OperationBlocked Operation = "Blocked"
+	// OperationRefused means an object the owner does not control already
+	// has the child's name (see the ownership rules in ownership.go):
+	// nothing was written, a Warning event names the object and the fix,
+	// Result.Reason is ReasonNameTaken or ReasonControlledByOther, and
+	// Result.Requeue is set, because the object is not in a label-scoped
+	// cache and its fix (a rename, a delete, the adopt annotation) brings no
+	// watch event.
+	OperationRefused Operation = "Refused"
 )
 
 // Result is what a Reconcile call did.
@@ -44,9 +52,13 @@ type Result struct {
 	// template changed, so its pods roll.
 	RolloutTriggered bool
 	// Requeue asks the caller to reconcile again soon: set with
-	// OperationRecreating.
+	// OperationRecreating and OperationRefused.
 	Requeue bool
-	// Message explains OperationBlocked and OperationRecreated(ing).
+	// Reason is ReasonNameTaken or ReasonControlledByOther with
+	// OperationRefused, "" otherwise.
+	Reason string
+	// Message explains OperationBlocked, OperationRefused and
+	// OperationRecreated(ing).
 	Message string
 }
 

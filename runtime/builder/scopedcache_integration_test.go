@@ -27,8 +27,39 @@ import (
 // cache, the store lists candidates for pruning through it, and writes go to
 // the API server.
 type scopedPass struct {
-	e      *env
-	cached client.Client
+	e         *env
+	informers cache.Cache
+	cached    client.Client
+	// apiReader, when set, is given to the Builder with WithAPIReader.
+	apiReader client.Reader
+}
+
+// newScopedPass starts a cache scoped as runtime/cachescope scopes a
+// controller's, for e's namespace, until the test ends. Its requests and
+// those of the client reading through it are counted by e.counter.
+func newScopedPass(e *env) scopedPass {
+	e.t.Helper()
+	opts, err := cachescope.Options(&testv1.Cluster{}, cachescope.WithManagedBy(fieldOwner), cachescope.WithNamespaces(e.ns))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	opts.Scheme = scheme
+	cfg := e.counter.Wrap(cluster.Config)
+	informers, err := cache.New(cfg, opts)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	e.t.Cleanup(cancel)
+	go func() { _ = informers.Start(ctx) }()
+	if !informers.WaitForCacheSync(ctx) {
+		e.t.Fatal("cache did not sync")
+	}
+	cached, err := client.New(cfg, client.Options{Scheme: scheme, Cache: &client.CacheOptions{Reader: informers}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return scopedPass{e: e, informers: informers, cached: cached}
 }
 
 // run reconciles objs, then prunes and persists the inventory, with the
@@ -52,7 +83,7 @@ func (s scopedPass) run(objs ...client.Object) ([]builder.Result, store.Result) 
 	b, err := builder.New(
 		builder.WithClient(s.cached), builder.WithOwner(owner), builder.WithRecorder(e.rec),
 		builder.WithFieldOwner(fieldOwner), builder.WithApp("demo-app"), builder.WithComponent("broker"),
-		builder.WithStore(st), builder.WithObjects(objs...),
+		builder.WithStore(st), builder.WithObjects(objs...), builder.WithAPIReader(s.apiReader),
 	)
 	if err != nil {
 		e.t.Fatal(err)
@@ -76,27 +107,8 @@ func (s scopedPass) run(objs ...client.Object) ([]builder.Result, store.Result) 
 // prune them.
 func TestLabelScopedCache(t *testing.T) {
 	e := newEnv(t)
-	opts, err := cachescope.Options(&testv1.Cluster{}, cachescope.WithManagedBy(fieldOwner), cachescope.WithNamespaces(e.ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Scheme = scheme
-	cfg := e.counter.Wrap(cluster.Config)
-	informers, err := cache.New(cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	defer cancel()
-	go func() { _ = informers.Start(ctx) }()
-	if !informers.WaitForCacheSync(ctx) {
-		t.Fatal("cache did not sync")
-	}
-	cached, err := client.New(cfg, client.Options{Scheme: scheme, Cache: &client.CacheOptions{Reader: informers}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pass := scopedPass{e: e, cached: cached}
+	pass := newScopedPass(e)
+	informers := pass.informers
 
 	// A ConfigMap the operator did not make stays out of the cache: the
 	// scope is real.
@@ -176,7 +188,7 @@ func TestLabelScopedCache(t *testing.T) {
 	if !slices.Equal(names, []string{"ConfigMap/extra"}) {
 		t.Errorf("pruned %v, want [ConfigMap/extra]", names)
 	}
-	err = e.admin.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: "extra"}, &corev1.ConfigMap{})
+	err := e.admin.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: "extra"}, &corev1.ConfigMap{})
 	if !apierrors.IsNotFound(err) {
 		t.Errorf("the pruned ConfigMap: %v, want NotFound", err)
 	}

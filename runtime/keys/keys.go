@@ -42,6 +42,12 @@ const (
 	// desired state last applied; together with a subset comparison against the
 	// live object it decides whether an apply is needed at all.
 	AnnotationAppliedHash = Prefix + "/applied-hash"
+	// AnnotationAdopt is set by a human on an object the operator did not
+	// create, to the name of the custom resource that may take it over. The
+	// operator never writes an existing object that is not its own without
+	// it: this is the way to hand an object made by hand, or by an earlier
+	// operator, over to an opbuilder operator.
+	AnnotationAdopt = Prefix + "/adopt"
 )
 
 // Annotations on the owning custom resource.

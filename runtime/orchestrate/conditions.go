@@ -22,7 +22,11 @@ const (
 	ConditionProgressing = "Progressing"
 	// ConditionRolloutBlocked is True when a change to the node type's
 	// workloads is held, because an earlier node type is not rolled out (the
-	// message names it) or because rollouts are paused.
+	// message names it), because rollouts are paused, or because an object
+	// the operator does not own has the name of one of the node type's
+	// children (reason builder.ReasonNameTaken or
+	// builder.ReasonControlledByOther; the message names the object and the
+	// fix, and the CR's Ready condition carries the same reason).
 	ConditionRolloutBlocked = "RolloutBlocked"
 )
 

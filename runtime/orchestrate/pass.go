@@ -136,8 +136,10 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 	// keeps every workload as it is: no workload is rolled onto a
 	// configuration that failed to apply.
 	var errs []error
+	refused := newRefusals(built)
 	reconcileChild := func(obj client.Object) (builder.Result, error) {
 		res, err := b.ReconcileObject(ctx, obj)
+		refused.note(obj, res)
 		if err != nil {
 			st.Fail(err)
 			errs = append(errs, err)
@@ -165,7 +167,7 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 				// held for one that now looks rolled out).
 				current := lives[i][j]
 				switch {
-				case gd.Apply && len(errs) == 0:
+				case gd.Apply && len(errs) == 0 && !refused.any(i):
 					res, err := reconcileChild(g.workload)
 					switch {
 					case err != nil:
@@ -174,8 +176,12 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 					case res.Changed() || current == nil:
 						current = res.Object
 					}
-				case gd.Changing:
-					// Not written: an object of the first tier failed.
+				case gd.Changing || gd.Apply:
+					// Not written: an object of the first tier failed,
+					// or one of the node type's objects has a name that
+					// is not the operator's (its pods would consume
+					// someone else's ConfigMap, or be selected by
+					// someone else's Service).
 					gobs.Decision = groupDecision{Hold: heldForFailure}
 				}
 				if current != nil {
@@ -198,6 +204,9 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 				_, _ = reconcileChild(obj)
 			}
 		}
+	}
+	for i := range out.nodeTypes {
+		out.nodeTypes[i].Refused = refused.of(i)
 	}
 
 	// Until a node type is rolled out, some of its pods still run an old pod
@@ -223,6 +232,11 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 			errs = append(errs, err)
 		}
 		res.RequeueAfter = after
+	}
+	if !refused.empty() && (res.RequeueAfter == 0 || res.RequeueAfter > refusalRetry) {
+		// The object in the way is outside the scoped cache: its rename,
+		// deletion or adopt annotation brings no watch event.
+		res.RequeueAfter = refusalRetry
 	}
 
 	if err := st.Prune(ctx); err != nil {
@@ -257,6 +271,7 @@ func (o *Orchestrator[T]) newBuilder(owner T, desired []client.Object) (*builder
 		builder.WithApp(o.cfg.App),
 		builder.WithObjects(desired...),
 		builder.WithExpectations(o.expectations),
+		builder.WithAPIReader(o.apiReader),
 	)
 }
 

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/opbuilder/opbuilder/runtime/builder"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 	"github.com/opbuilder/opbuilder/runtime/status"
 )
@@ -27,6 +28,9 @@ type nodeTypeObserved struct {
 	Disruption Disruption
 	Decision   nodeTypeDecision
 	Groups     []groupObserved
+	// Refused are the node type's children the Builder refused to write,
+	// because an object the operator does not own has the name.
+	Refused []refusal
 }
 
 // nodeTypeStatus computes the status entry of one node type. prev is the
@@ -104,6 +108,8 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 
 	d := nt.Decision
 	switch {
+	case len(nt.Refused) > 0:
+		set(ConditionProgressing, metav1.ConditionFalse, nt.Refused[0].Reason, nt.Refused[0].Message)
 	case stalled != "":
 		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutStalled, stalled)
 	case converging != "" && updating:
@@ -122,6 +128,10 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 	}
 
 	switch {
+	case len(nt.Refused) > 0:
+		// The first refusal is enough to act on; the Builder recorded a
+		// Warning event for each.
+		set(ConditionRolloutBlocked, metav1.ConditionTrue, nt.Refused[0].Reason, nt.Refused[0].Message)
 	case d.BlockedBy != "":
 		set(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonWaitingForNodeType, blockedMessage(d.BlockedBy))
 	case d.Paused:
@@ -173,10 +183,16 @@ func clusterConditions(cs *status.ClusterStatus, paused bool, generation int64) 
 		})
 	}
 	var stalled, unavailable, progressing, pausedNTs, pending []string
+	var refused *metav1.Condition
+	var refusedNT string
 	for _, nt := range cs.NodeTypes {
 		prog := meta.FindStatusCondition(nt.Conditions, ConditionProgressing)
 		blocked := meta.FindStatusCondition(nt.Conditions, ConditionRolloutBlocked)
 		switch {
+		case blocked != nil && blocked.Status == metav1.ConditionTrue && isRefusal(blocked.Reason):
+			if refused == nil {
+				refused, refusedNT = blocked, nt.Name
+			}
 		case prog != nil && prog.Reason == ReasonRolloutStalled:
 			stalled = append(stalled, nt.Name)
 		case meta.IsStatusConditionFalse(nt.Conditions, ConditionAvailable):
@@ -190,6 +206,9 @@ func clusterConditions(cs *status.ClusterStatus, paused bool, generation int64) 
 		}
 	}
 	switch {
+	case refused != nil:
+		// A safety refusal needs a human: it comes before everything else.
+		set(metav1.ConditionFalse, refused.Reason, fmt.Sprintf("node type %q: %s", refusedNT, refused.Message))
 	case len(stalled) > 0:
 		set(metav1.ConditionFalse, ReasonRolloutStalled, "rollout stalled: node type "+quoteJoin(stalled))
 	case len(unavailable) > 0:
@@ -220,4 +239,10 @@ func quoteJoin(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// isRefusal reports whether a RolloutBlocked reason is one of the Builder's
+// refusals to write an object the operator does not own.
+func isRefusal(reason string) bool {
+	return reason == builder.ReasonNameTaken || reason == builder.ReasonControlledByOther
 }

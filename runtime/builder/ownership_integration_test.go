@@ -1,0 +1,129 @@
+package builder_test
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/builder"
+	"github.com/opbuilder/opbuilder/runtime/eventclient"
+	"github.com/opbuilder/opbuilder/runtime/keys"
+)
+
+// TestNoTakeoverThroughTheScopedCache is the user's object that has a child's
+// name. A controller's cache holds only what the operator labelled, so the
+// user's ConfigMap and Deployment look absent; the Builder must find them in
+// the API server and leave them alone, in the pass that wants them and after
+// it no longer does, until a human asks for adoption.
+func TestNoTakeoverThroughTheScopedCache(t *testing.T) {
+	e := newEnv(t)
+	pass := newScopedPass(e)
+	pass.apiReader = e.cl
+
+	theirs := configMap("config", map[string]string{"runtime.properties": "user=1\n", "mine": "kept"})
+	theirs.Namespace = e.ns
+	dep := deployment("user/app:1", ptr.To[int32](1))
+	dep.Namespace = e.ns
+	for _, o := range []client.Object{theirs, dep} {
+		if err := e.admin.Create(e.ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	untouched := func(what string, o client.Object, rv string) {
+		t.Helper()
+		e.get(o)
+		if o.GetResourceVersion() != rv || len(o.GetOwnerReferences()) != 0 || o.GetLabels()[keys.LabelOwnerUID] != "" {
+			t.Errorf("%s: the user's %T %s was written (resourceVersion %s, was %s; owners %v; labels %v)",
+				what, o, o.GetName(), o.GetResourceVersion(), rv, o.GetOwnerReferences(), o.GetLabels())
+		}
+	}
+	rvs := map[string]string{"config": theirs.ResourceVersion, "web": dep.ResourceVersion}
+
+	// The pass that wants both names refuses both: no write to either,
+	// one Warning each, naming the object and the fix.
+	e.counter.Reset()
+	e.rec.Take()
+	res, _ := pass.run(desiredSet("nginx:1.27", ptr.To[int32](2), "info")...)
+	for _, name := range []string{"config", "web"} {
+		r := refusedFor(t, res, name)
+		if r.Reason != builder.ReasonNameTaken || !r.Requeue {
+			t.Errorf("%s: %+v, want Refused with %s and a requeue", name, r, builder.ReasonNameTaken)
+		}
+		for _, req := range e.counter.WriteRequests() {
+			if strings.HasSuffix(strings.Fields(req)[1], "/"+name) {
+				t.Errorf("a write to the user's %s: %s", name, req)
+			}
+		}
+	}
+	evs := e.rec.Take()
+	for _, name := range []string{"config", "web"} {
+		var warnings []string
+		for _, ev := range evs {
+			if ev.Related != nil && ev.Related.Name == name {
+				warnings = append(warnings, ev.Type+"/"+ev.Reason)
+				if !strings.Contains(ev.Note, "/"+name+" already exists") || !strings.Contains(ev.Note, keys.AnnotationAdopt+"="+e.owner.Name) {
+					t.Errorf("event about %s does not name the object and the fix: %q", name, ev.Note)
+				}
+			}
+		}
+		if joined(warnings) != corev1.EventTypeWarning+"/"+builder.ReasonNameTaken {
+			t.Errorf("events about %s: %v, want one Warning %s", name, warnings, builder.ReasonNameTaken)
+		}
+	}
+	untouched("refused", theirs, rvs["config"])
+	untouched("refused", dep, rvs["web"])
+
+	// Retrying records nothing more.
+	pass.run(desiredSet("nginx:1.27", ptr.To[int32](2), "info")...)
+	if evs := e.rec.Take(); len(reasons(evs, "config"))+len(reasons(evs, "web")) != 0 {
+		t.Errorf("a retried refusal recorded events again: %+v", evs)
+	}
+
+	// Once they are no longer desired, the store deletes neither.
+	pass.run(secret(map[string]string{"PASSWORD": "s3cr3t-value"}))
+	untouched("no longer desired", theirs, rvs["config"])
+	untouched("no longer desired", dep, rvs["web"])
+
+	// A human hands the ConfigMap over: it is adopted, keeping what the
+	// Builder does not set, and is the owner's child from then on.
+	e.edit(theirs, "someone", func() { theirs.Annotations = map[string]string{keys.AnnotationAdopt: e.owner.Name} })
+	e.rec.Take()
+	res, _ = pass.run(configMap("config", map[string]string{"runtime.properties": "a=1\n"}))
+	if res[0].Operation != builder.OperationUpdated {
+		t.Fatalf("adoption: %+v, want Updated", res[0])
+	}
+	e.get(theirs)
+	if ref := metav1.GetControllerOf(theirs); ref == nil || ref.UID != e.owner.UID {
+		t.Errorf("adopted ConfigMap's controller: %v, want the owner", ref)
+	}
+	if theirs.Labels[keys.LabelOwnerUID] != string(e.owner.UID) || theirs.Data["runtime.properties"] != "a=1\n" || theirs.Data["mine"] != "kept" {
+		t.Errorf("adopted ConfigMap: labels %v, data keys %v; want the owner label, the desired value and the user's own key kept", theirs.Labels, keysOf(theirs.Data))
+	}
+	if evs := e.rec.Take(); len(evs) != 1 || evs[0].Reason != eventclient.ReasonUpdated || !strings.Contains(evs[0].Note, "adopted") {
+		t.Errorf("adoption events: %+v, want one Updated saying it was adopted", evs)
+	}
+	untouched("the ConfigMap adopted", dep, rvs["web"])
+}
+
+func refusedFor(t *testing.T, res []builder.Result, name string) builder.Result {
+	t.Helper()
+	for _, r := range res {
+		if r.Operation == builder.OperationRefused && strings.Contains(r.Message, "/"+name+" ") {
+			return r
+		}
+	}
+	t.Fatalf("no refusal of %s in %+v", name, res)
+	return builder.Result{}
+}
+
+func keysOf(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
