@@ -12,8 +12,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/builder"
-	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 )
 
 // TestNoTakeoverOfAUsersObject: a user's ConfigMap already has the name of
