@@ -17,8 +17,10 @@
 //
 //   - the owner's namespace (a child in another namespace, or a cluster-scoped
 //     owner, is refused with an error);
-//   - a controller owner reference to the owner (a child controlled by another
-//     object is refused, never taken over);
+//   - a controller owner reference to the owner (an existing object that is
+//     not the owner's child is never written: OperationRefused, unless a
+//     human asked for adoption with opbuilder.io/adopt; the rules are in
+//     ownership.go);
 //   - the labels app.kubernetes.io/name, instance, component (when known) and
 //     managed-by, and opbuilder.io/owner-uid (see runtime/keys), and
 //     ConfigMaps and Secrets also opbuilder.io/watch, so that the
