@@ -92,9 +92,10 @@ func TestNoTakeoverThroughTheScopedCache(t *testing.T) {
 	// Builder does not set, and is the owner's child from then on.
 	e.edit(theirs, "someone", func() { theirs.Annotations = map[string]string{keys.AnnotationAdopt: e.owner.Name} })
 	e.rec.Take()
-	res, _ = pass.run(configMap("config", map[string]string{"runtime.properties": "a=1\n"}))
-	if res[0].Operation != builder.OperationUpdated {
-		t.Fatalf("adoption: %+v, want Updated", res[0])
+	// (The Secret stays desired, so nothing is pruned meanwhile.)
+	res, _ = pass.run(configMap("config", map[string]string{"runtime.properties": "a=1\n"}), secret(map[string]string{"PASSWORD": "s3cr3t-value"}))
+	if r := resultFor(t, res, "config"); r.Operation != builder.OperationUpdated {
+		t.Fatalf("adoption: %+v, want Updated", r)
 	}
 	e.get(theirs)
 	if ref := metav1.GetControllerOf(theirs); ref == nil || ref.UID != e.owner.UID {
