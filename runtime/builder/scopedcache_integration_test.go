@@ -83,7 +83,7 @@ func (s scopedPass) run(objs ...client.Object) ([]builder.Result, store.Result) 
 	b, err := builder.New(
 		builder.WithClient(s.cached), builder.WithOwner(owner), builder.WithRecorder(e.rec),
 		builder.WithFieldOwner(fieldOwner), builder.WithApp("demo-app"), builder.WithComponent("broker"),
-		builder.WithStore(st), builder.WithObjects(objs...), builder.WithAPIReader(s.apiReader),
+		builder.WithStore(st), builder.WithObjects(objs...), builder.WithAPIReader(s.apiReader), builder.WithExpectations(e.exp),
 	)
 	if err != nil {
 		e.t.Fatal(err)
