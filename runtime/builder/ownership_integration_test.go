@@ -1,6 +1,8 @@
 package builder_test
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,7 +106,7 @@ func TestNoTakeoverThroughTheScopedCache(t *testing.T) {
 		t.Errorf("adopted ConfigMap's controller: %v, want the owner", ref)
 	}
 	if theirs.Labels[keys.LabelOwnerUID] != string(e.owner.UID) || theirs.Data["runtime.properties"] != "a=1\n" || theirs.Data["mine"] != "kept" {
-		t.Errorf("adopted ConfigMap: labels %v, data keys %v; want the owner label, the desired value and the user's own key kept", theirs.Labels, keysOf(theirs.Data))
+		t.Errorf("adopted ConfigMap: labels %v, data keys %v; want the owner label, the desired value and the user's own key kept", theirs.Labels, slices.Collect(maps.Keys(theirs.Data)))
 	}
 	if evs := e.rec.Take(); len(evs) != 1 || evs[0].Reason != eventclient.ReasonUpdated || !strings.Contains(evs[0].Note, "adopted") {
 		t.Errorf("adoption events: %+v, want one Updated saying it was adopted", evs)
@@ -121,12 +123,4 @@ func refusedFor(t *testing.T, res []builder.Result, name string) builder.Result 
 	}
 	t.Fatalf("no refusal of %s in %+v", name, res)
 	return builder.Result{}
-}
-
-func keysOf(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -53,19 +54,11 @@ func TestNoTakeoverOfAUsersObject(t *testing.T) {
 	if !strings.Contains(blocked.Message, "ConfigMap "+e.ns+"/"+theirs.Name) || !strings.Contains(blocked.Message, "adopt") {
 		t.Errorf("b's RolloutBlocked message does not name the object and the fix: %q", blocked.Message)
 	}
-	readyCond := func(cr *testv1.Cluster) *metav1.Condition {
-		for i, c := range cr.GetClusterStatus().Conditions {
-			if c.Type == orchestrate.ConditionReady {
-				return &cr.GetClusterStatus().Conditions[i]
-			}
-		}
-		return nil
-	}
 	cr = e.waitFor("a rolled out while b is refused", func(cr *testv1.Cluster) bool {
 		c := nodeTypeCondition(cr, "a", orchestrate.ConditionProgressing)
 		return c != nil && c.Reason == orchestrate.ReasonRolloutComplete
 	})
-	if r := readyCond(cr); r == nil || r.Status != metav1.ConditionFalse || r.Reason != builder.ReasonNameTaken || !strings.Contains(r.Message, `node type "b"`) {
+	if r := meta.FindStatusCondition(cr.GetClusterStatus().Conditions, orchestrate.ConditionReady); r == nil || r.Status != metav1.ConditionFalse || r.Reason != builder.ReasonNameTaken || !strings.Contains(r.Message, `node type "b"`) {
 		t.Errorf("Ready: %+v, want False with %s naming node type b", r, builder.ReasonNameTaken)
 	}
 	// b's Deployment is held: it would consume the user's ConfigMap.
