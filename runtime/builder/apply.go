@@ -76,6 +76,8 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 		return b.block(ctx, p, d.live, d.why), nil
 	case OperationRefused:
 		return b.refuse(ctx, p, d.refused, d.reason, d.why), nil
+	case OperationHeld:
+		return b.hold(ctx, p, d), nil
 	case OperationUpdated:
 	default:
 		return Result{}, fmt.Errorf("unexpected decision %q", d.op)

@@ -40,10 +40,9 @@ type checked struct {
 	// such object is known.
 	uid             types.UID
 	resourceVersion string
-	// refusedUID and refusedVersion identify the object (not the owner's)
-	// whose refusal was last recorded; see firstRefusal.
-	refusedUID     types.UID
-	refusedVersion string
+	// warned names the last Warning recorded for the child instead of a
+	// write (a refusal or a hold); see firstWarning.
+	warned string
 	// used is when a pass last used or refreshed the entry.
 	used time.Time
 }
@@ -162,11 +161,12 @@ func (e *Expectations) rememberNamespaced(gvk schema.GroupVersionKind, namespace
 	e.namespaced[gvk] = namespaced
 }
 
-// firstRefusal reports whether the refusal to write live, read for k, is new:
-// not yet recorded for this object and resourceVersion. A refusal is
-// remembered with the live side of k's comparison entry, so it is swept and
-// forgotten with it.
-func (e *Expectations) firstRefusal(k expectationKey, live client.Object) bool {
+// firstWarning reports whether the Warning that token names (what the
+// Builder would not write, and why) is new for k: not the last one recorded.
+// A pass that retries the same refusal or hold thus records it once. The
+// token is remembered with k's comparison entry, so it is swept and forgotten
+// with it.
+func (e *Expectations) firstWarning(k expectationKey, token string) bool {
 	if e == nil {
 		return true
 	}
@@ -175,12 +175,9 @@ func (e *Expectations) firstRefusal(k expectationKey, live client.Object) bool {
 	now := e.now()
 	e.sweepChecked(now)
 	c := e.checked[k]
-	if c.refusedUID == live.GetUID() && c.refusedVersion == live.GetResourceVersion() {
-		c.used = now
-		e.checked[k] = c
-		return false
-	}
-	c.refusedUID, c.refusedVersion, c.used = live.GetUID(), live.GetResourceVersion(), now
+	c.used = now
+	first := c.warned != token
+	c.warned = token
 	e.checked[k] = c
-	return true
+	return first
 }

@@ -15,16 +15,17 @@ type decision struct {
 	// op is the operation: Created (the object does not exist), Updated
 	// (an apply is needed), Unchanged, Recreated (a field that cannot be
 	// updated changed), Recreating (the old object is still being deleted)
-	// or Blocked (a change that cannot be made).
+	// Blocked (a change that cannot be made), Refused (the name is someone
+	// else's) or Held (the pods need a ConfigMap or Secret that is missing).
 	op Operation
 	// live is the object as read (nil when it does not exist), or, when
 	// the cache has not yet seen the Builder's own last apply of the same
 	// desired state (see Expectations), the object as that apply returned
 	// it.
 	live client.Object
-	// why explains Recreated, Recreating, Blocked and Refused.
+	// why explains Recreated, Recreating, Blocked, Refused and Held.
 	why string
-	// reason is the reason of Refused.
+	// reason is the reason of Refused and Held.
 	reason string
 	// adopt is true when live is an object the ownership rules let the
 	// Builder adopt.
@@ -40,6 +41,16 @@ type decision struct {
 // cache in a controller) and finds out what reconciling p has to do. It makes
 // no write and records no event.
 func (b *Builder) decide(ctx context.Context, p *prepared) (decision, error) {
+	d, err := b.decideChange(ctx, p)
+	if err != nil {
+		return decision{}, err
+	}
+	return holdForMissingConfig(p, d), nil
+}
+
+// decideChange finds out what bringing the live object to p takes, before the
+// missing-config rule may hold it.
+func (b *Builder) decideChange(ctx context.Context, p *prepared) (decision, error) {
 	live, err := b.newLike(p)
 	if err != nil {
 		return decision{}, err

@@ -101,7 +101,7 @@ func (b *Builder) readUncached(ctx context.Context, p *prepared, live client.Obj
 // refuse records the Warning of a refusal once per object and
 // resourceVersion, and returns OperationRefused. It writes nothing.
 func (b *Builder) refuse(ctx context.Context, p *prepared, live client.Object, reason, message string) Result {
-	if b.cfg.expectations.firstRefusal(p.key(), live) {
+	if b.cfg.expectations.firstWarning(p.key(), "refused "+string(live.GetUID())+" "+live.GetResourceVersion()) {
 		log.FromContext(ctx).Info("refusing to write an object the operator does not own",
 			"kind", p.gvk.Kind, "namespace", live.GetNamespace(), "name", live.GetName(), "reason", reason)
 		b.client.Record(ctx, live, corev1.EventTypeWarning, reason, eventclient.ActionUpdate, message)

@@ -16,8 +16,10 @@ type Plan struct {
 	// object would be deleted with orphan propagation and created again),
 	// OperationRecreating (the old object is still being deleted; nothing
 	// would be written) or OperationBlocked (the change cannot be made; only
-	// a Warning event would be recorded) or OperationRefused (an object the
-	// owner does not control has the name; Live is then nil).
+	// a Warning event would be recorded), OperationRefused (an object the
+	// owner does not control has the name; Live is then nil) or
+	// OperationHeld (the pods need a ConfigMap or Secret that does not
+	// exist; nothing would be written).
 	//
 	// A Reconcile call may still end differently when the API server
 	// refuses an apply planned as OperationUpdated (it then recreates or
@@ -31,10 +33,10 @@ type Plan struct {
 	// a workload's pod template, so its pods would roll.
 	RolloutTriggered bool
 	// Reason is the reason of OperationRefused (ReasonNameTaken or
-	// ReasonControlledByOther).
+	// ReasonControlledByOther) and of OperationHeld (ReasonConfigMissing).
 	Reason string
 	// Message explains OperationRecreated, OperationRecreating,
-	// OperationBlocked and OperationRefused.
+	// OperationBlocked, OperationRefused and OperationHeld.
 	Message string
 }
 

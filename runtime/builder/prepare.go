@@ -95,6 +95,9 @@ type prepared struct {
 	configHash string
 	// hash is the applied-hash of content.
 	hash string
+	// missing are the ConfigMaps and Secrets the pod template needs (not
+	// optionally) that do not exist; see the missing-config rule.
+	missing []confighash.Ref
 }
 
 // key identifies p's object in Expectations.
@@ -258,6 +261,7 @@ func (b *Builder) stampWorkload(ctx context.Context, p *prepared) error {
 	if err != nil {
 		return err
 	}
+	p.missing = requiredMissing(sum)
 	if len(sum.Refs) > 0 {
 		if tmpl.Annotations == nil {
 			tmpl.Annotations = map[string]string{}
@@ -287,9 +291,17 @@ func setNested(u *unstructured.Unstructured, m map[string]string, fields ...stri
 
 // configGetter serves ConfigMaps and Secrets desired in this pass (given with
 // WithObjects or reconciled through this Builder) from the desired objects,
-// and others through the client.
+// and others through the client, then, when the client does not have them,
+// the API reader. A label-scoped cache holds an external object only once
+// it carries the watch label, so a newly referenced Secret, or one deleted
+// and created again without the label, is not in it yet: hashed as absent,
+// it would roll the workload once now and once more when the cache sees it.
 func (b *Builder) configGetter() confighash.Getter {
-	return confighash.Chain(confighash.FromObjects(b.desiredConfig()...), b.cfg.client)
+	getters := []confighash.Getter{confighash.FromObjects(b.desiredConfig()...), b.cfg.client}
+	if b.cfg.apiReader != nil {
+		getters = append(getters, b.cfg.apiReader)
+	}
+	return confighash.Chain(getters...)
 }
 
 // desiredConfig returns the ConfigMaps and Secrets desired in this pass, with

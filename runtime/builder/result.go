@@ -38,6 +38,13 @@ const (
 	// cache and its fix (a rename, a delete, the adopt annotation) brings no
 	// watch event.
 	OperationRefused Operation = "Refused"
+	// OperationHeld means a workload's pods need a ConfigMap or Secret that
+	// does not exist (see the missing-config rule in held.go): nothing was
+	// written, so the live workload, if any, keeps its spec and config hash;
+	// a Warning event names the missing objects, Result.Reason is
+	// ReasonConfigMissing, and Result.Requeue is set, because an object
+	// created without the watch label brings no watch event.
+	OperationHeld Operation = "Held"
 )
 
 // Result is what a Reconcile call did.
@@ -52,12 +59,12 @@ type Result struct {
 	// template changed, so its pods roll.
 	RolloutTriggered bool
 	// Requeue asks the caller to reconcile again soon: set with
-	// OperationRecreating and OperationRefused.
+	// OperationRecreating, OperationRefused and OperationHeld.
 	Requeue bool
 	// Reason is ReasonNameTaken or ReasonControlledByOther with
-	// OperationRefused, "" otherwise.
+	// OperationRefused, ReasonConfigMissing with OperationHeld, "" otherwise.
 	Reason string
-	// Message explains OperationBlocked, OperationRefused and
+	// Message explains OperationBlocked, OperationRefused, OperationHeld and
 	// OperationRecreated(ing).
 	Message string
 }

@@ -126,9 +126,13 @@
 // consumes but the operator does not own with cachescope's Labeler, so that
 // a cache scoped with cachescope.Options holds them and
 // cachescope.WatchReferencedConfig (set up by Controller) reconciles the CR
-// when they change. A consumed object that does not exist is reported as an
-// error, so the controller retries with backoff until it appears; an
-// optional reference to a missing object is not. Once no workload of the
+// when they change. A workload whose pods need (not optionally) a consumed
+// object that does not exist is held at its live spec and config hash (the
+// Builder's missing-config rule): its node type reports RolloutBlocked with
+// reason ConfigMissing, the CR's Ready says so, one Warning event names the
+// object, and the pass runs again within 30 seconds, since an object created
+// without the watch label brings no event. When the object is back with the
+// content the pods last hashed, nothing rolls. Once no workload of the
 // operator in the namespace consumes such an object any more (the workload
 // that stopped referencing it was written or deleted, so a held workload
 // keeps it), a pass removes the label again, and only when the Labeler's own

@@ -3,7 +3,6 @@ package orchestrate
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -46,22 +45,6 @@ func desiredConfig(objs []client.Object) map[refKey]bool {
 		}
 	}
 	return out
-}
-
-// missingRefsError reports consumed ConfigMaps and Secrets that do not exist.
-// Nothing watches an object that does not exist yet, so the pass returns it
-// as an error and the controller retries with backoff until the object
-// appears.
-type missingRefsError struct {
-	refs []confighash.Ref
-}
-
-func (e *missingRefsError) Error() string {
-	names := make([]string, 0, len(e.refs))
-	for _, r := range e.refs {
-		names = append(names, fmt.Sprintf("%s %q", r.Kind, r.Name))
-	}
-	return fmt.Sprintf("orchestrate: workloads consume objects that do not exist yet: %s", strings.Join(names, ", "))
 }
 
 // watchExternal labels the external objects the desired workloads consume

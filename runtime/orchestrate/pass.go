@@ -122,7 +122,10 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 					if err != nil {
 						return ctrl.Result{}, err
 					}
-					in.Exists, in.Done, in.Changed = true, r.Done, plan.Changes()
+					// A held workload has a change to make all the
+					// same: the node type is not rolled out, so the
+					// order waits and its old config is kept.
+					in.Exists, in.Done, in.Changed = true, r.Done, plan.Changes() || plan.Operation == builder.OperationHeld
 				}
 				lives[i][j] = plan.Live
 			}
@@ -233,9 +236,11 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 		}
 		res.RequeueAfter = after
 	}
-	if !refused.empty() && (res.RequeueAfter == 0 || res.RequeueAfter > refusalRetry) {
-		// The object in the way is outside the scoped cache: its rename,
-		// deletion or adopt annotation brings no watch event.
+	if (!refused.empty() || len(missing) > 0) && (res.RequeueAfter == 0 || res.RequeueAfter > refusalRetry) {
+		// What the pass waits for is outside the scoped cache: the
+		// rename, deletion or adopt annotation of the object in the way,
+		// or the creation of a missing ConfigMap or Secret, brings no
+		// watch event.
 		res.RequeueAfter = refusalRetry
 	}
 
@@ -253,9 +258,6 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 	}
 	out.inventory, out.inventorySet = owner.GetClusterStatus().Inventory, true
 	out.observed = len(errs) == 0
-	if len(missing) > 0 {
-		errs = append(errs, &missingRefsError{refs: missing})
-	}
 	return res, errors.Join(errs...)
 }
 

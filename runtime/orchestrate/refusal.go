@@ -8,19 +8,24 @@ import (
 	"github.com/opbuilder/opbuilder/runtime/builder"
 )
 
-// refusalRetry is how soon a pass in which the Builder refused to write an
-// object it does not own runs again.
+// refusalRetry is how soon a pass in which the Builder would not write a
+// child runs again. What it waits for happens outside the label-scoped
+// cache, so no watch event announces it: the object in the way is renamed,
+// deleted or annotated for adoption, or the missing ConfigMap or Secret is
+// created (without the watch label, which the pass adds once it exists).
 const refusalRetry = 30 * time.Second
 
-// refusal is a child the Builder refused to write (builder.OperationRefused):
-// an object the operator did not create already has its name.
+// refusal is a child the Builder would not write: an object the operator did
+// not create already has its name (builder.OperationRefused), or the
+// workload's pods need a ConfigMap or Secret that does not exist
+// (builder.OperationHeld).
 type refusal struct {
 	Reason  string
 	Message string
 }
 
 // refusals collects, per node type of one pass, the children the Builder
-// refused to write.
+// would not write.
 type refusals struct {
 	nodeTypeOf map[client.Object]int
 	byNodeType [][]refusal
@@ -38,9 +43,10 @@ func newRefusals(built []builtNodeType) *refusals {
 	return r
 }
 
-// note records res of the desired object obj when it is a refusal.
+// note records res of the desired object obj when it is a refusal or a
+// hold.
 func (r *refusals) note(obj client.Object, res builder.Result) {
-	if res.Operation != builder.OperationRefused {
+	if res.Operation != builder.OperationRefused && res.Operation != builder.OperationHeld {
 		return
 	}
 	if i, ok := r.nodeTypeOf[obj]; ok {

@@ -28,7 +28,8 @@ type nodeTypeObserved struct {
 	Disruption Disruption
 	Decision   nodeTypeDecision
 	Groups     []groupObserved
-	// Refused are the node type's children the Builder refused to write,
+	// Refused are the node type's children the Builder would not write
+	// (refused or held),
 	// because an object the operator does not own has the name.
 	Refused []refusal
 }
@@ -242,7 +243,12 @@ func quoteJoin(names []string) string {
 }
 
 // isRefusal reports whether a RolloutBlocked reason is one of the Builder's
-// refusals to write an object the operator does not own.
+// safety refusals: to write an object the operator does not own, or a
+// workload whose pods need a ConfigMap or Secret that does not exist.
 func isRefusal(reason string) bool {
-	return reason == builder.ReasonNameTaken || reason == builder.ReasonControlledByOther
+	switch reason {
+	case builder.ReasonNameTaken, builder.ReasonControlledByOther, builder.ReasonConfigMissing:
+		return true
+	}
+	return false
 }

@@ -1,0 +1,83 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/opbuilder/opbuilder/runtime/confighash"
+	"github.com/opbuilder/opbuilder/runtime/eventclient"
+)
+
+// ReasonConfigMissing is the reason of OperationHeld, also the reason of its
+// Warning event: a ConfigMap or Secret the workload's pods need does not
+// exist.
+const ReasonConfigMissing = "ConfigMissing"
+
+// The missing-config rule: a Deployment or StatefulSet whose pod template
+// consumes a ConfigMap or Secret that does not exist, and not as optional, is
+// not written, neither created nor updated. Its pods would start, or restart,
+// into CreateContainerConfigError (or fail to mount the volume), so an update
+// would take down pods that run well on what they read before the object
+// went. The live workload keeps its spec and its config hash: when the object
+// is back with the content the pods last hashed, the hash is unchanged and
+// nothing rolls; with other content, it rolls once.
+//
+// Whether an object exists is asked of the API server when the client (a
+// label-scoped cache) does not hold it and the Builder has an API reader
+// (WithAPIReader), so an object the cache has not seen yet is neither held
+// for nor hashed as absent.
+
+// requiredMissing returns the consumed objects of sum that do not exist and
+// are not optional.
+func requiredMissing(sum confighash.Hash) []confighash.Ref {
+	var out []confighash.Ref
+	for _, r := range sum.Missing {
+		if !r.Optional {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// holdForMissingConfig turns a decision that writes p into OperationHeld when
+// p is a workload whose pods need an object that does not exist.
+func holdForMissingConfig(p *prepared, d decision) decision {
+	if len(p.missing) == 0 {
+		return d
+	}
+	switch d.op {
+	case OperationCreated, OperationUpdated, OperationRecreated:
+	default:
+		return d
+	}
+	names := make([]string, 0, len(p.missing))
+	for _, r := range p.missing {
+		names = append(names, fmt.Sprintf("%s %s/%s", r.Kind, p.obj.GetNamespace(), r.Name))
+	}
+	what := "its live spec is kept"
+	if d.live == nil {
+		what = "it is not created"
+	}
+	why := fmt.Sprintf("%s %s/%s consumes %s, which does not exist, so %s; create it, or mark the reference optional",
+		p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), strings.Join(names, ", "), what)
+	return decision{op: OperationHeld, live: d.live, reason: ReasonConfigMissing, why: why}
+}
+
+// hold records the Warning of a hold once per desired state (the config hash
+// names the missing objects), and returns OperationHeld. It writes nothing.
+func (b *Builder) hold(ctx context.Context, p *prepared, d decision) Result {
+	if b.cfg.expectations.firstWarning(p.key(), "held "+p.configHash) {
+		log.FromContext(ctx).Info("holding a workload whose pods need a ConfigMap or Secret that does not exist",
+			"kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName(), "missing", len(p.missing))
+		regarding := d.live
+		if regarding == nil {
+			regarding = p.obj
+		}
+		b.client.Record(ctx, regarding, corev1.EventTypeWarning, d.reason, eventclient.ActionUpdate, d.why)
+	}
+	return Result{Object: d.live, Operation: OperationHeld, Reason: d.reason, Message: d.why, Requeue: true}
+}
