@@ -126,8 +126,9 @@ func (s *Store) prune(ctx context.Context) (Result, error) {
 					res.Pruned = append(res.Pruned, id)
 				case alreadyGone:
 				case replaced:
-					// A new object took the name; keep the entry so the
-					// next pass judges the newcomer.
+					// The object changed, or a new one took the name,
+					// since it was read; keep the entry so the next pass
+					// judges what is there now.
 					retained[id.Key()] = id
 				case failed:
 					errs = append(errs, fmt.Errorf("store: prune %s: %w", id, err))
@@ -155,16 +156,16 @@ const (
 	failed
 )
 
-// deleteChild deletes obj with a UID precondition (rule 8 in safety.go) and
-// background propagation, so a workload's pods go with it. An object that is
-// already gone needs nothing more. When the precondition fails (409), the
-// name now belongs to a different object than the one the rules were applied
-// to; it is left alone and judged by the next pass.
+// deleteChild deletes obj with UID and resourceVersion preconditions (rule 8
+// in safety.go) and background propagation, so a workload's pods go with it.
+// An object that is already gone needs nothing more. When a precondition
+// fails (409), the object is no longer the one the rules were applied to; it
+// is left alone and judged by the next pass.
 func (s *Store) deleteChild(ctx context.Context, obj client.Object) (deleteOutcome, error) {
-	uid := obj.GetUID()
+	uid, rv := obj.GetUID(), obj.GetResourceVersion()
 	err := s.client.Delete(ctx, obj,
 		eventclient.Prune, // event reason Pruned, or a PruneFailed Warning
-		client.Preconditions{UID: &uid},
+		client.Preconditions{UID: &uid, ResourceVersion: &rv},
 		client.PropagationPolicy(metav1.DeletePropagationBackground))
 	switch {
 	case err == nil:

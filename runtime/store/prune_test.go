@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -380,4 +382,78 @@ func TestNoPruneWhileOwnerIsDeleted(t *testing.T) {
 		t.Errorf("Result = %+v, want Skipped=OwnerDeleting and nothing pruned", res)
 	}
 	e.requireExists(historical...)
+}
+
+// staleReader lists through a client but answers with an older copy of the
+// objects in stale (by UID), as a cache that has not yet seen their latest
+// change does.
+type staleReader struct {
+	client.Reader
+	stale map[types.UID]client.Object
+}
+
+func (r staleReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	if err := r.Reader.List(ctx, list, opts...); err != nil {
+		return err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return err
+	}
+	for i, item := range items {
+		if obj, ok := item.(client.Object); ok && r.stale[obj.GetUID()] != nil {
+			items[i] = r.stale[obj.GetUID()].DeepCopyObject()
+		}
+	}
+	return meta.SetList(list, items)
+}
+
+// TestStaleCacheNeverDeletesAReleasedObject: a user takes a ConfigMap of a
+// node type over by removing its owner reference, a moment before the node
+// type is removed, and the store reads a cache that still shows the
+// reference. Rule 8's resourceVersion precondition keeps the user's object;
+// the node type's other children are pruned.
+func TestStaleCacheNeverDeletesAReleasedObject(t *testing.T) {
+	e := newEnv(t)
+	cr := e.owner("druid")
+	broker := e.nodeType(cr, "broker")
+	historical := e.nodeType(cr, "historical")
+	e.create(broker...)
+	e.create(historical...)
+	ec := e.eventClient(e.c)
+	e.mustPass(cr, ec, append(slices.Clone(broker), historical...), managedKinds())
+
+	released := historical[0].(*corev1.ConfigMap)
+	stale := released.DeepCopy()
+	if err := e.c.Get(t.Context(), client.ObjectKeyFromObject(released), stale); err != nil {
+		t.Fatal(err)
+	}
+	mine := stale.DeepCopy()
+	mine.OwnerReferences = nil
+	if err := e.c.Update(t.Context(), mine); err != nil {
+		t.Fatal(err)
+	}
+
+	reader := staleReader{Reader: e.c, stale: map[types.UID]client.Object{stale.UID: stale}}
+	res := e.mustPass(e.reread(cr), ec, broker, managedKinds(), store.WithReader(reader))
+	e.requireExists(released)
+	e.requireGone(historical[1:]...)
+	var cm corev1.ConfigMap
+	if err := e.c.Get(t.Context(), client.ObjectKeyFromObject(released), &cm); err != nil {
+		t.Fatal(err)
+	}
+	if cm.ResourceVersion != mine.ResourceVersion {
+		t.Errorf("the released ConfigMap was written: resourceVersion %s, want %s", cm.ResourceVersion, mine.ResourceVersion)
+	}
+	if slices.Contains(idStrings(res.Pruned), e.ids(released)[0]) {
+		t.Errorf("Result.Pruned names the released ConfigMap: %v", res.Pruned)
+	}
+
+	// The next pass reads the object as it is now: not the owner's, so it
+	// is left alone and leaves the inventory.
+	e.mustPass(e.reread(cr), ec, broker, managedKinds())
+	e.requireExists(released)
+	if got, want := e.reread(cr).Status.Inventory, e.ids(broker...); !slices.Equal(got, want) {
+		t.Errorf("inventory\n got %q\nwant %q", got, want)
+	}
 }

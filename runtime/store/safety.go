@@ -36,9 +36,12 @@ import (
 //
 // And for the delete itself (see deleteChild in prune.go):
 //
-//  8. The delete carries a UID precondition, so an object that was deleted
-//     and re-created under the same name after it was listed (and is thus a
-//     different object that rules 3 to 7 were never applied to) survives.
+//  8. The delete carries a UID and a resourceVersion precondition: the
+//     object deleted is the very version rules 3 to 7 were applied to. An
+//     object deleted and re-created under the same name after it was listed
+//     survives, and so does one changed since, such as one whose owner
+//     reference a user removed a moment before the store read a stale
+//     cache. Its change brings another pass, which judges it afresh.
 //  9. A failed delete keeps the object in the inventory; the next pass
 //     retries it, and the event-recording client reports it with a Warning.
 
