@@ -113,9 +113,11 @@
 // # Annotations on the CR
 //
 // All keys come from package keys (one prefix):
-//   - pause-rollout "true": workload changes are held; status, events,
-//     pruning and config-hash bookkeeping continue, so lifting it rolls
-//     each workload once.
+//   - pause-rollout "true": workload changes are held, deletion included:
+//     the workloads of a removed group or node type, and that node type's
+//     ConfigMaps and Secrets, stay until the pause is lifted. Status,
+//     events, the pruning of other children and config-hash bookkeeping
+//     continue, so lifting it rolls each workload once.
 //   - reconcile "disabled": Reconcile does nothing for the CR; it says so
 //     once, with an event and the ReconcileDisabled condition.
 //   - force-rollout "<node type>[,<node type>]": see Escape hatches.

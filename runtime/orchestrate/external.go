@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/confighash"
-	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
 // externalRefs returns the ConfigMaps and Secrets the workload's pods consume
@@ -124,40 +123,4 @@ func (o *Orchestrator[T]) releaseExternal(ctx context.Context, namespace string,
 		return fmt.Errorf("orchestrate: release ConfigMaps and Secrets no workload consumes any more: %w", err)
 	}
 	return nil
-}
-
-// keepConfig records in the store the ConfigMaps and Secrets of a node type
-// (by its component label) that owner controls, so the pruner keeps them.
-// It lists the cache by label, in the owner's namespace.
-func (o *Orchestrator[T]) keepConfig(ctx context.Context, owner T, st recorder, nodeType string) error {
-	sel := client.MatchingLabels{keys.LabelOwnerUID: string(owner.GetUID()), keys.LabelComponent: nodeType}
-	var cms corev1.ConfigMapList
-	if err := o.client.List(ctx, &cms, client.InNamespace(owner.GetNamespace()), sel); err != nil {
-		return fmt.Errorf("orchestrate: list ConfigMaps of node type %q: %w", nodeType, err)
-	}
-	var secrets corev1.SecretList
-	if err := o.client.List(ctx, &secrets, client.InNamespace(owner.GetNamespace()), sel); err != nil {
-		return fmt.Errorf("orchestrate: list Secrets of node type %q: %w", nodeType, err)
-	}
-	objs := make([]client.Object, 0, len(cms.Items)+len(secrets.Items))
-	for i := range cms.Items {
-		objs = append(objs, &cms.Items[i])
-	}
-	for i := range secrets.Items {
-		objs = append(objs, &secrets.Items[i])
-	}
-	for _, obj := range objs {
-		if !metav1.IsControlledBy(obj, owner) || obj.GetDeletionTimestamp() != nil {
-			continue
-		}
-		if err := st.Record(obj); err != nil {
-			return fmt.Errorf("orchestrate: keep %s of node type %q: %w", obj.GetName(), nodeType, err)
-		}
-	}
-	return nil
-}
-
-// recorder is the part of the store keepConfig uses.
-type recorder interface {
-	Record(obj client.Object) error
 }

@@ -227,6 +227,13 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 			errs = append(errs, err)
 		}
 	}
+	// A pause holds every change to workloads, deletion included.
+	if out.paused {
+		if _, err := o.keepWorkloads(ctx, owner, st, desired); err != nil {
+			st.Fail(err)
+			errs = append(errs, err)
+		}
+	}
 
 	var res ctrl.Result
 	if o.cfg.StuckPodRecovery != nil {

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/eventclient"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 )
@@ -270,6 +271,52 @@ func TestPauseAndResume(t *testing.T) {
 		t.Errorf("%d RolloutResumed events, want 1", got)
 	}
 	e.requireSteady()
+}
+
+// TestPauseHoldsWorkloadDeletion removes node type c while rollouts are
+// paused: its StatefulSet and its ConfigMap stay until the pause is lifted,
+// then go.
+func TestPauseHoldsWorkloadDeletion(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	e.createCluster(spec())
+	e.waitFor("the first install to be ready", ready)
+	e.update(func(cr *testv1.Cluster) {
+		if cr.Annotations == nil {
+			cr.Annotations = map[string]string{}
+		}
+		cr.Annotations[keys.AnnotationPauseRollout] = keys.ValueTrue
+	})
+	e.waitFor("the pause to show", func(cr *testv1.Cluster) bool {
+		return conditionIs(cr.Status.Conditions, orchestrate.ConditionRolloutPaused, metav1.ConditionTrue)
+	})
+	configOfC := e.configMapsOfC()
+	e.update(func(cr *testv1.Cluster) {
+		cr.Spec.NodeTypes = slices.DeleteFunc(cr.Spec.NodeTypes, func(nt testv1.NodeTypeSpec) bool { return nt.Name == "c" })
+		cr.Spec.Order = []string{"a", "b"}
+	})
+	e.waitFor("the removal seen while paused", func(cr *testv1.Cluster) bool {
+		return cr.Status.ObservedGeneration == cr.Generation
+	})
+	e.poke()
+	c := client.ObjectKey{Namespace: e.ns, Name: crName + "-c"}
+	var sts appsv1.StatefulSet
+	if err := e.c.Get(e.ctx(), c, &sts); err != nil || sts.DeletionTimestamp != nil {
+		t.Errorf("c's StatefulSet while paused: %v (deleting %v), want it kept", err, sts.DeletionTimestamp)
+	}
+	if got := e.configMapsOfC(); !slices.Equal(got, configOfC) {
+		t.Errorf("c's ConfigMaps while paused: %v, want %v kept for its pods", got, configOfC)
+	}
+	for _, ev := range e.events.Recorded() {
+		if ev.Reason == eventclient.ReasonPruned && strings.Contains(ev.Note, "StatefulSet") {
+			t.Errorf("a StatefulSet was pruned while paused: %s", ev.Note)
+		}
+	}
+
+	e.update(func(cr *testv1.Cluster) { delete(cr.Annotations, keys.AnnotationPauseRollout) })
+	e.waitFor("c pruned once the pause is lifted", func(*testv1.Cluster) bool {
+		err := e.c.Get(e.ctx(), c, &appsv1.StatefulSet{})
+		return apierrors.IsNotFound(err) && len(e.configMapsOfC()) == 0
+	})
 }
 
 // TestReconcileDisabled checks that the reconcile annotation stops every

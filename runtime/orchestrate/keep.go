@@ -1,0 +1,115 @@
+package orchestrate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/keys"
+)
+
+// The store prunes every child of the CR that a pass does not record. A pass
+// records more than it desires in two cases, both to keep pods from losing
+// what they run on:
+//
+//   - the ConfigMaps and Secrets of a node type that is held or still rolling
+//     (keepConfig): some of its pods run the old template, and a pod that
+//     restarts reads what that template names;
+//   - while rollouts are paused, the workloads no longer desired, with their
+//     node type's ConfigMaps and Secrets (keepWorkloads): a pause holds
+//     every change to workloads, their deletion included.
+
+// keepConfig records in the store the ConfigMaps and Secrets of a node type
+// (by its component label) that owner controls, so the pruner keeps them.
+// It lists the cache by label, in the owner's namespace.
+func (o *Orchestrator[T]) keepConfig(ctx context.Context, owner T, st recorder, nodeType string) error {
+	sel := client.MatchingLabels{keys.LabelOwnerUID: string(owner.GetUID()), keys.LabelComponent: nodeType}
+	var cms corev1.ConfigMapList
+	if err := o.client.List(ctx, &cms, client.InNamespace(owner.GetNamespace()), sel); err != nil {
+		return fmt.Errorf("orchestrate: list ConfigMaps of node type %q: %w", nodeType, err)
+	}
+	var secrets corev1.SecretList
+	if err := o.client.List(ctx, &secrets, client.InNamespace(owner.GetNamespace()), sel); err != nil {
+		return fmt.Errorf("orchestrate: list Secrets of node type %q: %w", nodeType, err)
+	}
+	objs := make([]client.Object, 0, len(cms.Items)+len(secrets.Items))
+	for i := range cms.Items {
+		objs = append(objs, &cms.Items[i])
+	}
+	for i := range secrets.Items {
+		objs = append(objs, &secrets.Items[i])
+	}
+	if err := recordControlled(owner, st, objs); err != nil {
+		return fmt.Errorf("orchestrate: keep the config of node type %q: %w", nodeType, err)
+	}
+	return nil
+}
+
+// keepWorkloads records in the store, while rollouts are paused, the
+// Deployments and StatefulSets owner controls that the pass does not desire
+// (those of a removed group or node type), and the ConfigMaps and Secrets of
+// their node types. It returns how many workloads it kept.
+func (o *Orchestrator[T]) keepWorkloads(ctx context.Context, owner T, st recorder, desired []client.Object) (int, error) {
+	in := []client.ListOption{client.InNamespace(owner.GetNamespace()), client.MatchingLabels{keys.LabelOwnerUID: string(owner.GetUID())}}
+	var deployments appsv1.DeploymentList
+	if err := o.client.List(ctx, &deployments, in...); err != nil {
+		return 0, fmt.Errorf("orchestrate: list Deployments: %w", err)
+	}
+	var statefulSets appsv1.StatefulSetList
+	if err := o.client.List(ctx, &statefulSets, in...); err != nil {
+		return 0, fmt.Errorf("orchestrate: list StatefulSets: %w", err)
+	}
+	wanted := map[client.ObjectKey]bool{}
+	for _, obj := range desired {
+		if isWorkload(obj) {
+			wanted[client.ObjectKey{Namespace: owner.GetNamespace(), Name: obj.GetName()}] = true
+		}
+	}
+	var kept []client.Object
+	for i := range deployments.Items {
+		kept = append(kept, &deployments.Items[i])
+	}
+	for i := range statefulSets.Items {
+		kept = append(kept, &statefulSets.Items[i])
+	}
+	kept = slices.DeleteFunc(kept, func(w client.Object) bool {
+		return wanted[client.ObjectKeyFromObject(w)] || !metav1.IsControlledBy(w, owner) || w.GetDeletionTimestamp() != nil
+	})
+	if err := recordControlled(owner, st, kept); err != nil {
+		return 0, fmt.Errorf("orchestrate: keep workloads while paused: %w", err)
+	}
+	nodeTypes := map[string]bool{}
+	for _, w := range kept {
+		if nt := w.GetLabels()[keys.LabelComponent]; nt != "" && !nodeTypes[nt] {
+			nodeTypes[nt] = true
+			if err := o.keepConfig(ctx, owner, st, nt); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(kept), nil
+}
+
+// recordControlled records in st each of objs that owner controls and that
+// is not being deleted.
+func recordControlled(owner metav1.Object, st recorder, objs []client.Object) error {
+	for _, obj := range objs {
+		if !metav1.IsControlledBy(obj, owner) || obj.GetDeletionTimestamp() != nil {
+			continue
+		}
+		if err := st.Record(obj); err != nil {
+			return fmt.Errorf("%s %s: %w", kindOf(obj), obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// recorder is the part of the store keepConfig uses.
+type recorder interface {
+	Record(obj client.Object) error
+}
