@@ -15,8 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
+	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 )
