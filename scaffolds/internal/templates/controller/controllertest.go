@@ -51,6 +51,7 @@ package controller
 
 import (
 	"context"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -72,6 +73,12 @@ const (
 	firstGroup  = "first"
 	secondGroup = "second"
 )
+
+// reconcileTimeout bounds each wait for the controller. Gomega's default of
+// one second is too short for a manager that has just started: its caches
+// sync and its first pass creates every child, which takes seconds on a busy
+// CI machine.
+const reconcileTimeout = 30 * time.Second
 
 // start{{ .Resource.Kind }}Manager runs the {{ .Resource.Kind }} controller in a manager set up like
 // cmd/main.go's, against the suite's API server, until the returned function
@@ -131,7 +138,7 @@ var _ = Describe("{{ .Resource.Kind }} Controller", Ordered, func() {
 				reported = append(reported, nodeType.Name)
 			}
 			g.Expect(reported).To(ConsistOf({{ .Var }}.DeploymentOrder()))
-		}).Should(Succeed())
+		}).WithTimeout(reconcileTimeout).Should(Succeed())
 	})
 })
 `

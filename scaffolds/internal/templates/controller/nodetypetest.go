@@ -100,7 +100,7 @@ var _ = Describe("{{ .Resource.Kind }} {{ .NodeType.Name }} node type", Ordered,
 						HaveKeyWithValue(keys.LabelComponent, {{ .Prefix }}Name),
 						HaveKeyWithValue(keys.LabelGroup, group.Name),
 					))
-				}).Should(Succeed())
+				}).WithTimeout(reconcileTimeout).Should(Succeed())
 			}
 		}
 	})

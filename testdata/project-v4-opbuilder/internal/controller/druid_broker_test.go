@@ -68,7 +68,7 @@ var _ = Describe("Druid broker node type", Ordered, func() {
 						HaveKeyWithValue(keys.LabelComponent, druidBrokerName),
 						HaveKeyWithValue(keys.LabelGroup, group.Name),
 					))
-				}).Should(Succeed())
+				}).WithTimeout(reconcileTimeout).Should(Succeed())
 			}
 		}
 	})

@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -39,6 +40,12 @@ const (
 	firstGroup  = "first"
 	secondGroup = "second"
 )
+
+// reconcileTimeout bounds each wait for the controller. Gomega's default of
+// one second is too short for a manager that has just started: its caches
+// sync and its first pass creates every child, which takes seconds on a busy
+// CI machine.
+const reconcileTimeout = 30 * time.Second
 
 // startDruidManager runs the Druid controller in a manager set up like
 // cmd/main.go's, against the suite's API server, until the returned function
@@ -103,6 +110,6 @@ var _ = Describe("Druid Controller", Ordered, func() {
 				reported = append(reported, nodeType.Name)
 			}
 			g.Expect(reported).To(ConsistOf(druid.DeploymentOrder()))
-		}).Should(Succeed())
+		}).WithTimeout(reconcileTimeout).Should(Succeed())
 	})
 })

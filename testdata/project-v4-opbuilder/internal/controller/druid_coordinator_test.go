@@ -68,7 +68,7 @@ var _ = Describe("Druid coordinator node type", Ordered, func() {
 						HaveKeyWithValue(keys.LabelComponent, druidCoordinatorName),
 						HaveKeyWithValue(keys.LabelGroup, group.Name),
 					))
-				}).Should(Succeed())
+				}).WithTimeout(reconcileTimeout).Should(Succeed())
 			}
 		}
 	})

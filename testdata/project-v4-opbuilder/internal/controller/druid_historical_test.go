@@ -69,7 +69,7 @@ var _ = Describe("Druid historical node type", Ordered, func() {
 						HaveKeyWithValue(keys.LabelComponent, druidHistoricalName),
 						HaveKeyWithValue(keys.LabelGroup, group.Name),
 					))
-				}).Should(Succeed())
+				}).WithTimeout(reconcileTimeout).Should(Succeed())
 			}
 		}
 	})

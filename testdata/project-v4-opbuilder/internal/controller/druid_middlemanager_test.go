@@ -69,7 +69,7 @@ var _ = Describe("Druid middlemanager node type", Ordered, func() {
 						HaveKeyWithValue(keys.LabelComponent, druidMiddlemanagerName),
 						HaveKeyWithValue(keys.LabelGroup, group.Name),
 					))
-				}).Should(Succeed())
+				}).WithTimeout(reconcileTimeout).Should(Succeed())
 			}
 		}
 	})

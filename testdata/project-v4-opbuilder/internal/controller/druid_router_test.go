@@ -68,7 +68,7 @@ var _ = Describe("Druid router node type", Ordered, func() {
 						HaveKeyWithValue(keys.LabelComponent, druidRouterName),
 						HaveKeyWithValue(keys.LabelGroup, group.Name),
 					))
-				}).Should(Succeed())
+				}).WithTimeout(reconcileTimeout).Should(Succeed())
 			}
 		}
 	})
