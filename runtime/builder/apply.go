@@ -71,9 +71,17 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 		logger.V(1).Info(d.why)
 		return Result{Operation: OperationRecreating, Requeue: true, Message: d.why}, nil
 	case OperationRecreated:
+		if len(d.grow) > 0 {
+			if res, blocked, err := b.growClaims(ctx, p, d.live, d.grow); err != nil || blocked {
+				return res, err
+			}
+		}
 		return b.recreate(ctx, p, d.live, d.why)
 	case OperationBlocked:
-		return b.block(ctx, p, d.live, d.why), nil
+		if d.warned {
+			return Result{Object: d.live, Operation: OperationBlocked, Reason: d.reason, Message: d.why}, nil
+		}
+		return b.block(ctx, p, d.live, d.reason, d.why), nil
 	case OperationRefused:
 		return b.refuse(ctx, p, d.refused, d.reason, d.why), nil
 	case OperationHeld:
@@ -98,7 +106,7 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 		// The UpdateFailed Warning is already recorded; retrying the same
 		// change would fail the same way until the desired state changes.
 		logger.Info("the API server refused the change", "error", err.Error())
-		return Result{Object: d.live, Operation: OperationBlocked, Message: err.Error()}, nil
+		return Result{Object: d.live, Operation: OperationBlocked, Reason: ReasonUpdateRejected, Message: err.Error()}, nil
 	case apierrors.IsInvalid(err):
 		logger.Info("server-side apply was refused; replacing the desired lists and applying again", "error", err.Error())
 		return b.replaceLists(ctx, p, d.live)
@@ -262,3 +270,4 @@ func withoutTypeMeta(content map[string]any) map[string]any {
 	}
 	return out
 }
+

@@ -41,8 +41,11 @@ type checked struct {
 	uid             types.UID
 	resourceVersion string
 	// warned names the last Warning recorded for the child instead of a
-	// write (a refusal or a hold); see firstWarning.
+	// write (a refusal, a hold or a block); see firstWarning.
 	warned string
+	// blocked explains why the API server refused a write needed to apply
+	// hash, which is not tried again (see rememberBlocked); "" when none.
+	blocked string
 	// used is when a pass last used or refreshed the entry.
 	used time.Time
 }
@@ -81,7 +84,7 @@ func (e *Expectations) rememberDesired(k expectationKey, obj client.Object, hash
 	e.sweepChecked(now)
 	c := checked{desired: cp, hash: hash, used: now}
 	if old, ok := e.checked[k]; ok && old.hash == hash {
-		c.uid, c.resourceVersion = old.uid, old.resourceVersion
+		c.uid, c.resourceVersion, c.warned, c.blocked = old.uid, old.resourceVersion, old.warned, old.blocked
 	}
 	e.checked[k] = c
 }
@@ -180,4 +183,39 @@ func (e *Expectations) firstWarning(k expectationKey, token string) bool {
 	c.warned = token
 	e.checked[k] = c
 	return first
+}
+
+// rememberBlocked records that the API server refused a write that applying
+// hash to k needs, for the reason why, so that later passes with the same
+// desired state report the block without writing again.
+func (e *Expectations) rememberBlocked(k expectationKey, hash, why string) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	e.sweepChecked(now)
+	c := e.checked[k]
+	if c.hash != hash {
+		c = checked{hash: hash}
+	}
+	c.blocked, c.used = why, now
+	e.checked[k] = c
+}
+
+// blockedFor returns why applying hash to k was refused, if it was.
+func (e *Expectations) blockedFor(k expectationKey, hash string) (string, bool) {
+	if e == nil {
+		return "", false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.checked[k]
+	if !ok || c.hash != hash || c.blocked == "" {
+		return "", false
+	}
+	c.used = e.now()
+	e.checked[k] = c
+	return c.blocked, true
 }

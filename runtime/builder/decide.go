@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -25,8 +26,14 @@ type decision struct {
 	live client.Object
 	// why explains Recreated, Recreating, Blocked, Refused and Held.
 	why string
-	// reason is the reason of Refused and Held.
+	// reason is the reason of Refused, Held and Blocked.
 	reason string
+	// warned is true when the Warning of Blocked was recorded when the
+	// block was found, so none is recorded again.
+	warned bool
+	// grow is the new storage request of each volumeClaimTemplate that
+	// grows, with Recreated for a StatefulSet (see storage.go).
+	grow map[string]resource.Quantity
 	// adopt is true when live is an object the ownership rules let the
 	// Builder adopt.
 	adopt bool
@@ -97,8 +104,15 @@ func (b *Builder) decideChange(ctx context.Context, p *prepared) (decision, erro
 	if err != nil {
 		return decision{}, err
 	}
-	if op, why := immutableDecision(p, liveContent); op != "" {
-		return decision{op: op, live: live, why: why}, nil
+	if why, ok := b.cfg.expectations.blockedFor(p.key(), p.hash); ok {
+		// The API server refused this desired state before (storage
+		// rule 3): it is not written again until the desired state
+		// changes.
+		return decision{op: OperationBlocked, live: live, reason: ReasonStorageResizeRefused, why: why, warned: true}, nil
+	}
+	if d := immutableDecision(p, liveContent); d.op != "" {
+		d.live = live
+		return d, nil
 	}
 	if isSubset(withoutTypeMeta(p.content), liveContent) {
 		b.cfg.expectations.rememberUnchanged(p.key(), p.hash, live)

@@ -31,24 +31,35 @@ const recreateWait = 10 * time.Second
 
 // immutableDecision finds desired changes the API server would refuse: for
 // Deployments and StatefulSets it returns OperationRecreated (the object must
-// be recreated), for PersistentVolumeClaims OperationBlocked, each with the
-// reason; "" when p can be applied to the live object.
-func immutableDecision(p *prepared, liveContent map[string]any) (Operation, string) {
+// be recreated; for a StatefulSet whose claims grow, with the new sizes, see
+// storage.go), for PersistentVolumeClaims and for a StatefulSet whose claims
+// would shrink OperationBlocked, each with the reason; an empty op when p can
+// be applied to the live object.
+func immutableDecision(p *prepared, liveContent map[string]any) decision {
 	switch {
 	case p.gvk.Group == "apps" && p.gvk.Kind == "StatefulSet":
-		if why := immutableChange(p.content, liveContent, "selector", "volumeClaimTemplates"); why != "" {
-			return OperationRecreated, why
+		if why := immutableChange(p.content, liveContent, "selector"); why != "" {
+			return decision{op: OperationRecreated, why: why}
+		}
+		switch c := claimTemplateChange(p.content, liveContent); {
+		case c.other:
+			return decision{op: OperationRecreated, why: "spec.volumeClaimTemplates changed and cannot be updated"}
+		case c.shrink != "":
+			return decision{op: OperationBlocked, reason: ReasonUpdateRejected, why: c.shrink}
+		case len(c.grow) > 0:
+			return decision{op: OperationRecreated, grow: c.grow,
+				why: "the storage requests of spec.volumeClaimTemplates grew; the existing claims are grown and the StatefulSet recreated"}
 		}
 	case p.gvk.Group == "apps" && p.gvk.Kind == "Deployment":
 		if why := immutableChange(p.content, liveContent, "selector"); why != "" {
-			return OperationRecreated, why
+			return decision{op: OperationRecreated, why: why}
 		}
 	case isPVC(p):
 		if why := pvcChange(p.content, liveContent); why != "" {
-			return OperationBlocked, why
+			return decision{op: OperationBlocked, reason: ReasonUpdateRejected, why: why}
 		}
 	}
-	return "", ""
+	return decision{}
 }
 
 // immutableChange returns why the spec fields differ between desired and
@@ -64,9 +75,6 @@ func immutableChange(desired, live map[string]any, fields ...string) string {
 		changed := dok != lok || !isSubset(d, l)
 		if f == "selector" && !changed {
 			changed = !isSubset(l, d)
-		}
-		if f == "volumeClaimTemplates" && !changed {
-			changed = len(d.([]any)) != len(l.([]any))
 		}
 		if changed {
 			return fmt.Sprintf("spec.%s changed and cannot be updated", f)
@@ -100,12 +108,15 @@ func pvcChange(desired, live map[string]any) string {
 	return ""
 }
 
-// block records a Warning that the desired change of p cannot be made.
-func (b *Builder) block(ctx context.Context, p *prepared, live client.Object, why string) Result {
-	log.FromContext(ctx).Info("desired change cannot be made", "kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName(), "reason", why)
-	b.client.Record(ctx, live, corev1.EventTypeWarning, ReasonUpdateRejected, eventclient.ActionUpdate,
-		fmt.Sprintf("Not updating %s %s/%s: %s", p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), why))
-	return Result{Object: live, Operation: OperationBlocked, Message: why}
+// block records a Warning that the desired change of p cannot be made, once
+// per desired state, and returns OperationBlocked. It writes nothing.
+func (b *Builder) block(ctx context.Context, p *prepared, live client.Object, reason, why string) Result {
+	if b.cfg.expectations.firstWarning(p.key(), "blocked "+p.hash) {
+		log.FromContext(ctx).Info("desired change cannot be made", "kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName(), "reason", why)
+		b.client.Record(ctx, live, corev1.EventTypeWarning, ReasonUpdateRejected, eventclient.ActionUpdate,
+			fmt.Sprintf("Not updating %s %s/%s: %s", p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), why))
+	}
+	return Result{Object: live, Operation: OperationBlocked, Reason: reason, Message: why}
 }
 
 // recreateOnInvalid reports whether an apply error means the workload must be

@@ -36,14 +36,20 @@ func (e *env) reconcileUntilSettled(objs ...client.Object) []builder.Result {
 
 func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
 	e := newEnv(t)
-	objs := func(storage string) []client.Object {
+	// tier labels the claims the StatefulSet makes from now on, a change of
+	// volumeClaimTemplates other than a storage request.
+	objs := func(tier string) []client.Object {
+		sts := statefulSet("db", "postgres:17", "1Gi")
+		if tier != "" {
+			sts.Spec.VolumeClaimTemplates[0].Labels = map[string]string{"tier": tier}
+		}
 		return []client.Object{
 			configMap("config", map[string]string{"runtime.properties": "a=1\n", "log.level": "info"}),
 			secret(map[string]string{"PASSWORD": "s3cr3t-value"}),
-			statefulSet("db", "postgres:17", storage),
+			sts,
 		}
 	}
-	e.reconcileAll(objs("1Gi")...)
+	e.reconcileAll(objs("")...)
 	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: e.ns}}
 	e.get(sts)
 	oldUID := sts.UID
@@ -55,9 +61,9 @@ func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
 	})
 	podUID, claimUID := pod.UID, claim.UID
 
-	// volumeClaimTemplates cannot be updated: a new storage size recreates.
+	// volumeClaimTemplates cannot be updated: a change recreates.
 	e.rec.Take()
-	res := e.reconcileUntilSettled(objs("2Gi")...)
+	res := e.reconcileUntilSettled(objs("hot")...)
 	var recreated bool
 	for _, r := range res {
 		if r.Object != nil && r.Object.GetName() == "db" {
@@ -74,8 +80,8 @@ func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
 	if sts.UID == oldUID {
 		t.Fatal("the StatefulSet was not recreated")
 	}
-	if got := sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse("2Gi")) != 0 {
-		t.Errorf("new volumeClaimTemplate storage %s, want 2Gi", got.String())
+	if got := sts.Spec.VolumeClaimTemplates[0].Labels["tier"]; got != "hot" {
+		t.Errorf("new volumeClaimTemplate labels %v, want tier=hot", sts.Spec.VolumeClaimTemplates[0].Labels)
 	}
 	if got := reasons(e.rec.Take(), "db"); len(got) == 0 || got[0] != eventclient.ReasonRecreated {
 		t.Errorf("events about the StatefulSet: %v, want Recreated first", got)
@@ -95,7 +101,7 @@ func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
 	if claim.UID != claimUID || claim.DeletionTimestamp != nil {
 		t.Error("the claim was deleted, want it kept")
 	}
-	e.expectNoWrites(objs("2Gi")...)
+	e.expectNoWrites(objs("hot")...)
 }
 
 func TestDeploymentSelectorChangeRecreates(t *testing.T) {
@@ -170,27 +176,32 @@ func TestPersistentVolumeClaimGrowsButNeverShrinks(t *testing.T) {
 	}
 	e.expectNoWrites(desired("2Gi"))
 
-	// Shrinking and changing the access modes are refused with a Warning,
-	// without an error and without a write, every time.
+	// Shrinking and changing the access modes are refused without an error
+	// and without a write, every time, with one Warning per desired state:
+	// the same refusal again records none.
 	shrunk := desired("1Gi")
 	modes := desired("2Gi")
 	modes.Spec.AccessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}
-	for _, d := range []*corev1.PersistentVolumeClaim{shrunk, shrunk, modes} {
+	for i, d := range []*corev1.PersistentVolumeClaim{shrunk, shrunk, modes} {
 		e.counter.Reset()
 		e.rec.Take()
 		r, err := e.builder().ReconcilePersistentVolumeClaim(e.ctx, d)
 		if err != nil {
 			t.Fatalf("refused change returned an error: %v", err)
 		}
-		if r.Operation != builder.OperationBlocked || r.Message == "" {
-			t.Errorf("refused change: %s, want Blocked with a message", summary(r))
+		if r.Operation != builder.OperationBlocked || r.Message == "" || r.Reason != builder.ReasonUpdateRejected {
+			t.Errorf("refused change: %s, want Blocked with a message and reason %s", summary(r), builder.ReasonUpdateRejected)
 		}
 		if n := e.counter.Writes(); n != 0 {
 			t.Errorf("refused change made %d writes: %v", n, e.counter.WriteRequests())
 		}
 		evs := e.rec.Take()
-		if len(evs) != 1 || evs[0].Type != corev1.EventTypeWarning || evs[0].Reason != builder.ReasonUpdateRejected {
-			t.Errorf("refused change recorded %+v, want one UpdateRejected Warning", evs)
+		wantEvents := 1
+		if i == 1 {
+			wantEvents = 0
+		}
+		if len(evs) != wantEvents || (wantEvents == 1 && (evs[0].Type != corev1.EventTypeWarning || evs[0].Reason != builder.ReasonUpdateRejected)) {
+			t.Errorf("refused change %d recorded %+v, want %d UpdateRejected Warning", i, evs, wantEvents)
 		}
 	}
 	e.get(claim)

@@ -26,9 +26,10 @@ const (
 	// which creates the new child; Result.Requeue is also set.
 	OperationRecreating Operation = "Recreating"
 	// OperationBlocked means the desired change cannot be made (such as shrinking a
-	// PersistentVolumeClaim); a Warning event says why and nothing was
-	// written. It is not an error: retrying would not help until the desired
-	// state changes.
+	// PersistentVolumeClaim, or growing the claims of a StatefulSet whose
+	// StorageClass cannot expand); one Warning event per desired state says
+	// why and nothing was written. It is not an error: retrying would not
+	// help until the desired state changes.
 	OperationBlocked Operation = "Blocked"
 	// OperationRefused means an object the owner does not control already
 	// has the child's name (see the ownership rules in ownership.go):
@@ -62,7 +63,9 @@ type Result struct {
 	// OperationRecreating, OperationRefused and OperationHeld.
 	Requeue bool
 	// Reason is ReasonNameTaken or ReasonControlledByOther with
-	// OperationRefused, ReasonConfigMissing with OperationHeld, "" otherwise.
+	// OperationRefused, ReasonConfigMissing with OperationHeld,
+	// ReasonUpdateRejected or ReasonStorageResizeRefused with
+	// OperationBlocked, "" otherwise.
 	Reason string
 	// Message explains OperationBlocked, OperationRefused, OperationHeld and
 	// OperationRecreated(ing).
