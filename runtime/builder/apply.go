@@ -270,4 +270,3 @@ func withoutTypeMeta(content map[string]any) map[string]any {
 	}
 	return out
 }
-

@@ -5,7 +5,9 @@
 // against a real control plane (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler and kwok nodes) and checks what a
 // user would check at every step: create, config change, ordered rollout,
-// node-type removal, operator restart, idling, deletion and bad input.
+// node-type removal, operator restart, idling, deletion, bad input, a user's
+// object that has a child's name (refused, then adopted when annotated), and
+// a Secret every workload needs going missing (held, then nothing rolls).
 //
 // `make test` runs it. Set OPBUILDER_SKIP_E2E=1 to skip it while iterating
 // on something else; nothing else skips it.

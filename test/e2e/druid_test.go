@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -30,6 +31,17 @@ const (
 	configNodeType  = "broker"      // step 2: its config changes
 	removedNodeType = "router"      // step 4: removed while the operator runs
 	restartNodeType = "coordinator" // step 5: removed while the operator is down
+	// takenNodeType is the node type whose ConfigMap's name a user takes
+	// first (step 9): the last in deployment order, so that no other node
+	// type waits for it.
+	takenNodeType = "router"
+)
+
+// The Secret every node type's pods consume from step 10 on.
+const (
+	credentialsSecret = "druid-credentials"
+	credentialsKey    = "password"
+	credentialsEnv    = "DRUID_PASSWORD"
 )
 
 // untilOK adapts a scenario check for Eventually: a permanent failure stops
@@ -326,6 +338,85 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 			))
 			AddReportEntry("validation message", err.Error())
 		}, NodeTimeout(stepTimeout))
+
+		It("9. refuses a user's ConfigMap that has a child's name, and adopts it only when annotated", func(ctx SpecContext) {
+			name, err := s.SampleChildName(takenNodeType)
+			Expect(err).NotTo(HaveOccurred())
+			By("creating, as a user, ConfigMap " + name + " before the CR that wants the name")
+			theirs, err := s.CreateUserConfigMap(ctx, name)
+			Expect(err).NotTo(HaveOccurred())
+			// The CR of step 7 is gone: this is a new one under its name.
+			Expect(s.ApplySample(ctx)).To(Succeed())
+
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckNameTaken(ctx, takenNodeType, theirs) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed(), "the other node types go on while %s is refused", takenNodeType)
+			Expect(s.CheckUntouched(ctx, theirs)).To(Succeed())
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckNameTakenEvent(ctx, theirs) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			// Its pods would consume the user's data: the workload waits.
+			Expect(s.WorkloadExists(ctx, takenNodeType, name)).To(BeFalse(), "%s's workload was created although its ConfigMap is the user's", takenNodeType)
+			Expect(s.CheckNotReady(ctx, scenario.ReasonNameTaken)).To(Succeed())
+			reconciles, err := s.Process.Reconciles(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			AddReportEntry("refused", fmt.Sprintf("ConfigMap %s untouched (resourceVersion %s) after %.0f reconciles of the operator", name, theirs.ResourceVersion, reconciles))
+
+			By("annotating the ConfigMap to hand it over")
+			adoptAsked := time.Now()
+			Expect(s.Adopt(ctx, theirs)).To(Succeed())
+			// The ConfigMap is outside the operator's cache until adopted:
+			// a retry, within 30s, finds the annotation.
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckAdopted(ctx, theirs) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			AddReportEntry("adopted", fmt.Sprintf("%s running %s after the annotation", takenNodeType, time.Since(adoptAsked).Round(time.Second)))
+		}, NodeTimeout(3*stepTimeout))
+
+		It("10. holds every workload whose Secret is missing, and rolls nothing when it comes back unchanged", func(ctx SpecContext) {
+			credentials := map[string][]byte{credentialsKey: []byte("e2e-not-a-secret")}
+			Expect(s.CreateSecret(ctx, credentialsSecret, credentials)).To(Succeed())
+			before, err := s.Snapshot(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			By("making every node type's pods read " + credentialsEnv + " from Secret " + credentialsSecret)
+			Expect(s.SetSecretEnv(ctx, credentialsEnv, credentialsSecret, credentialsKey)).To(Succeed())
+			everyNodeType := op.NodeTypeNames()
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckOnlyRolled(ctx, before, everyNodeType...) })).
+				WithTimeout(2 * stepTimeout).WithPolling(poll).Should(Succeed())
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			// Each workload rolled exactly once.
+			Expect(s.CheckOnlyRolled(ctx, before, everyNodeType...)).To(Succeed())
+
+			held, err := s.Snapshot(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			AddReportEntry("workloads before the Secret is deleted", held.Summary())
+			By("deleting Secret " + credentialsSecret)
+			Expect(s.DeleteSecret(ctx, credentialsSecret)).To(Succeed())
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckHeldForMissing(ctx, held, credentialsSecret) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			var missing []scenario.Event
+			Eventually(ctx, untilOK(func(ctx context.Context) error {
+				missing, err = s.CheckConfigMissingEvents(ctx, held, credentialsSecret)
+				return err
+			})).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			blocked, err := s.BlockedSummary(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			AddReportEntry("RolloutBlocked while the Secret is missing", blocked)
+			AddReportEntry("ConfigMissing events", strings.Join(describeAll(missing), "\n"))
+			Expect(s.CheckNothingRolled(ctx, held)).To(Succeed())
+
+			By("creating Secret " + credentialsSecret + " again, with the content the pods last read")
+			Expect(s.CreateSecret(ctx, credentialsSecret, credentials)).To(Succeed())
+			// Created without the watch label, the Secret is outside the
+			// operator's cache: a retry, within 30s, finds it.
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Expect(s.CheckNothingRolled(ctx, held)).To(Succeed())
+			Expect(s.CheckSecretWatched(ctx, credentialsSecret)).To(Succeed())
+			writes, err := s.WorkloadWrites(held.Taken)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(describeAll(writes)).To(BeEmpty(), "write requests to workloads by %s while they were held or unchanged", s.Identity.Username)
+			after, err := s.Snapshot(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			AddReportEntry("workloads after the Secret is back", after.Summary())
+		}, NodeTimeout(5*stepTimeout))
 	})
 })
 

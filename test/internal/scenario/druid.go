@@ -73,6 +73,12 @@ func (o Operator) NodeType(name string) (NodeType, bool) {
 	return NodeType{}, false
 }
 
+// WorkloadKind is the kind of the node type's workloads: StatefulSet or
+// Deployment.
+func (n NodeType) WorkloadKind() string {
+	return map[string]string{"statefulset": "StatefulSet", "deployment": "Deployment"}[n.Workload]
+}
+
 // Resource is the plural, lowercase resource name of the kind, e.g.
 // "druids".
 func (o Operator) Resource() string { return strings.ToLower(o.Kind) + "s" }

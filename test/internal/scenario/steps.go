@@ -58,7 +58,10 @@ func (s *Scenario) ApplySample(ctx context.Context) error {
 func (s *Scenario) SamplePath() string { return filepath.Join(s.ProjectDir, s.Operator.SampleFile()) }
 
 // Track records the UID of the CR, which someone (ApplySample, or kubectl)
-// created, and starts recording its workloads.
+// created, and starts recording its workloads. A CR created again under the
+// name of a deleted one is a new object: the recorder of the old one is
+// stopped, and everything keyed by UID (children, events) follows the new
+// one.
 func (s *Scenario) Track(ctx context.Context) error {
 	if s.Instance.Name == "" {
 		u, err := s.Instance.ReadSample(s.SamplePath())
@@ -71,6 +74,10 @@ func (s *Scenario) Track(ctx context.Context) error {
 	if s.UID, err = s.Instance.UID(ctx); err != nil {
 		return err
 	}
+	if s.Recorder != nil {
+		s.Recorder.Stop()
+		s.Recorder = nil
+	}
 	s.Recorder, err = StartRecorder(ctx, s.Cluster, s.Instance.Namespace, s.UID)
 	return err
 }
@@ -82,9 +89,25 @@ func (s *Scenario) Groups(ctx context.Context) (map[string][]string, map[string]
 	if err != nil {
 		return nil, nil, err
 	}
+	return s.Operator.groupsOf(u)
+}
+
+// SampleGroups is Groups of the project's sample: the groups a CR applied
+// from it will have, known before it exists.
+func (s *Scenario) SampleGroups() (map[string][]string, error) {
+	u, err := s.Instance.ReadSample(s.SamplePath())
+	if err != nil {
+		return nil, err
+	}
+	groups, _, err := s.Operator.groupsOf(u)
+	return groups, err
+}
+
+// groupsOf reads the groups and replicas of every node type in a CR.
+func (o Operator) groupsOf(u *unstructured.Unstructured) (map[string][]string, map[string]*int64, error) {
 	groups := map[string][]string{}
 	replicas := map[string]*int64{}
-	for _, n := range s.Operator.NodeTypes {
+	for _, n := range o.NodeTypes {
 		list, found, err := unstructured.NestedSlice(u.Object, "spec", n.FieldName())
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading spec.%s: %w", n.FieldName(), err)
@@ -117,7 +140,22 @@ func (s *Scenario) Children(ctx context.Context) (Children, error) {
 // by the CR and labelled, every workload is rolled out with all its pods
 // Ready, and the CR's Ready condition is True; otherwise an error that says
 // what is still missing.
-func (s *Scenario) CheckRunning(ctx context.Context) error {
+func (s *Scenario) CheckRunning(ctx context.Context) error { return s.checkRunning(ctx, "") }
+
+// CheckRunningExcept is CheckRunning for every node type but except, whose
+// children it ignores, and without the CR's Ready condition, which a node
+// type that cannot complete keeps False: it says that the other node types
+// went on.
+func (s *Scenario) CheckRunningExcept(ctx context.Context, except string) error {
+	if except == "" {
+		return errors.New("CheckRunningExcept: no node type to leave out")
+	}
+	return s.checkRunning(ctx, except)
+}
+
+// checkRunning is CheckRunning leaving out the node type except, unless it
+// is "".
+func (s *Scenario) checkRunning(ctx context.Context, except string) error {
 	if s.Process != nil {
 		if err := s.Process.Exited(); err != nil {
 			return &PermanentError{Err: err}
@@ -131,13 +169,16 @@ func (s *Scenario) CheckRunning(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	delete(groups, except)
+	children = slices.DeleteFunc(children, func(c Child) bool { return except != "" && c.NodeType() == except })
+	states = slices.DeleteFunc(states, func(w WorkloadState) bool { return except != "" && w.NodeType() == except })
 	if err := children.CheckOwnedAndLabelled(s.Instance.Name, s.UID, strings.ToLower(s.Operator.Kind)); err != nil {
 		return err
 	}
 	var missing []string
 	for _, nt := range slices.Sorted(maps.Keys(groups)) {
 		n, _ := s.Operator.NodeType(nt)
-		wantKind := map[string]string{"statefulset": "StatefulSet", "deployment": "Deployment"}[n.Workload]
+		wantKind := n.WorkloadKind()
 		for _, g := range groups[nt] {
 			of := children.OfNodeType(nt)
 			var mine Children
@@ -189,6 +230,9 @@ func (s *Scenario) CheckRunning(ctx context.Context) error {
 	}
 	if len(waiting) > 0 {
 		return fmt.Errorf("waiting for workloads to be rolled out and Ready:\n  %s", strings.Join(waiting, "\n  "))
+	}
+	if except != "" {
+		return nil
 	}
 	ready, cond, err := s.Instance.Ready(ctx)
 	if err != nil {
@@ -312,12 +356,12 @@ func (s *Scenario) ChangeConfig(ctx context.Context, nodeType, content string) e
 	return err
 }
 
-// CheckOnlyRolled returns nil once the workloads of nodeType have exactly
+// CheckOnlyRolled returns nil once the workloads of nodeTypes have exactly
 // one revision more than in before, a new config hash, and are rolled out,
 // while every other workload kept its revisions and generation. A workload
 // that rolled twice, or one that should not have rolled, is a permanent
 // failure.
-func (s *Scenario) CheckOnlyRolled(ctx context.Context, before *Snapshot, nodeType string) error {
+func (s *Scenario) CheckOnlyRolled(ctx context.Context, before *Snapshot, nodeTypes ...string) error {
 	after, err := s.Snapshot(ctx)
 	if err != nil {
 		return err
@@ -328,10 +372,10 @@ func (s *Scenario) CheckOnlyRolled(ctx context.Context, before *Snapshot, nodeTy
 		if !ok {
 			return permanent("%s disappeared", key)
 		}
-		if b.NodeType() != nodeType {
+		if !slices.Contains(nodeTypes, b.NodeType()) {
 			if a.Revisions != b.Revisions || a.Object.GetGeneration() != b.Object.GetGeneration() {
-				return permanent("%s changed although only %s's config did: revisions %d → %d, generation %d → %d",
-					key, nodeType, b.Revisions, a.Revisions, b.Object.GetGeneration(), a.Object.GetGeneration())
+				return permanent("%s changed although it should not roll (rolling: %v): revisions %d → %d, generation %d → %d",
+					key, nodeTypes, b.Revisions, a.Revisions, b.Object.GetGeneration(), a.Object.GetGeneration())
 			}
 			continue
 		}
@@ -347,7 +391,7 @@ func (s *Scenario) CheckOnlyRolled(ctx context.Context, before *Snapshot, nodeTy
 		}
 	}
 	if len(waiting) > 0 {
-		return fmt.Errorf("waiting for %s to roll:\n  %s", nodeType, strings.Join(waiting, "\n  "))
+		return fmt.Errorf("waiting for %s to roll:\n  %s", strings.Join(nodeTypes, ", "), strings.Join(waiting, "\n  "))
 	}
 	return nil
 }
