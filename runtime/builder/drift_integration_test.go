@@ -84,7 +84,7 @@ func TestHandEditsAreReverted(t *testing.T) {
 
 func TestServerDefaultsNeverCauseWrites(t *testing.T) {
 	e := newEnv(t)
-	objs := []client.Object{deployment("nginx:1.27", nil), service("web", false), service("web-headless", true)}
+	objs := append(podConfig(), deployment("nginx:1.27", nil), service("web", false), service("web-headless", true))
 	e.reconcileAll(objs...)
 
 	dep := &appsv1.Deployment{}

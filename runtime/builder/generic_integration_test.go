@@ -67,7 +67,7 @@ func TestRemovedFieldsAreRemoved(t *testing.T) {
 	dep := deployment("nginx:1.27", ptr.To[int32](1))
 	dep.Spec.Template.Spec.Containers[0].Env = append(dep.Spec.Template.Spec.Containers[0].Env, corev1.EnvVar{Name: "EXTRA", Value: "x"})
 	dep.Labels = map[string]string{"tier": "gold"}
-	e.reconcileAll(cm, dep)
+	e.reconcileAll(cm, dep, secret(map[string]string{"PASSWORD": "s3cr3t-value"}))
 
 	cm = configMap("config", map[string]string{"a": "1"})
 	dep = deployment("nginx:1.27", ptr.To[int32](1))

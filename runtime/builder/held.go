@@ -62,8 +62,12 @@ func holdForMissingConfig(p *prepared, d decision) decision {
 	if d.live == nil {
 		what = "it is not created"
 	}
-	why := fmt.Sprintf("%s %s/%s consumes %s, which does not exist, so %s; create it, or mark the reference optional",
-		p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), strings.Join(names, ", "), what)
+	exist := "which does not exist"
+	if len(names) > 1 {
+		exist = "which do not exist"
+	}
+	why := fmt.Sprintf("%s %s/%s consumes %s, %s, so %s; create them, or mark the references optional",
+		p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), strings.Join(names, " and "), exist, what)
 	return decision{op: OperationHeld, live: d.live, reason: ReasonConfigMissing, why: why}
 }
 

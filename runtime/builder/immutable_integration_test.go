@@ -106,7 +106,7 @@ func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
 
 func TestDeploymentSelectorChangeRecreates(t *testing.T) {
 	e := newEnv(t)
-	e.reconcileAll(deployment("nginx:1.27", ptr.To[int32](1)))
+	e.reconcileAll(append(podConfig(), deployment("nginx:1.27", ptr.To[int32](1)))...)
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: e.ns}}
 	e.get(dep)
 	oldUID := dep.UID

@@ -25,7 +25,7 @@ func TestHandEditOfAListKeyIsReverted(t *testing.T) {
 	objs := func() []client.Object {
 		return []client.Object{service("web", false), deployment("nginx:1.27", ptr.To[int32](1))}
 	}
-	e.reconcileAll(objs()...)
+	e.reconcileAll(append(podConfig(), objs()...)...)
 	// Other actors' marks that the revert must keep.
 	for _, obj := range []client.Object{&corev1.Service{}, &appsv1.Deployment{}} {
 		obj.SetName("web")

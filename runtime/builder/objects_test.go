@@ -29,6 +29,16 @@ func secret(data map[string]string) *corev1.Secret {
 	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds"}, StringData: data}
 }
 
+// podConfig returns the ConfigMap "config" and the Secret "creds" that
+// podSpec's pods consume: without them the Builder holds a workload (the
+// missing-config rule).
+func podConfig() []client.Object {
+	return []client.Object{
+		configMap("config", map[string]string{"runtime.properties": "a=1\n", "log.level": "info"}),
+		secret(map[string]string{"PASSWORD": "s3cr3t-value"}),
+	}
+}
+
 // podSpec consumes the ConfigMap "config" (key runtime.properties as a file,
 // key log.level as an env var) and the Secret "creds" (all keys).
 func podSpec(image string) corev1.PodSpec {

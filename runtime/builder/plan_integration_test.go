@@ -183,7 +183,7 @@ func TestPlanAgreesWithReconcile(t *testing.T) {
 
 func TestPlanRecreateAgreesWithReconcile(t *testing.T) {
 	e := newEnv(t)
-	e.reconcileAll(deployment("nginx:1.27", ptr.To[int32](1)))
+	e.reconcileAll(append(podConfig(), deployment("nginx:1.27", ptr.To[int32](1)))...)
 	changed := deployment("nginx:1.27", ptr.To[int32](1))
 	changed.Spec.Selector.MatchLabels = map[string]string{"app": "web-v2"}
 	changed.Spec.Template.Labels = map[string]string{"app": "web-v2"}

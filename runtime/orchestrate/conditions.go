@@ -26,8 +26,17 @@ const (
 	// the operator does not own has the name of one of the node type's
 	// children (reason builder.ReasonNameTaken or
 	// builder.ReasonControlledByOther; the message names the object and the
-	// fix, and the CR's Ready condition carries the same reason).
+	// fix, and the CR's Ready condition carries the same reason), because
+	// its pods need a ConfigMap or Secret that does not exist
+	// (builder.ReasonConfigMissing), or because the change cannot be made
+	// (builder.ReasonUpdateRejected, such as a storage request that
+	// shrinks, or builder.ReasonStorageResizeRefused).
 	ConditionRolloutBlocked = "RolloutBlocked"
+	// ConditionStorageResizing is True while a claim of one of the node
+	// type's StatefulSets has less capacity than its grown storage request
+	// (the message names the claims); it is removed once every claim has
+	// its capacity. The CR is not Ready meanwhile.
+	ConditionStorageResizing = "StorageResizing"
 )
 
 // Condition reasons.
@@ -53,6 +62,8 @@ const (
 
 	ReasonWaitingForNodeType = "WaitingForNodeType"
 	ReasonNotBlocked         = "NotBlocked"
+
+	ReasonStorageResizing = "StorageResizing"
 )
 
 // Event reasons. Each is recorded once per change of state, on the CR.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -122,10 +123,12 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 					if err != nil {
 						return ctrl.Result{}, err
 					}
-					// A held workload has a change to make all the
-					// same: the node type is not rolled out, so the
-					// order waits and its old config is kept.
-					in.Exists, in.Done, in.Changed = true, r.Done, plan.Changes() || plan.Operation == builder.OperationHeld
+					// A held or blocked workload has a change to make
+					// all the same: the node type is not rolled out, so
+					// the order waits and its old config is kept, and
+					// its turn reports why the change is not made.
+					pending := plan.Operation == builder.OperationHeld || plan.Operation == builder.OperationBlocked
+					in.Exists, in.Done, in.Changed = true, r.Done, plan.Changes() || pending
 				}
 				lives[i][j] = plan.Live
 			}
@@ -169,9 +172,11 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 				// copy read meanwhile could contradict the decision (a group
 				// held for one that now looks rolled out).
 				current := lives[i][j]
+				var res builder.Result
 				switch {
 				case gd.Apply && len(errs) == 0 && !refused.any(i):
-					res, err := reconcileChild(g.workload)
+					var err error
+					res, err = reconcileChild(g.workload)
 					switch {
 					case err != nil:
 					case res.Operation == builder.OperationRecreating:
@@ -186,6 +191,13 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 					// someone else's ConfigMap, or be selected by
 					// someone else's Service).
 					gobs.Decision = groupDecision{Hold: heldForFailure}
+				}
+				if sts, ok := g.workload.(*appsv1.StatefulSet); ok && resizeCheck(previousStatus(owner, nt.name), res) {
+					below, err := o.claimsBelowRequest(ctx, owner.GetNamespace(), sts)
+					if err != nil {
+						errs = append(errs, err)
+					}
+					obs.Resizing = append(obs.Resizing, below...)
 				}
 				if current != nil {
 					r, err := workloadRollout(current)
@@ -243,11 +255,11 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 		}
 		res.RequeueAfter = after
 	}
-	if (!refused.empty() || len(missing) > 0) && (res.RequeueAfter == 0 || res.RequeueAfter > refusalRetry) {
+	if (!refused.empty() || len(missing) > 0 || resizing(out.nodeTypes)) && (res.RequeueAfter == 0 || res.RequeueAfter > refusalRetry) {
 		// What the pass waits for is outside the scoped cache: the
 		// rename, deletion or adopt annotation of the object in the way,
-		// or the creation of a missing ConfigMap or Secret, brings no
-		// watch event.
+		// the creation of a missing ConfigMap or Secret, or the growth of
+		// a claim, brings no watch event.
 		res.RequeueAfter = refusalRetry
 	}
 

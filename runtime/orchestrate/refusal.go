@@ -18,7 +18,8 @@ const refusalRetry = 30 * time.Second
 // refusal is a child the Builder would not write: an object the operator did
 // not create already has its name (builder.OperationRefused), or the
 // workload's pods need a ConfigMap or Secret that does not exist
-// (builder.OperationHeld).
+// (builder.OperationHeld), or the change cannot be made
+// (builder.OperationBlocked).
 type refusal struct {
 	Reason  string
 	Message string
@@ -43,10 +44,12 @@ func newRefusals(built []builtNodeType) *refusals {
 	return r
 }
 
-// note records res of the desired object obj when it is a refusal or a
-// hold.
+// note records res of the desired object obj when it is a refusal, a hold
+// or a block.
 func (r *refusals) note(obj client.Object, res builder.Result) {
-	if res.Operation != builder.OperationRefused && res.Operation != builder.OperationHeld {
+	switch res.Operation {
+	case builder.OperationRefused, builder.OperationHeld, builder.OperationBlocked:
+	default:
 		return
 	}
 	if i, ok := r.nodeTypeOf[obj]; ok {

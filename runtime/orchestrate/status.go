@@ -28,10 +28,13 @@ type nodeTypeObserved struct {
 	Disruption Disruption
 	Decision   nodeTypeDecision
 	Groups     []groupObserved
-	// Refused are the node type's children the Builder would not write
-	// (refused or held),
-	// because an object the operator does not own has the name.
+	// Refused are the node type's children the Builder would not write:
+	// refused (an object the operator does not own has the name), held (a
+	// consumed ConfigMap or Secret is missing) or blocked.
 	Refused []refusal
+	// Resizing are the claims of the node type's StatefulSets whose
+	// capacity has not reached their grown request (see storage.go).
+	Resizing []string
 }
 
 // nodeTypeStatus computes the status entry of one node type. prev is the
@@ -128,6 +131,13 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutComplete, "every workload is rolled out")
 	}
 
+	if len(nt.Resizing) > 0 {
+		set(ConditionStorageResizing, metav1.ConditionTrue, ReasonStorageResizing,
+			"claims have not reached their requested capacity yet: "+strings.Join(nt.Resizing, ", "))
+	} else {
+		meta.RemoveStatusCondition(&out.Conditions, ConditionStorageResizing)
+	}
+
 	switch {
 	case len(nt.Refused) > 0:
 		// The first refusal is enough to act on; the Builder recorded a
@@ -183,7 +193,7 @@ func clusterConditions(cs *status.ClusterStatus, paused bool, generation int64) 
 			Type: ConditionReady, Status: st, Reason: reason, Message: msg, ObservedGeneration: generation,
 		})
 	}
-	var stalled, unavailable, progressing, pausedNTs, pending []string
+	var stalled, unavailable, progressing, pausedNTs, pending, resizingNTs []string
 	var refused *metav1.Condition
 	var refusedNT string
 	for _, nt := range cs.NodeTypes {
@@ -196,6 +206,8 @@ func clusterConditions(cs *status.ClusterStatus, paused bool, generation int64) 
 			}
 		case prog != nil && prog.Reason == ReasonRolloutStalled:
 			stalled = append(stalled, nt.Name)
+		case meta.IsStatusConditionTrue(nt.Conditions, ConditionStorageResizing):
+			resizingNTs = append(resizingNTs, nt.Name)
 		case meta.IsStatusConditionFalse(nt.Conditions, ConditionAvailable):
 			unavailable = append(unavailable, nt.Name)
 		case prog != nil && prog.Status == metav1.ConditionTrue:
@@ -212,6 +224,8 @@ func clusterConditions(cs *status.ClusterStatus, paused bool, generation int64) 
 		set(metav1.ConditionFalse, refused.Reason, fmt.Sprintf("node type %q: %s", refusedNT, refused.Message))
 	case len(stalled) > 0:
 		set(metav1.ConditionFalse, ReasonRolloutStalled, "rollout stalled: node type "+quoteJoin(stalled))
+	case len(resizingNTs) > 0:
+		set(metav1.ConditionFalse, ReasonStorageResizing, "storage is growing: node type "+quoteJoin(resizingNTs))
 	case len(unavailable) > 0:
 		set(metav1.ConditionFalse, ReasonNodeTypeUnavailable, "not available: node type "+quoteJoin(unavailable))
 	case len(progressing) > 0:
@@ -243,11 +257,13 @@ func quoteJoin(names []string) string {
 }
 
 // isRefusal reports whether a RolloutBlocked reason is one of the Builder's
-// safety refusals: to write an object the operator does not own, or a
-// workload whose pods need a ConfigMap or Secret that does not exist.
+// refusals, which need a human: to write an object the operator does not
+// own, a workload whose pods need a ConfigMap or Secret that does not exist,
+// or a change that cannot be made.
 func isRefusal(reason string) bool {
 	switch reason {
-	case builder.ReasonNameTaken, builder.ReasonControlledByOther, builder.ReasonConfigMissing:
+	case builder.ReasonNameTaken, builder.ReasonControlledByOther, builder.ReasonConfigMissing,
+		builder.ReasonUpdateRejected, builder.ReasonStorageResizeRefused:
 		return true
 	}
 	return false
