@@ -62,6 +62,12 @@ import (
 
 	{{ .Resource.ImportAlias }} "{{ .Resource.Path }}"
 )
+{{- if .NodeType.HasStorage }}
+
+// Growing spec.{{ .NodeType.JSONName }}[].storage.size grows the existing volumes: the
+// runtime lists the StatefulSet's claims and patches their storage request.
+// +kubebuilder:rbac:groups=core,resources=persistentvolumeclaims,verbs=list;patch
+{{- end }}
 
 const (
 	// {{ .Prefix }}Name is the name of the node type: the app.kubernetes.io/component
@@ -153,6 +159,7 @@ func build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group({{ .Var }} *{{ .Resour
 			Selector:    &metav1.LabelSelector{MatchLabels: selector},
 			Template:    template,
 {{- if .NodeType.HasStorage }}
+			PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{"{{"}}
 				ObjectMeta: metav1.ObjectMeta{Name: {{ .Prefix }}DataVolume},
 				Spec: corev1.PersistentVolumeClaimSpec{

@@ -17,6 +17,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -37,9 +38,17 @@ type PodMetadata struct {
 // StorageSpec is the data volume that each pod of a StatefulSet gets.
 type StorageSpec struct {
 	// size of each pod's volume. It can grow when the StorageClass allows
-	// volume expansion; it cannot shrink.
+	// volume expansion: the operator grows every existing volume, and the
+	// group reports StorageResizing until they have the new size. It cannot
+	// shrink: the operator refuses a smaller size and reports it.
 	// +required
 	Size resource.Quantity `json:"size"`
+
+	// retentionPolicy says whether the volumes are deleted when the group's
+	// StatefulSet is deleted (whenDeleted) or scaled down (whenScaled). Both
+	// default to Retain, so the data outlives a removed group.
+	// +optional
+	RetentionPolicy *appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy `json:"retentionPolicy,omitempty"`
 
 	// storageClassName is the StorageClass of the volumes. Empty means the
 	// cluster's default StorageClass.

@@ -29,6 +29,10 @@ import (
 	datav1alpha1 "example.com/druid-operator/api/v1alpha1"
 )
 
+// Growing spec.historicals[].storage.size grows the existing volumes: the
+// runtime lists the StatefulSet's claims and patches their storage request.
+// +kubebuilder:rbac:groups=core,resources=persistentvolumeclaims,verbs=list;patch
+
 const (
 	// druidHistoricalName is the name of the node type: the app.kubernetes.io/component
 	// label of its objects and its name in the deployment order and the status.
@@ -107,10 +111,11 @@ func buildDruidHistoricalGroup(druid *datav1alpha1.Druid, group datav1alpha1.His
 	statefulSet := &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
 		Spec: appsv1.StatefulSetSpec{
-			ServiceName: headless.Name,
-			Replicas:    group.Replicas,
-			Selector:    &metav1.LabelSelector{MatchLabels: selector},
-			Template:    template,
+			ServiceName:                          headless.Name,
+			Replicas:                             group.Replicas,
+			Selector:                             &metav1.LabelSelector{MatchLabels: selector},
+			Template:                             template,
+			PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
 				ObjectMeta: metav1.ObjectMeta{Name: druidHistoricalDataVolume},
 				Spec: corev1.PersistentVolumeClaimSpec{
