@@ -33,7 +33,10 @@
 // consume, read from the desired objects of this Builder when they are among
 // them and through the client otherwise. It is set in the same write as any
 // other change, so one change makes exactly one rollout. When it changes on an
-// existing workload, a RolloutTriggered event is recorded.
+// existing workload, a RolloutTriggered event is recorded. A workload whose
+// pods need a ConfigMap or Secret that does not exist (and not as optional)
+// is not written at all: OperationHeld keeps the live workload on what its
+// pods run (the missing-config rule, held.go).
 //
 // # How writes are made
 //
@@ -114,10 +117,13 @@
 // of a StatefulSet, change, the object is deleted with orphan propagation and
 // a UID precondition and created again, and a Recreated event is recorded:
 // its pods and PersistentVolumeClaims are kept and adopted by the new object.
-// A PersistentVolumeClaim's storage request may grow (it is applied); a
-// shrink, or a change to another field that cannot be updated, is not made:
-// the call returns OperationBlocked and a Warning event, not an error, so it
-// does not requeue forever.
+// A StatefulSet whose volumeClaimTemplates only grow their storage requests
+// first grows its existing claims, then is recreated; a shrink is refused
+// (the storage rules, storage.go). A PersistentVolumeClaim's storage request
+// may grow (it is applied); a shrink, or a change to another field that
+// cannot be updated, is not made: the call returns OperationBlocked and one
+// Warning event per desired state, not an error, so it does not requeue
+// forever.
 //
 // # Errors and conflicts
 //
