@@ -73,11 +73,12 @@ func TestCreateAPIMakesADataSystemResource(t *testing.T) {
 	// Exactly what the runtime touches: no pods, no PVCs, no core events.
 	if want := []string{
 		"groups=data.example.com,resources=druids,verbs=get;list;watch",
-		"groups=data.example.com,resources=druids/status,verbs=get;update;patch",
+		"groups=data.example.com,resources=druids/status,verbs=get;patch",
 		"groups=data.example.com,resources=druids/finalizers,verbs=update",
-		"groups=core,resources=configmaps;secrets;services,verbs=get;list;watch;create;update;patch;delete",
-		"groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;update;patch;delete",
-		"groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete",
+		"groups=core,resources=configmaps;services,verbs=get;list;watch;create;patch;delete",
+		"groups=core,resources=secrets,verbs=get;list;watch;patch",
+		"groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete",
+		"groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete",
 		"groups=events.k8s.io,resources=events,verbs=create;patch",
 	}; !slices.Equal(rbac, want) {
 		t.Errorf("RBAC markers:\n%s\nwant:\n%s", strings.Join(rbac, "\n"), strings.Join(want, "\n"))

@@ -117,6 +117,11 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 		}
 	}
 	assertGoParses(t, p)
+	// Growing storage patches the claims: the node type with storage, and
+	// only it, grants that.
+	assertContains(t, "builder", p.Read(t, "internal/controller/druid_historical.go"),
+		"// +kubebuilder:rbac:groups=core,resources=persistentvolumeclaims,verbs=list;patch",
+		"PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,")
 
 	pc, err := loadPluginConfig(p.Config)
 	if err != nil {
@@ -146,7 +151,7 @@ func TestCreateNodeTypeAddsADeploymentNodeTypeAfterTheOthers(t *testing.T) {
 
 	builder := p.Read(t, "internal/controller/druid_broker.go")
 	assertContains(t, "builder", builder, "deployment := &appsv1.Deployment{", "Replicas: group.Replicas,")
-	for _, notWanted := range []string{"StatefulSet", "headless", "VolumeClaimTemplates", "DataDir"} {
+	for _, notWanted := range []string{"StatefulSet", "headless", "VolumeClaimTemplates", "DataDir", "persistentvolumeclaims"} {
 		if strings.Contains(builder, notWanted) {
 			t.Errorf("a Deployment node type's builder mentions %s", notWanted)
 		}

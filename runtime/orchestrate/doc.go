@@ -143,9 +143,14 @@
 //
 // # RBAC
 //
-// The operator needs: get, list, watch, create, update, patch and delete on
-// every child kind (Deployments, StatefulSets, ConfigMaps, Secrets,
-// Services, PodDisruptionBudgets and Config.OwnedKinds); get, list, watch on
-// the CR and patch on its status; create and patch on events.k8s.io events;
-// and, with StuckPodRecovery, list and delete on pods.
+// The operator needs: get, list, watch, create, patch and delete on every
+// child kind it builds (Deployments, StatefulSets, ConfigMaps, Services,
+// PodDisruptionBudgets and Config.OwnedKinds; Secrets only if it builds
+// them), and never update: children are written with server-side apply;
+// get, list, watch and patch on the ConfigMaps and Secrets its pods consume
+// (to hash them and add the watch label); list and patch on
+// PersistentVolumeClaims when a StatefulSet has storage (to grow it); get,
+// list, watch on the CR, patch on its status and update on its finalizers
+// (for the owner references' blockOwnerDeletion); create and patch on
+// events.k8s.io events; and, with StuckPodRecovery, list and delete on pods.
 package orchestrate

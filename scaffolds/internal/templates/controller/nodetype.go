@@ -159,7 +159,6 @@ func build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group({{ .Var }} *{{ .Resour
 			Selector:    &metav1.LabelSelector{MatchLabels: selector},
 			Template:    template,
 {{- if .NodeType.HasStorage }}
-			PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{"{{"}}
 				ObjectMeta: metav1.ObjectMeta{Name: {{ .Prefix }}DataVolume},
 				Spec: corev1.PersistentVolumeClaimSpec{
@@ -170,6 +169,7 @@ func build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group({{ .Var }} *{{ .Resour
 					},
 				},
 			{{"}}"}},
+			PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,
 {{- end }}
 		},
 	}

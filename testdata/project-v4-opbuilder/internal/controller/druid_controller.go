@@ -45,17 +45,23 @@ type DruidReconciler struct {
 	orchestrator *orchestrate.Orchestrator[*datav1alpha1.Druid]
 }
 
-// The runtime touches exactly these: the Druid and its status; the kinds of
-// children it owns (it applies, watches and prunes them, and labels the
-// ConfigMaps and Secrets a pod template references so they are watched); and
-// events.k8s.io events. Opting in to orchestrate.Config.StuckPodRecovery
-// needs pods (get;list;delete) as well.
+// The runtime touches exactly these, with exactly these verbs: the Druid, and its
+// status, which it patches; the kinds of children it owns, which it applies
+// (server-side apply is a patch, and a create when the child is new), watches
+// and prunes; the ConfigMaps and Secrets a pod template references, which it
+// reads and labels (a patch of one label) so they are watched; and
+// events.k8s.io events. The finalizers subresource lets its owner references
+// block the Druid's deletion until the children are gone. It never
+// updates a whole object. Secrets get no create or delete: no node type builds
+// one; grant them in a node type's file if yours does. Opting in to
+// orchestrate.Config.StuckPodRecovery needs pods (get;list;delete) as well.
 // +kubebuilder:rbac:groups=data.example.com,resources=druids,verbs=get;list;watch
-// +kubebuilder:rbac:groups=data.example.com,resources=druids/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=data.example.com,resources=druids/status,verbs=get;patch
 // +kubebuilder:rbac:groups=data.example.com,resources=druids/finalizers,verbs=update
-// +kubebuilder:rbac:groups=core,resources=configmaps;secrets;services,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=core,resources=configmaps;services,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile hands the Druid to the orchestrator. It is called whenever the

@@ -111,11 +111,10 @@ func buildDruidHistoricalGroup(druid *datav1alpha1.Druid, group datav1alpha1.His
 	statefulSet := &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
 		Spec: appsv1.StatefulSetSpec{
-			ServiceName:                          headless.Name,
-			Replicas:                             group.Replicas,
-			Selector:                             &metav1.LabelSelector{MatchLabels: selector},
-			Template:                             template,
-			PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,
+			ServiceName: headless.Name,
+			Replicas:    group.Replicas,
+			Selector:    &metav1.LabelSelector{MatchLabels: selector},
+			Template:    template,
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
 				ObjectMeta: metav1.ObjectMeta{Name: druidHistoricalDataVolume},
 				Spec: corev1.PersistentVolumeClaimSpec{
@@ -126,6 +125,7 @@ func buildDruidHistoricalGroup(druid *datav1alpha1.Druid, group datav1alpha1.His
 					},
 				},
 			}},
+			PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,
 		},
 	}
 
