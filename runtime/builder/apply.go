@@ -42,7 +42,7 @@ func (b *Builder) reconcileOne(ctx context.Context, obj client.Object, record bo
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var err error
 		res, err = b.ensure(ctx, p)
-		return err
+		return redact(p, err)
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("builder: %s %s/%s: %w", p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), err)
@@ -108,7 +108,7 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 		logger.Info("the API server refused the change", "error", err.Error())
 		return Result{Object: d.live, Operation: OperationBlocked, Reason: ReasonUpdateRejected, Message: err.Error()}, nil
 	case apierrors.IsInvalid(err):
-		logger.Info("server-side apply was refused; replacing the desired lists and applying again", "error", err.Error())
+		logger.Info("server-side apply was refused; replacing the desired lists and applying again", "error", redact(p, err).Error())
 		return b.replaceLists(ctx, p, d.live)
 	}
 	return res, err
