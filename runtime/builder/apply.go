@@ -76,7 +76,7 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 				return res, err
 			}
 		}
-		return b.recreate(ctx, p, d.live, d.why)
+		return b.recreate(ctx, p, d.live, d.why, d.replaceDependents)
 	case OperationBlocked:
 		if d.warned {
 			return Result{Object: d.live, Operation: OperationBlocked, Reason: d.reason, Message: d.why}, nil
@@ -101,7 +101,7 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 	case err == nil:
 		return res, nil
 	case b.recreateOnInvalid(p, err):
-		return b.recreate(ctx, p, d.live, "the API server refused to update a field that cannot be changed")
+		return b.recreate(ctx, p, d.live, "the API server refused to update a field that cannot be changed", false)
 	case isPVC(p) && (apierrors.IsForbidden(err) || apierrors.IsInvalid(err)):
 		// The UpdateFailed Warning is already recorded; retrying the same
 		// change would fail the same way until the desired state changes.

@@ -31,6 +31,9 @@ type decision struct {
 	// warned is true when the Warning of Blocked was recorded when the
 	// block was found, so none is recorded again.
 	warned bool
+	// replaceDependents is true with Recreated when the old object's pods
+	// cannot be adopted by the new one, so they are deleted with it.
+	replaceDependents bool
 	// grow is the new storage request of each volumeClaimTemplate that
 	// grows, with Recreated for a StatefulSet (see storage.go).
 	grow map[string]resource.Quantity

@@ -117,6 +117,11 @@
 // of a StatefulSet, change, the object is deleted with orphan propagation and
 // a UID precondition and created again, and a Recreated event is recorded:
 // its pods and PersistentVolumeClaims are kept and adopted by the new object.
+// A new selector that does not match the old pods' labels cannot adopt them:
+// a Deployment is then deleted with its ReplicaSets and pods (background
+// propagation) rather than leave them running, stranded, behind its
+// Services; a StatefulSet is not changed at all (OperationBlocked), since a
+// new one could neither adopt its pods nor create pods of the same names.
 // A StatefulSet whose volumeClaimTemplates only grow their storage requests
 // first grows its existing claims, then is recreated; a shrink is refused
 // (the storage rules, storage.go). A PersistentVolumeClaim's storage request

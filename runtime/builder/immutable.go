@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -39,6 +41,12 @@ func immutableDecision(p *prepared, liveContent map[string]any) decision {
 	switch {
 	case p.gvk.Group == "apps" && p.gvk.Kind == "StatefulSet":
 		if why := immutableChange(p.content, liveContent, "selector"); why != "" {
+			if !selectsLivePods(p.content, liveContent) {
+				// A new StatefulSet could neither adopt the old pods
+				// nor create its own: they have the same names.
+				return decision{op: OperationBlocked, reason: ReasonUpdateRejected,
+					why: "spec.selector changed and no longer selects the StatefulSet's pods, which a new StatefulSet could neither adopt nor replace (they have its pods' names); keep a selector that matches the pods' labels, or delete the StatefulSet to recreate it"}
+			}
 			return decision{op: OperationRecreated, why: why}
 		}
 		switch c := claimTemplateChange(p.content, liveContent); {
@@ -52,7 +60,14 @@ func immutableDecision(p *prepared, liveContent map[string]any) decision {
 		}
 	case p.gvk.Group == "apps" && p.gvk.Kind == "Deployment":
 		if why := immutableChange(p.content, liveContent, "selector"); why != "" {
-			return decision{op: OperationRecreated, why: why}
+			d := decision{op: OperationRecreated, why: why}
+			if !selectsLivePods(p.content, liveContent) {
+				// Orphaned, the old ReplicaSets would run on for good
+				// beside the new Deployment, still behind its Services.
+				d.replaceDependents = true
+				d.why += "; the old ReplicaSets and their pods, which the new selector does not match, are deleted with it"
+			}
+			return d
 		}
 	case isPVC(p):
 		if why := pvcChange(p.content, liveContent); why != "" {
@@ -142,18 +157,23 @@ func (b *Builder) recreateOnInvalid(p *prepared, err error) bool {
 	return false
 }
 
-// recreate deletes live with orphan propagation (its pods and PVCs are kept
-// for the new object to adopt) and a UID precondition, waits a short while
-// for it to be gone and creates p.
-func (b *Builder) recreate(ctx context.Context, p *prepared, live client.Object, why string) (Result, error) {
+// recreate deletes live with a UID precondition and orphan propagation (its
+// pods and PVCs are kept for the new object to adopt), or, with
+// replaceDependents, background propagation (they go with it), waits a short
+// while for it to be gone and creates p.
+func (b *Builder) recreate(ctx context.Context, p *prepared, live client.Object, why string, replaceDependents bool) (Result, error) {
 	logger := log.FromContext(ctx).WithValues("kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName())
 	logger.Info("recreating: " + why)
 	uid := live.GetUID()
+	propagation, detail := metav1.DeletePropagationOrphan, why+"; its pods and PersistentVolumeClaims are kept (orphan propagation)"
+	if replaceDependents {
+		propagation, detail = metav1.DeletePropagationBackground, why
+	}
 	err := b.client.Delete(ctx, live,
-		client.PropagationPolicy(metav1.DeletePropagationOrphan),
+		client.PropagationPolicy(propagation),
 		client.Preconditions{UID: &uid},
 		eventclient.Recreate,
-		eventclient.Detail(why+"; its pods and PersistentVolumeClaims are kept (orphan propagation)"),
+		eventclient.Detail(detail),
 	)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return Result{}, fmt.Errorf("delete to recreate: %w", err)
@@ -209,4 +229,24 @@ func (b *Builder) waitGone(ctx context.Context, p *prepared, uid types.UID) (boo
 
 func isPVC(p *prepared) bool {
 	return p.gvk.Group == "" && p.gvk.Kind == "PersistentVolumeClaim"
+}
+
+// selectsLivePods reports whether the desired selector matches the labels of
+// the live pod template, so that the pods of the live workload can be adopted
+// by the desired one.
+func selectsLivePods(desired, live map[string]any) bool {
+	raw, ok, _ := unstructured.NestedMap(desired, "spec", "selector")
+	if !ok {
+		return false
+	}
+	var sel metav1.LabelSelector
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &sel); err != nil {
+		return false
+	}
+	s, err := metav1.LabelSelectorAsSelector(&sel)
+	if err != nil {
+		return false
+	}
+	podLabels, _, _ := unstructured.NestedStringMap(live, "spec", "template", "metadata", "labels")
+	return s.Matches(labels.Set(podLabels))
 }

@@ -2,11 +2,13 @@ package builder_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -110,6 +112,15 @@ func TestDeploymentSelectorChangeRecreates(t *testing.T) {
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: e.ns}}
 	e.get(dep)
 	oldUID := dep.UID
+	var oldRS appsv1.ReplicaSet
+	e.eventually("the Deployment's ReplicaSet", func(ctx context.Context) (bool, error) {
+		var list appsv1.ReplicaSetList
+		if err := e.admin.List(ctx, &list, client.InNamespace(e.ns)); err != nil || len(list.Items) == 0 {
+			return false, err
+		}
+		oldRS = list.Items[0]
+		return true, nil
+	})
 
 	changed := deployment("nginx:1.27", ptr.To[int32](1))
 	changed.Spec.Selector.MatchLabels = map[string]string{"app": "web-v2"}
@@ -123,7 +134,46 @@ func TestDeploymentSelectorChangeRecreates(t *testing.T) {
 	if got := reasons(e.rec.Take(), "web"); len(got) == 0 || got[0] != eventclient.ReasonRecreated {
 		t.Errorf("events about the Deployment: %v, want Recreated first", got)
 	}
+	// The new selector does not match the old ReplicaSet's pods, so no
+	// Deployment could adopt it: it goes with the old Deployment instead of
+	// running on, stranded, behind the Services.
+	e.eventually("the old ReplicaSet to go", func(ctx context.Context) (bool, error) {
+		err := e.admin.Get(ctx, client.ObjectKeyFromObject(&oldRS), &appsv1.ReplicaSet{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
 	e.expectNoWrites(changed)
+}
+
+// TestStatefulSetSelectorChangeThatStrandsPodsIsBlocked: a new StatefulSet
+// whose selector does not match the old pods could neither adopt them nor
+// create its own pods (same names), so the change is refused, with nothing
+// written.
+func TestStatefulSetSelectorChangeThatStrandsPodsIsBlocked(t *testing.T) {
+	e := newEnv(t)
+	objs := func(app string) []client.Object {
+		sts := statefulSet("db", "postgres:17", "1Gi")
+		if app != "" {
+			sts.Spec.Selector.MatchLabels = map[string]string{"app": app}
+			sts.Spec.Template.Labels = map[string]string{"app": app}
+		}
+		return append(podConfig(), sts)
+	}
+	e.reconcileAll(objs("")...)
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: e.ns}}
+	e.get(sts)
+	e.counter.Reset()
+	res := e.reconcileAll(objs("db-v2")...)
+	if last := res[len(res)-1]; last.Operation != builder.OperationBlocked || !strings.Contains(last.Message, "selector") {
+		t.Errorf("selector change: %s, want Blocked naming the selector", summary(last))
+	}
+	if n := e.counter.Writes(); n != 0 {
+		t.Errorf("%d writes, want none: %v", n, e.counter.WriteRequests())
+	}
+	uid := sts.UID
+	e.get(sts)
+	if sts.UID != uid || sts.DeletionTimestamp != nil {
+		t.Error("the StatefulSet was deleted or recreated")
+	}
 }
 
 func TestPersistentVolumeClaimGrowsButNeverShrinks(t *testing.T) {
