@@ -14,13 +14,15 @@ import (
 )
 
 // recoverStuckPods applies StuckPodRecovery to every StatefulSet that is not
-// held and has not rolled out. Pods are
-// listed through the API reader, by the StatefulSet's selector in its
-// namespace, and only while such a rollout is under way, so the operator
-// needs no pod cache. At most one pod per StatefulSet is deleted per pass:
-// its replacement changes the StatefulSet's status, whose watch event brings
-// the next pass. It returns how long until an unready pod's grace period
-// runs out (0 for none).
+// held and has not rolled out. Pods are listed through the API reader, by the
+// StatefulSet's selector in its namespace, and only while such a rollout is
+// under way, so the operator needs no pod cache. At most one pod of the CR is
+// deleted per pass, the one that blocks its StatefulSet (stuckPod), with a
+// Warning event; while its replacement is not ready, that replacement is the
+// StatefulSet's first unready pod and nothing more is deleted there. The
+// replacement changes the StatefulSet's status, whose watch event brings the
+// next pass. It returns how long until an unready pod's grace period runs
+// out (0 for none).
 func (o *Orchestrator[T]) recoverStuckPods(ctx context.Context, owner T, built []builtNodeType, decisions []nodeTypeDecision) (time.Duration, error) {
 	unreadyFor := o.cfg.StuckPodRecovery.UnreadyFor
 	if unreadyFor == 0 {
@@ -76,6 +78,8 @@ func (o *Orchestrator[T]) recoverStuckPods(ctx context.Context, owner T, built [
 				o.recorder.Eventf(owner, victim, corev1.EventTypeWarning, EventStuckPodDeleted, actionDelete,
 					"node type %q: deleted pod %s of StatefulSet %s: it runs the old revision %s, is not ready and blocked the rolling update to %s",
 					nt.name, victim.Name, live.Name, victim.Labels[appsv1.ControllerRevisionHashLabelKey], live.Status.UpdateRevision)
+				// One pod of the CR at a time.
+				return next, nil
 			}
 		}
 	}

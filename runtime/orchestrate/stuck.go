@@ -25,55 +25,49 @@ var blockingWaitingReasons = []string{
 // kubernetes/kubernetes#60164, which pod to delete so that the StatefulSet
 // controller recreates it at the update revision.
 //
-// The StatefulSet controller with OrderedReady pod management waits for every
-// pod to be Running and Ready before it replaces the next one, so a pod of an
-// old, broken revision that never becomes ready stops a rolling update that
-// would fix it. Nothing in Kubernetes resolves this (the issue is open), hence
-// this hand-written rule.
+// The StatefulSet controller with OrderedReady pod management walks its pods
+// in ordinal order and stops at the first one that is not Running and Ready,
+// so a pod of an old, broken revision that never becomes ready stops a
+// rolling update that would fix it. Nothing in Kubernetes resolves this (the
+// issue is open), hence this hand-written rule. Only that first pod blocks:
+// it is the one pod considered, and only when it runs an old revision (a pod
+// of the update revision that is not ready, such as the replacement of a
+// pod deleted earlier, is the controller's to wait for) and is not already
+// being deleted.
 //
-// It returns the pod to delete (the highest ordinal among the candidates, the
-// one the rolling update would replace first) or nil, and, when a candidate is
-// unready but not yet for long enough, how long until it would be; the caller
-// requeues after that delay instead of polling.
+// It returns the pod to delete or nil, and, when that pod is unready but not
+// yet for long enough, how long until it would be; the caller requeues after
+// that delay instead of polling.
 func stuckPod(sts *appsv1.StatefulSet, pods []corev1.Pod, now time.Time, unreadyFor time.Duration) (*corev1.Pod, time.Duration) {
 	if !inOrderedReadyRollingUpdate(sts) {
 		return nil, 0
 	}
-	var candidates []*corev1.Pod
-	var recheck time.Duration
+	var own []*corev1.Pod
 	for i := range pods {
-		p := &pods[i]
-		if !metav1.IsControlledBy(p, sts) || p.DeletionTimestamp != nil {
-			continue
+		if metav1.IsControlledBy(&pods[i], sts) {
+			own = append(own, &pods[i])
 		}
-		if p.Labels[appsv1.ControllerRevisionHashLabelKey] == sts.Status.UpdateRevision {
-			continue
-		}
-		if podReady(p) {
-			continue
-		}
-		if podCrashing(p) {
-			candidates = append(candidates, p)
-			continue
-		}
-		since := unreadySince(p)
-		if wait := since.Add(unreadyFor).Sub(now); wait > 0 {
-			if recheck == 0 || wait < recheck {
-				recheck = wait
-			}
-			continue
-		}
-		candidates = append(candidates, p)
 	}
-	if len(candidates) == 0 {
-		return nil, recheck
-	}
-	// Pod names of a StatefulSet end in their ordinal; longer names have
-	// higher ordinals, equal lengths compare lexically.
-	victim := slices.MaxFunc(candidates, func(a, b *corev1.Pod) int {
+	// Pod names of a StatefulSet end in their ordinal; shorter names have
+	// lower ordinals, equal lengths compare lexically.
+	slices.SortFunc(own, func(a, b *corev1.Pod) int {
 		return cmp.Or(cmp.Compare(len(a.Name), len(b.Name)), cmp.Compare(a.Name, b.Name))
 	})
-	return victim, 0
+	i := slices.IndexFunc(own, func(p *corev1.Pod) bool { return p.DeletionTimestamp != nil || !podReady(p) })
+	if i < 0 {
+		return nil, 0
+	}
+	blocking := own[i]
+	if blocking.DeletionTimestamp != nil || blocking.Labels[appsv1.ControllerRevisionHashLabelKey] == sts.Status.UpdateRevision {
+		return nil, 0
+	}
+	if podCrashing(blocking) {
+		return blocking, 0
+	}
+	if wait := unreadySince(blocking).Add(unreadyFor).Sub(now); wait > 0 {
+		return nil, wait
+	}
+	return blocking, 0
 }
 
 // inOrderedReadyRollingUpdate reports whether sts uses OrderedReady pod

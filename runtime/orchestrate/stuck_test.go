@@ -57,16 +57,34 @@ func TestStuckPod(t *testing.T) {
 		},
 		wantVictim: "hist-1",
 	}, {
-		name: "an old pod unready for longer than the grace period is deleted; the highest ordinal first",
+		name: "only the pod that blocks: the lowest ordinal that is not ready",
 		sts:  rollingStatefulSet,
 		pods: func(s *appsv1.StatefulSet) []corev1.Pod {
 			return []corev1.Pod{
-				stsPod(s, "hist-2", "hist-old", false, time.Hour, ""),
 				stsPod(s, "hist-10", "hist-old", false, time.Hour, ""),
 				stsPod(s, "hist-9", "hist-old", false, time.Hour, ""),
+				stsPod(s, "hist-2", "hist-old", false, time.Hour, ""),
+				stsPod(s, "hist-1", "hist-old", true, 0, ""),
 			}
 		},
-		wantVictim: "hist-10",
+		wantVictim: "hist-2",
+	}, {
+		name: "the replacement of a deleted pod is not ready yet: nothing more is deleted",
+		sts:  rollingStatefulSet,
+		pods: func(s *appsv1.StatefulSet) []corev1.Pod {
+			return []corev1.Pod{
+				stsPod(s, "hist-0", "hist-new", false, time.Second, ""),
+				stsPod(s, "hist-1", "hist-old", false, time.Hour, "CrashLoopBackOff"),
+			}
+		},
+	}, {
+		name: "a pod on its way out blocks: nothing more is deleted meanwhile",
+		sts:  rollingStatefulSet,
+		pods: func(s *appsv1.StatefulSet) []corev1.Pod {
+			going := stsPod(s, "hist-0", "hist-old", false, time.Hour, "CrashLoopBackOff")
+			going.DeletionTimestamp = ptr.To(metav1.NewTime(stuckNow))
+			return []corev1.Pod{going, stsPod(s, "hist-1", "hist-old", false, time.Hour, "CrashLoopBackOff")}
+		},
 	}, {
 		name: "an old pod unready for less than the grace period is rechecked when it expires",
 		sts:  rollingStatefulSet,
