@@ -96,7 +96,7 @@ func TestCreateAPIMakesADataSystemResource(t *testing.T) {
 		"apiVersion: data.example.com/v1alpha1", "kind: Druid", "name: druid-sample",
 		"image: apache/druid:34.0.0", "# +opbuilder:scaffold:sample-nodetypes")
 	assertContains(t, "cmd/main.go", p.Read(t, "cmd/main.go"),
-		"newCacheOptions(\n\t\t&datav1alpha1.Druid{},\n", "// +opbuilder:scaffold:owned-types")
+		"ownedTypes := []client.Object{\n\t\t&datav1alpha1.Druid{},\n", "// +opbuilder:scaffold:owned-types")
 	assertGoParses(t, p)
 
 	pc, err := loadPluginConfig(p.Config)

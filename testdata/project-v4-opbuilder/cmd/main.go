@@ -20,6 +20,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"strings"
 
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
 	// so that exec-entrypoint and run can use them.
@@ -66,6 +67,7 @@ func main() {
 		enableLeaderElection bool
 		secureMetrics        bool
 		enableHTTP2          bool
+		watchNamespaces      string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to: "+
 		":8443 for HTTPS, :8080 for HTTP, or 0 to turn the metrics endpoint off.")
@@ -82,6 +84,9 @@ func main() {
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"Serve HTTP/2 on the metrics and webhook servers. It is off by default because of the "+
 			"HTTP/2 Stream Cancellation and Rapid Reset vulnerabilities.")
+	flag.StringVar(&watchNamespaces, "watch-namespaces", "",
+		"Comma-separated namespaces the operator serves; empty serves them all. Limited to some, "+
+			"it needs the rules of config/rbac/role.yaml only in each of them, as a Role and RoleBinding.")
 	opts := zap.Options{Development: true}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -118,10 +123,11 @@ func main() {
 	// objects the opbuilder runtime created for them plus the ConfigMaps and
 	// Secrets those reference. Every kind created with opbuilder adds itself
 	// here.
-	cacheOptions, err := newCacheOptions(
+	ownedTypes := []client.Object{
 		&datav1alpha1.Druid{},
-	// +opbuilder:scaffold:owned-types
-	)
+		// +opbuilder:scaffold:owned-types
+	}
+	cacheOptions, err := newCacheOptions(namespacesOf(watchNamespaces), ownedTypes...)
 	if err != nil {
 		setupLog.Error(err, "Failed to scope the manager's cache")
 		os.Exit(1)
@@ -171,14 +177,28 @@ func main() {
 
 // newCacheOptions scopes the manager's cache with the runtime's cachescope
 // package: the given custom resource types are cached in full, other types
-// only where the runtime created the object under controller.FieldOwner.
-// Before the first kind exists it returns controller-runtime's defaults.
-func newCacheOptions(owners ...client.Object) (cache.Options, error) {
+// only where the runtime created the object under controller.FieldOwner, and
+// only in namespaces when it names some. Before the first kind exists it
+// returns controller-runtime's defaults.
+func newCacheOptions(namespaces []string, owners ...client.Object) (cache.Options, error) {
 	if len(owners) == 0 {
 		return cache.Options{}, nil
 	}
 	return cachescope.Options(owners[0],
 		cachescope.WithFullyCached(owners[1:]...),
 		cachescope.WithManagedBy(controller.FieldOwner),
+		cachescope.WithNamespaces(namespaces...),
 	)
+}
+
+// namespacesOf splits the value of --watch-namespaces; an empty value names
+// none.
+func namespacesOf(list string) []string {
+	var out []string
+	for ns := range strings.SplitSeq(list, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			out = append(out, ns)
+		}
+	}
+	return out
 }
