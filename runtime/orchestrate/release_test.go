@@ -394,3 +394,54 @@ func (e *env) waitForNamed(name, what string, cond func(*testv1.Cluster) bool) {
 		e.t.Fatalf("waiting for %s: %v\nlast status: %s", what, err, describeStatus(&last))
 	}
 }
+
+// TestExternalLabelKeptWhileAPausedCRConsumes: the second CR is paused when q
+// is removed from both. The first CR's q goes; the paused CR keeps its q
+// (a pause holds deletions), which still mounts the Secret, so the label
+// stays, with no release and re-label; lifting the pause prunes q and
+// releases it.
+func TestExternalLabelKeptWhileAPausedCRConsumes(t *testing.T) {
+	e := newEnvWith(t, orchestrate.Config{}, releaseNodeTypes())
+	history := e.watchUserSecret()
+	e.createUserSecret()
+	const other = "db2"
+	e.createCluster(releaseSpec("q"))
+	second := &testv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: other, Namespace: e.ns}, Spec: releaseSpec("q")}
+	if err := e.c.Create(e.ctx(), second); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the first CR to be ready", ready)
+	e.waitForNamed(other, "the second CR to be ready", ready)
+
+	removeQ := func(cr *testv1.Cluster) {
+		cr.Spec.NodeTypes = slices.DeleteFunc(cr.Spec.NodeTypes, func(nt testv1.NodeTypeSpec) bool { return nt.Name == "q" })
+		cr.Spec.Order = []string{"p"}
+	}
+	e.updateNamed(other, func(cr *testv1.Cluster) {
+		cr.Annotations = map[string]string{keys.AnnotationPauseRollout: keys.ValueTrue}
+		removeQ(cr)
+	})
+	e.waitForNamed(other, "the second CR to see the change while paused", func(cr *testv1.Cluster) bool {
+		return cr.Status.ObservedGeneration == cr.Generation
+	})
+	e.update(removeQ)
+	e.waitFor("q of the first CR to be pruned", func(cr *testv1.Cluster) bool {
+		return ready(cr) && e.workloadGone(crName+"-q")
+	})
+	e.requireSteady()
+	if e.workloadGone(other + "-q") {
+		t.Error("the paused CR's q was pruned")
+	}
+	if got := e.watchLabel(); got != keys.ValueTrue {
+		t.Errorf("the label went while the paused CR's q still mounts the Secret: %q", got)
+	}
+
+	e.updateNamed(other, func(cr *testv1.Cluster) { delete(cr.Annotations, keys.AnnotationPauseRollout) })
+	e.waitForNamed(other, "q of the second CR to be pruned once resumed", func(cr *testv1.Cluster) bool {
+		return ready(cr) && e.workloadGone(other+"-q")
+	})
+	e.eventuallyLabel("the watch label to be released", "")
+	if got, want := history.changes(), []string{"", keys.ValueTrue, ""}; !slices.Equal(got, want) {
+		t.Errorf("the Secret's watch label at each of its changes: %q, want %q", got, want)
+	}
+}
