@@ -22,262 +22,354 @@ import (
 	"github.com/opbuilder/opbuilder/runtime/store"
 )
 
-// pass is one reconcile of an enabled CR: build, observe, decide, apply,
-// unstick, prune. It fills out with what the status must say.
+// pass is one reconcile of an enabled CR, as a pipeline of named steps:
+// build, label the external config, record the desired state, observe and
+// decide, apply, keep what pods still run on, unstick, prune. It fills out
+// with what the status must say.
 func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl.Result, error) {
-	logger := log.FromContext(ctx)
-	annotations := owner.GetAnnotations()
-	out.paused = keys.RolloutPaused(annotations)
-	forced := map[string]bool{}
-	for _, name := range keys.ForceRolloutNodeTypes(annotations) {
-		forced[name] = true
+	out.paused = keys.RolloutPaused(owner.GetAnnotations())
+	r := &passRun[T]{o: o, owner: owner, out: out}
+	if err := r.build(ctx); err != nil {
+		return ctrl.Result{}, err
 	}
+	if err := r.labelExternal(ctx); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.record(); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.observe(ctx); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.apply(ctx); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.keep(ctx)
+	res := r.requeue(ctx)
+	r.prune(ctx)
+	out.inventory, out.inventorySet = owner.GetClusterStatus().Inventory, true
+	out.observed = len(r.errs) == 0
+	return res, errors.Join(r.errs...)
+}
 
-	order, err := o.deploymentOrder(owner)
+// passRun is the state of one pass, filled in step by step.
+type passRun[T Object] struct {
+	o     *Orchestrator[T]
+	owner T
+	out   *outcome
+
+	// built, by build: the node types in deployment order, and all their
+	// desired objects.
+	built   []builtNodeType
+	desired []client.Object
+	// external and missing, by labelExternal: the ConfigMaps and Secrets
+	// the workloads consume that the operator does not own, and those of
+	// them that do not exist and are not optional.
+	external, missing []confighash.Ref
+	// st and b, by record: the pass's store and Builder.
+	st *store.Store
+	b  *builder.Builder
+	// lives and decisions, by observe: each group's workload as read, and
+	// what may change.
+	lives     [][]client.Object
+	decisions []nodeTypeDecision
+	// refused and errs, by apply and later steps: the children the Builder
+	// would not write, and what failed (the pass goes on, and prunes
+	// nothing once one did).
+	refused *refusals
+	errs    []error
+}
+
+// build resolves the deployment order and runs the node types' build
+// functions.
+func (r *passRun[T]) build(ctx context.Context) error {
+	order, err := r.o.deploymentOrder(r.owner)
 	if err != nil {
-		out.failure = err.Error()
+		r.out.failure = err.Error()
 		// Retrying cannot help: the CR must change, which triggers a
 		// reconcile by itself.
-		return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("orchestrate: %w", err))
+		return reconcile.TerminalError(fmt.Errorf("orchestrate: %w", err))
 	}
-	built, err := o.build(ctx, owner, order)
-	if err != nil {
-		out.failure = err.Error()
-		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+	if r.built, err = r.o.build(ctx, r.owner, order); err != nil {
+		r.out.failure = err.Error()
+		return fmt.Errorf("orchestrate: %w", err)
 	}
-	var desired []client.Object
-	for _, nt := range built {
+	for _, nt := range r.built {
 		for _, g := range nt.groups {
-			desired = append(desired, g.objects...)
+			r.desired = append(r.desired, g.objects...)
 		}
 	}
+	return nil
+}
 
-	// External ConfigMaps and Secrets the workloads consume get the watch
-	// label first, so the config hash below reads them and their changes
-	// reconcile the CR.
-	var external []confighash.Ref
-	configs := desiredConfig(desired)
-	for _, obj := range desired {
-		if isWorkload(obj) {
-			for _, r := range externalRefs(obj, configs) {
-				if !slices.ContainsFunc(external, func(e confighash.Ref) bool { return e.Kind == r.Kind && e.Name == r.Name }) {
-					external = append(external, r)
-				}
+// labelExternal gives the watch label to the external ConfigMaps and Secrets
+// the workloads consume, before anything is hashed, so the config hash reads
+// them and their changes reconcile the CR; and takes it from those no
+// workload consumes any more.
+func (r *passRun[T]) labelExternal(ctx context.Context) error {
+	configs := desiredConfig(r.desired)
+	for _, obj := range r.desired {
+		if !isWorkload(obj) {
+			continue
+		}
+		for _, ref := range externalRefs(obj, configs) {
+			if !slices.ContainsFunc(r.external, func(e confighash.Ref) bool { return e.Kind == ref.Kind && e.Name == ref.Name }) {
+				r.external = append(r.external, ref)
 			}
 		}
 	}
-	missing, err := o.watchExternal(ctx, owner.GetNamespace(), external)
+	missing, err := r.o.watchExternal(ctx, r.owner.GetNamespace(), r.external)
 	if err != nil {
-		out.failure = "could not label the ConfigMaps and Secrets the workloads consume; see the operator's log"
-		return ctrl.Result{}, err
+		r.out.failure = "could not label the ConfigMaps and Secrets the workloads consume; see the operator's log"
+		return err
 	}
-	// And external objects no workload consumes any more lose the label.
-	if err := o.releaseExternal(ctx, owner.GetNamespace(), external); err != nil {
-		out.failure = "could not unlabel the ConfigMaps and Secrets the workloads no longer consume; see the operator's log"
-		return ctrl.Result{}, err
+	if err := r.o.releaseExternal(ctx, r.owner.GetNamespace(), r.external); err != nil {
+		r.out.failure = "could not unlabel the ConfigMaps and Secrets the workloads no longer consume; see the operator's log"
+		return err
 	}
-	missing = slices.DeleteFunc(missing, func(r confighash.Ref) bool { return r.Optional })
+	r.missing = slices.DeleteFunc(missing, func(ref confighash.Ref) bool { return ref.Optional })
+	return nil
+}
 
+// record makes the pass's store and Builder, and records everything desired
+// in the store up front, held workloads included: holding a workload must
+// never make the pruner delete it.
+func (r *passRun[T]) record() error {
 	// The store deletes through an event-recording client, so every prune
 	// is recorded on the CR.
-	pruner, err := eventclient.New(o.client, o.recorder, eventclient.WithOwner(owner))
+	pruner, err := eventclient.New(r.o.client, r.o.recorder, eventclient.WithOwner(r.owner))
 	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+		return fmt.Errorf("orchestrate: %w", err)
 	}
-	st, err := store.New(owner, pruner, store.WithKinds(o.kinds...))
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+	if r.st, err = store.New(r.owner, pruner, store.WithKinds(r.o.kinds...)); err != nil {
+		return fmt.Errorf("orchestrate: %w", err)
 	}
-	// Everything desired is recorded up front, held workloads included:
-	// holding a workload must never make the pruner delete it.
-	for _, obj := range desired {
-		if err := st.Record(obj); err != nil {
-			out.failure = err.Error()
-			return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+	for _, obj := range r.desired {
+		if err := r.st.Record(obj); err != nil {
+			r.out.failure = err.Error()
+			return fmt.Errorf("orchestrate: %w", err)
 		}
 	}
-	b, err := o.newBuilder(owner, desired)
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
+	if r.b, err = r.o.newBuilder(r.owner, r.desired); err != nil {
+		return fmt.Errorf("orchestrate: %w", err)
 	}
+	return nil
+}
 
-	// Observe every workload and decide what may change.
-	inputs := make([]nodeTypeInput, len(built))
-	lives := make([][]client.Object, len(built))
-	for i, nt := range built {
+// observe plans every workload, without writing, and decides what may
+// change.
+func (r *passRun[T]) observe(ctx context.Context) error {
+	forced := map[string]bool{}
+	for _, name := range keys.ForceRolloutNodeTypes(r.owner.GetAnnotations()) {
+		forced[name] = true
+	}
+	inputs := make([]nodeTypeInput, len(r.built))
+	r.lives = make([][]client.Object, len(r.built))
+	for i, nt := range r.built {
 		inputs[i] = nodeTypeInput{Name: nt.name, Forced: forced[nt.name]}
-		lives[i] = make([]client.Object, len(nt.groups))
+		r.lives[i] = make([]client.Object, len(nt.groups))
 		for j, g := range nt.groups {
-			in := groupInput{Name: g.name, HasWorkload: g.workload != nil}
-			if g.workload != nil {
-				// The builder's own comparison, without writing, says
-				// whether the workload has a change pending.
-				plan, err := b.Plan(ctx, g.workload)
-				if err != nil {
-					st.Fail(err)
-					out.failure = fmt.Sprintf("could not compare %s %q with its desired state", kindOf(g.workload), g.workload.GetName())
-					return ctrl.Result{}, fmt.Errorf("orchestrate: %w", err)
-				}
-				if plan.Live != nil {
-					r, err := workloadRollout(plan.Live)
-					if err != nil {
-						return ctrl.Result{}, err
-					}
-					// A held or blocked workload has a change to make
-					// all the same: the node type is not rolled out, so
-					// the order waits and its old config is kept, and
-					// its turn reports why the change is not made.
-					pending := plan.Operation == builder.OperationHeld || plan.Operation == builder.OperationBlocked
-					in.Exists, in.Done, in.Changed = true, r.Done, plan.Changes() || pending
-				}
-				lives[i][j] = plan.Live
+			in, live, err := r.observeGroup(ctx, g)
+			if err != nil {
+				return err
 			}
 			inputs[i].Groups = append(inputs[i].Groups, in)
+			r.lives[i][j] = live
 		}
 	}
-	decisions := decide(inputs, out.paused)
+	r.decisions = decide(inputs, r.out.paused)
+	return nil
+}
 
-	// Apply: configuration and services first, then the workloads that may
-	// change, then what refers to workloads. A failure in the first tier
-	// keeps every workload as it is: no workload is rolled onto a
-	// configuration that failed to apply.
-	var errs []error
-	refused := newRefusals(built)
-	reconcileChild := func(obj client.Object) (builder.Result, error) {
-		res, err := b.ReconcileObject(ctx, obj)
-		refused.note(obj, res)
-		if err != nil {
-			st.Fail(err)
-			errs = append(errs, err)
-			if out.failure == "" {
-				out.failure = fmt.Sprintf("could not apply %s %q; see the operator's log", kindOf(obj), obj.GetName())
-			}
-		}
-		return res, err
+// observeGroup is what the decision needs of one group: the Builder's own
+// comparison, without writing, says whether its workload has a change
+// pending.
+func (r *passRun[T]) observeGroup(ctx context.Context, g builtGroup) (groupInput, client.Object, error) {
+	in := groupInput{Name: g.name, HasWorkload: g.workload != nil}
+	if g.workload == nil {
+		return in, nil, nil
 	}
-	for _, obj := range desired {
+	plan, err := r.b.Plan(ctx, g.workload)
+	if err != nil {
+		r.st.Fail(err)
+		r.out.failure = fmt.Sprintf("could not compare %s %q with its desired state", kindOf(g.workload), g.workload.GetName())
+		return in, nil, fmt.Errorf("orchestrate: %w", err)
+	}
+	if plan.Live == nil {
+		return in, nil, nil
+	}
+	ro, err := workloadRollout(plan.Live)
+	if err != nil {
+		return in, nil, err
+	}
+	// A held or blocked workload has a change to make all the same: the
+	// node type is not rolled out, so the order waits and its old config
+	// is kept, and its turn reports why the change is not made.
+	pending := plan.Operation == builder.OperationHeld || plan.Operation == builder.OperationBlocked
+	in.Exists, in.Done, in.Changed = true, ro.Done, plan.Changes() || pending
+	return in, plan.Live, nil
+}
+
+// apply writes the children in three tiers: configuration and services
+// first, then the workloads that may change, then what refers to
+// workloads. A failure in the first tier keeps every workload as it is: no
+// workload is rolled onto a configuration that failed to apply.
+func (r *passRun[T]) apply(ctx context.Context) error {
+	r.refused = newRefusals(r.built)
+	for _, obj := range r.desired {
 		if !isWorkload(obj) && !refersToWorkload(obj) {
-			_, _ = reconcileChild(obj)
+			_, _ = r.reconcileChild(ctx, obj)
 		}
 	}
-	out.nodeTypes = make([]nodeTypeObserved, len(built))
-	for i, nt := range built {
-		obs := nodeTypeObserved{Name: nt.name, Disruption: nt.disruption, Decision: decisions[i]}
-		for j, g := range nt.groups {
-			gd := decisions[i].Groups[j]
-			gobs := groupObserved{Name: g.name, HasWorkload: g.workload != nil, Decision: gd}
-			if g.workload != nil {
-				// Status reads the same view of the workload as the
-				// decision did, unless this pass wrote it: a newer cached
-				// copy read meanwhile could contradict the decision (a group
-				// held for one that now looks rolled out).
-				current := lives[i][j]
-				var res builder.Result
-				switch {
-				case gd.Apply && len(errs) == 0 && !refused.any(i):
-					var err error
-					res, err = reconcileChild(g.workload)
-					switch {
-					case err != nil:
-					case res.Operation == builder.OperationRecreating:
-						current = nil
-					case res.Changed() || current == nil:
-						current = res.Object
-					}
-				case gd.Changing || gd.Apply:
-					// Not written: an object of the first tier failed,
-					// or one of the node type's objects has a name that
-					// is not the operator's (its pods would consume
-					// someone else's ConfigMap, or be selected by
-					// someone else's Service).
-					gobs.Decision = groupDecision{Hold: heldForFailure}
-				}
-				if sts, ok := g.workload.(*appsv1.StatefulSet); ok && resizeCheck(previousStatus(owner, nt.name), res) {
-					below, err := o.claimsBelowRequest(ctx, owner.GetNamespace(), sts)
-					if err != nil {
-						errs = append(errs, err)
-					}
-					obs.Resizing = append(obs.Resizing, below...)
-				}
-				if current != nil {
-					r, err := workloadRollout(current)
-					if err != nil {
-						return ctrl.Result{}, err
-					}
-					gobs.Rollout = r
-				} else {
-					gobs.Rollout = rollout{Message: "the workload is being created"}
-				}
+	r.out.nodeTypes = make([]nodeTypeObserved, len(r.built))
+	for i, nt := range r.built {
+		obs := nodeTypeObserved{Name: nt.name, Disruption: nt.disruption, Decision: r.decisions[i]}
+		for j := range nt.groups {
+			gobs, err := r.applyGroup(ctx, i, j, &obs)
+			if err != nil {
+				return err
 			}
 			obs.Groups = append(obs.Groups, gobs)
 		}
-		out.nodeTypes[i] = obs
+		r.out.nodeTypes[i] = obs
 	}
-	if len(errs) == 0 {
-		for _, obj := range desired {
+	if len(r.errs) == 0 {
+		for _, obj := range r.desired {
 			if refersToWorkload(obj) {
-				_, _ = reconcileChild(obj)
+				_, _ = r.reconcileChild(ctx, obj)
 			}
 		}
 	}
-	for i := range out.nodeTypes {
-		out.nodeTypes[i].Refused = refused.of(i)
+	for i := range r.out.nodeTypes {
+		r.out.nodeTypes[i].Refused = r.refused.of(i)
 	}
+	return nil
+}
 
-	// Until a node type is rolled out, some of its pods still run an old pod
-	// template, and a pod that restarts reads what that template names. So
-	// the ConfigMaps and Secrets of a node type that is held or rolling are
-	// kept even when no longer desired (an operator that names its
-	// ConfigMaps after their content makes a new one per change); they are
-	// pruned once the node type is rolled out.
-	for i, nt := range built {
-		if decisions[i].RolledOut {
+// applyGroup writes the workload of group j of node type i when the decision
+// lets it, and observes it for the status.
+func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObserved) (groupObserved, error) {
+	g, gd := r.built[i].groups[j], r.decisions[i].Groups[j]
+	gobs := groupObserved{Name: g.name, HasWorkload: g.workload != nil, Decision: gd}
+	if g.workload == nil {
+		return gobs, nil
+	}
+	// Status reads the same view of the workload as the decision did,
+	// unless this pass wrote it: a newer cached copy read meanwhile could
+	// contradict the decision (a group held for one that now looks rolled
+	// out).
+	current := r.lives[i][j]
+	var res builder.Result
+	switch {
+	case gd.Apply && len(r.errs) == 0 && !r.refused.any(i):
+		var err error
+		res, err = r.reconcileChild(ctx, g.workload)
+		switch {
+		case err != nil:
+		case res.Operation == builder.OperationRecreating:
+			current = nil
+		case res.Changed() || current == nil:
+			current = res.Object
+		}
+	case gd.Changing || gd.Apply:
+		// Not written: an object of the first tier failed, or one of the
+		// node type's objects was not written (its pods would consume
+		// someone else's ConfigMap, or be selected by someone else's
+		// Service).
+		gobs.Decision = groupDecision{Hold: heldForFailure}
+	}
+	if sts, ok := g.workload.(*appsv1.StatefulSet); ok && resizeCheck(previousStatus(r.owner, r.built[i].name), res) {
+		below, err := r.o.claimsBelowRequest(ctx, r.owner.GetNamespace(), sts)
+		if err != nil {
+			r.errs = append(r.errs, err)
+		}
+		obs.Resizing = append(obs.Resizing, below...)
+	}
+	if current == nil {
+		gobs.Rollout = rollout{Message: "the workload is being created"}
+		return gobs, nil
+	}
+	ro, err := workloadRollout(current)
+	if err != nil {
+		return gobs, err
+	}
+	gobs.Rollout = ro
+	return gobs, nil
+}
+
+// reconcileChild writes one child through the pass's Builder, noting a
+// refusal and failing the store's pass on an error.
+func (r *passRun[T]) reconcileChild(ctx context.Context, obj client.Object) (builder.Result, error) {
+	res, err := r.b.ReconcileObject(ctx, obj)
+	r.refused.note(obj, res)
+	if err != nil {
+		r.st.Fail(err)
+		r.errs = append(r.errs, err)
+		if r.out.failure == "" {
+			r.out.failure = fmt.Sprintf("could not apply %s %q; see the operator's log", kindOf(obj), obj.GetName())
+		}
+	}
+	return res, err
+}
+
+// keep records in the store what is no longer desired but still needed
+// (keep.go): the ConfigMaps and Secrets of a node type that is held or
+// rolling, and, while paused, the workloads of a removed group or node type.
+func (r *passRun[T]) keep(ctx context.Context) {
+	for i, nt := range r.built {
+		if r.decisions[i].RolledOut {
 			continue
 		}
-		if err := o.keepConfig(ctx, owner, st, nt.name); err != nil {
-			st.Fail(err)
-			errs = append(errs, err)
+		if err := r.o.keepConfig(ctx, r.owner, r.st, nt.name); err != nil {
+			r.st.Fail(err)
+			r.errs = append(r.errs, err)
 		}
 	}
-	// A pause holds every change to workloads, deletion included.
-	if out.paused {
-		if _, err := o.keepWorkloads(ctx, owner, st, desired); err != nil {
-			st.Fail(err)
-			errs = append(errs, err)
+	if r.out.paused {
+		if _, err := r.o.keepWorkloads(ctx, r.owner, r.st, r.desired); err != nil {
+			r.st.Fail(err)
+			r.errs = append(r.errs, err)
 		}
 	}
+}
 
+// requeue runs the stuck-pod recovery and says when the pass must run again
+// without a watch event.
+func (r *passRun[T]) requeue(ctx context.Context) ctrl.Result {
 	var res ctrl.Result
-	if o.cfg.StuckPodRecovery != nil {
-		after, err := o.recoverStuckPods(ctx, owner, built, decisions)
+	if r.o.cfg.StuckPodRecovery != nil {
+		after, err := r.o.recoverStuckPods(ctx, r.owner, r.built, r.decisions)
 		if err != nil {
-			errs = append(errs, err)
+			r.errs = append(r.errs, err)
 		}
 		res.RequeueAfter = after
 	}
-	if (!refused.empty() || len(missing) > 0 || resizing(out.nodeTypes)) && (res.RequeueAfter == 0 || res.RequeueAfter > refusalRetry) {
+	waiting := !r.refused.empty() || len(r.missing) > 0 || resizing(r.out.nodeTypes)
+	if waiting && (res.RequeueAfter == 0 || res.RequeueAfter > refusalRetry) {
 		// What the pass waits for is outside the scoped cache: the
 		// rename, deletion or adopt annotation of the object in the way,
 		// the creation of a missing ConfigMap or Secret, or the growth of
 		// a claim, brings no watch event.
 		res.RequeueAfter = refusalRetry
 	}
+	return res
+}
 
-	if err := st.Prune(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("orchestrate: prune: %w", err))
-		if out.failure == "" {
-			out.failure = "could not prune children that are no longer desired; see the operator's log"
+// prune deletes what is no longer desired, by the store's safety rules, and
+// forgets its expectations.
+func (r *passRun[T]) prune(ctx context.Context) {
+	if err := r.st.Prune(ctx); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("orchestrate: prune: %w", err))
+		if r.out.failure == "" {
+			r.out.failure = "could not prune children that are no longer desired; see the operator's log"
 		}
 	}
-	if pruned := st.Result().Pruned; len(pruned) > 0 {
-		logger.V(1).Info("pruned children that are no longer desired", "count", len(pruned))
+	if pruned := r.st.Result().Pruned; len(pruned) > 0 {
+		log.FromContext(ctx).V(1).Info("pruned children that are no longer desired", "count", len(pruned))
 		for _, id := range pruned {
-			o.expectations.Forget(id.GroupKind(), client.ObjectKey{Namespace: id.Namespace, Name: id.Name})
+			r.o.expectations.Forget(id.GroupKind(), client.ObjectKey{Namespace: id.Namespace, Name: id.Name})
 		}
 	}
-	out.inventory, out.inventorySet = owner.GetClusterStatus().Inventory, true
-	out.observed = len(errs) == 0
-	return res, errors.Join(errs...)
 }
 
 // newBuilder returns the Builder of one pass: it reads through the manager's

@@ -104,11 +104,23 @@ func TestGrownStorageIsReportedUntilTheClaimsHaveIt(t *testing.T) {
 	if r := meta.FindStatusCondition(cr.GetClusterStatus().Conditions, orchestrate.ConditionReady); r == nil || r.Status != metav1.ConditionFalse || r.Reason != orchestrate.ReasonStorageResizing {
 		t.Errorf("Ready while resizing: %+v, want False with %s", r, orchestrate.ReasonStorageResizing)
 	}
+	// Grow them as a storage driver's resizer would: the volume first (the
+	// volume controller would otherwise set the claim's capacity back from
+	// it), then the claim's status.
 	for _, claim := range claims() {
 		if got := claim.Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse("2Gi")) != 0 {
 			t.Errorf("claim %s requests %s, want 2Gi", claim.Name, got.String())
 		}
-		claim.Status.Capacity = corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("2Gi")}
+		grown := corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("2Gi")}
+		var pv corev1.PersistentVolume
+		if err := e.c.Get(e.ctx(), client.ObjectKey{Name: claim.Spec.VolumeName}, &pv); err != nil {
+			t.Fatal(err)
+		}
+		pv.Spec.Capacity = grown
+		if err := e.c.Update(e.ctx(), &pv); err != nil {
+			t.Fatal(err)
+		}
+		claim.Status.Capacity = grown
 		if err := e.c.Status().Update(e.ctx(), &claim); err != nil {
 			t.Fatal(err)
 		}
