@@ -47,7 +47,10 @@ func (b *Builder) reconcileOne(ctx context.Context, obj client.Object, record bo
 	if err != nil {
 		return Result{}, fmt.Errorf("builder: %s %s/%s: %w", p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), err)
 	}
-	if isConfig(p.gvk) {
+	switch {
+	case isConfig(p.gvk) && res.Operation == OperationRefused:
+		b.refusedConfig = append(b.refusedConfig, confighash.Ref{Kind: confighash.Kind(p.gvk.Kind), Name: p.obj.GetName()})
+	case isConfig(p.gvk):
 		b.reconciledConfig = append(b.reconciledConfig, p.obj)
 	}
 	return res, nil

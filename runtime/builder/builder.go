@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/opbuilder/opbuilder/runtime/confighash"
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
 )
 
@@ -26,6 +27,9 @@ type Builder struct {
 	// reconciledConfig are the ConfigMaps and Secrets reconciled so far in
 	// this pass, as applied.
 	reconciledConfig []client.Object
+	// refusedConfig are the ConfigMaps and Secrets this Builder refused to
+	// write (their names are taken): a workload that consumes one is held.
+	refusedConfig []confighash.Ref
 	// givenConfig are the ConfigMaps and Secrets given with WithObjects,
 	// namespaced; nil until desiredConfig first needs them.
 	givenConfig []client.Object

@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -31,6 +32,18 @@ const ReasonConfigMissing = "ConfigMissing"
 // (WithAPIReader), so an object the cache has not seen yet is neither held
 // for nor hashed as absent.
 
+// refusedAmong returns the refs that name a ConfigMap or Secret this Builder
+// refused to write: the object of that name is someone else's.
+func (b *Builder) refusedAmong(refs []confighash.Ref) []confighash.Ref {
+	var out []confighash.Ref
+	for _, r := range refs {
+		if slices.ContainsFunc(b.refusedConfig, func(c confighash.Ref) bool { return c.Kind == r.Kind && c.Name == r.Name }) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // requiredMissing returns the consumed objects of sum that do not exist and
 // are not optional.
 func requiredMissing(sum confighash.Hash) []confighash.Ref {
@@ -44,30 +57,33 @@ func requiredMissing(sum confighash.Hash) []confighash.Ref {
 }
 
 // holdForMissingConfig turns a decision that writes p into OperationHeld when
-// p is a workload whose pods need an object that does not exist.
+// p is a workload whose pods need an object that does not exist, or consume
+// one whose name the Builder found taken (they would read someone else's
+// data).
 func holdForMissingConfig(p *prepared, d decision) decision {
-	if len(p.missing) == 0 {
-		return d
-	}
 	switch d.op {
 	case OperationCreated, OperationUpdated, OperationRecreated:
 	default:
 		return d
 	}
-	names := make([]string, 0, len(p.missing))
-	for _, r := range p.missing {
-		names = append(names, fmt.Sprintf("%s %s/%s", r.Kind, p.obj.GetNamespace(), r.Name))
+	if len(p.taken) > 0 {
+		return decision{op: OperationHeld, live: d.live, reason: ReasonNameTaken,
+			why: fmt.Sprintf("%s %s/%s consumes %s, whose name is taken by an object the operator did not create, so it is not written",
+				p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), refNames(p, p.taken))}
+	}
+	if len(p.missing) == 0 {
+		return d
 	}
 	what := "its live spec is kept"
 	if d.live == nil {
 		what = "it is not created"
 	}
 	exist := "which does not exist"
-	if len(names) > 1 {
+	if len(p.missing) > 1 {
 		exist = "which do not exist"
 	}
 	why := fmt.Sprintf("%s %s/%s consumes %s, %s, so %s; create them, or mark the references optional",
-		p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), strings.Join(names, " and "), exist, what)
+		p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), refNames(p, p.missing), exist, what)
 	return decision{op: OperationHeld, live: d.live, reason: ReasonConfigMissing, why: why}
 }
 
@@ -84,4 +100,13 @@ func (b *Builder) hold(ctx context.Context, p *prepared, d decision) Result {
 		b.client.Record(ctx, regarding, corev1.EventTypeWarning, d.reason, eventclient.ActionUpdate, d.why)
 	}
 	return Result{Object: d.live, Operation: OperationHeld, Reason: d.reason, Message: d.why, Requeue: true}
+}
+
+// refNames names refs, in p's namespace, for a message.
+func refNames(p *prepared, refs []confighash.Ref) string {
+	names := make([]string, 0, len(refs))
+	for _, r := range refs {
+		names = append(names, fmt.Sprintf("%s %s/%s", r.Kind, p.obj.GetNamespace(), r.Name))
+	}
+	return strings.Join(names, " and ")
 }

@@ -124,3 +124,28 @@ func refusedFor(t *testing.T, res []builder.Result, name string) builder.Result 
 	t.Fatalf("no refusal of %s in %+v", name, res)
 	return builder.Result{}
 }
+
+// TestWorkloadOfARefusedConfigMapIsHeld: a plain Builder (no orchestrate)
+// refuses the user's ConfigMap that has the name of its own; the Deployment
+// that would mount it is not created either, since its pods would read the
+// user's data.
+func TestWorkloadOfARefusedConfigMapIsHeld(t *testing.T) {
+	e := newEnv(t)
+	theirs := configMap("config", map[string]string{"runtime.properties": "user=1\n", "log.level": "user"})
+	theirs.Namespace = e.ns
+	if err := e.admin.Create(e.ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	e.counter.Reset()
+	res := e.reconcileAll(desiredSet("nginx:1.27", ptr.To[int32](1), "info")...)
+	refusedFor(t, res, "config")
+	dep := res[len(res)-1]
+	if dep.Operation != builder.OperationHeld || dep.Reason != builder.ReasonNameTaken || !strings.Contains(dep.Message, "ConfigMap "+e.ns+"/config") {
+		t.Errorf("the Deployment that mounts the refused ConfigMap: %s, want Held with %s naming it", summary(dep), builder.ReasonNameTaken)
+	}
+	for _, req := range e.counter.WriteRequests() {
+		if strings.Contains(req, "/deployments") || strings.Contains(req, "/configmaps") {
+			t.Errorf("a write while the ConfigMap's name is taken: %s", req)
+		}
+	}
+}

@@ -96,8 +96,9 @@ type prepared struct {
 	// hash is the applied-hash of content.
 	hash string
 	// missing are the ConfigMaps and Secrets the pod template needs (not
-	// optionally) that do not exist; see the missing-config rule.
-	missing []confighash.Ref
+	// optionally) that do not exist, and taken those whose names belong to
+	// objects the Builder refused to write; see the missing-config rule.
+	missing, taken []confighash.Ref
 }
 
 // key identifies p's object in Expectations.
@@ -262,6 +263,7 @@ func (b *Builder) stampWorkload(ctx context.Context, p *prepared) error {
 		return err
 	}
 	p.missing = requiredMissing(sum)
+	p.taken = b.refusedAmong(sum.Refs)
 	if len(sum.Refs) > 0 {
 		if tmpl.Annotations == nil {
 			tmpl.Annotations = map[string]string{}
