@@ -38,6 +38,13 @@ const (
 	takenNodeType = "router"
 )
 
+// The namespace-scoped operator serves servedNamespace, where the sample
+// goes, and must leave the CR it finds in outsideNamespace alone.
+const (
+	servedNamespace  = "default"
+	outsideNamespace = "elsewhere"
+)
+
 // The Secret every node type's pods consume from step 10 on.
 const (
 	credentialsSecret = "druid-credentials"
@@ -171,21 +178,6 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 			GinkgoHelper()
 			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckRolloutEvents(ctx, rolloutEvents) })).
 				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed(), "each rollout state change is recorded exactly once")
-		}
-
-		// retryPass makes the operator run one more pass over the CR, which
-		// retries whatever it refused or held, and waits until that pass
-		// is done; it returns how many reconciles the operator has run.
-		retryPass := func(ctx context.Context) float64 {
-			GinkgoHelper()
-			done, err := s.Process.Reconciles(ctx)
-			Expect(err).NotTo(HaveOccurred())
-			Expect(s.Poke(ctx)).To(Succeed())
-			reconciles := func(ctx context.Context) (float64, error) { return s.Process.Reconciles(ctx) }
-			Eventually(ctx, reconciles).WithTimeout(stepTimeout).WithPolling(poll).Should(BeNumerically(">", done))
-			n, err := s.Process.Reconciles(ctx)
-			Expect(err).NotTo(HaveOccurred())
-			return n
 		}
 
 		BeforeAll(func(ctx SpecContext) {
@@ -376,7 +368,7 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 			Expect(s.CheckNotReady(ctx, scenario.ReasonNameTaken)).To(Succeed())
 
 			By("letting the operator retry the refusal")
-			reconciles := retryPass(ctx)
+			reconciles := retryPass(ctx, s)
 			Consistently(ctx, untilOK(func(ctx context.Context) error {
 				return errors.Join(s.CheckNameTakenEvent(ctx, theirs), s.CheckUntouched(ctx, theirs))
 			})).WithTimeout(5*time.Second).WithPolling(poll).Should(Succeed(), "a retried refusal writes nothing and records no second event")
@@ -424,7 +416,7 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 			deleted, err := s.Process.Reconciles(ctx)
 			Expect(err).NotTo(HaveOccurred())
 			By("letting the operator retry the held workloads")
-			reconciles := retryPass(ctx)
+			reconciles := retryPass(ctx, s)
 			Consistently(ctx, untilOK(func(ctx context.Context) error {
 				_, err := s.CheckConfigMissingEvents(ctx, held, credentialsSecret)
 				return errors.Join(err, s.CheckHeldForMissing(ctx, held, credentialsSecret))
@@ -449,7 +441,83 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 			AddReportEntry("workloads after the Secret is back", after.Summary())
 		}, NodeTimeout(5*stepTimeout))
 	})
+
+	// A second control plane, started once the first one is gone, runs the
+	// same operator binary with --watch-namespaces: its rules are granted as
+	// a Role in one namespace only, so every request outside it would be
+	// refused. One install, no rollouts: the cluster-wide Describe covers
+	// those.
+	Describe("running the operator namespace-scoped, with --watch-namespaces and role.yaml's rules as a Role and RoleBinding only", Ordered, func() {
+		var s *scenario.Scenario
+
+		BeforeAll(func(ctx SpecContext) {
+			dir := projects[scenario.PathCLI]
+			Expect(dir).NotTo(BeEmpty())
+			opWork := filepath.Join(work, "run-namespaced")
+			Expect(os.MkdirAll(opWork, 0o755)).To(Succeed())
+			var err error
+			s, err = scenario.Setup(ctx, op, scenario.Options{
+				ProjectDir: dir, AssetsDir: assets, WorkDir: opWork, Nodes: 3, WatchNamespace: servedNamespace,
+			})
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(func() {
+				if CurrentSpecReport().Failed() || os.Getenv("OPBUILDER_E2E_VERBOSE") != "" {
+					if log, err := os.ReadFile(s.OperatorLog()); err == nil {
+						AddReportEntry("operator log", string(log))
+					}
+				}
+				Expect(s.Close()).To(Succeed())
+			})
+		}, NodeTimeout(installTimeout))
+
+		AfterEach(func() {
+			if CurrentSpecReport().Failed() && s != nil && s.Process != nil {
+				AddReportEntry("operator log (end)", s.Process.LogTail(80))
+			}
+		})
+
+		It("1. runs every node type of the sample, pods Ready and Ready True, with no cluster-wide binding, and is refused no request", func(ctx SpecContext) {
+			bindings, err := s.Cluster.ClusterBindingsOf(ctx, s.Identity)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(bindings).To(BeEmpty(), "the namespace-scoped operator must run without a ClusterRoleBinding")
+
+			Expect(s.ApplySample(ctx)).To(Succeed())
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Eventually(ctx, untilOK(s.CheckCreatedEvents)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			// Over the operator's whole life: a refused cluster-wide list or
+			// watch is retried by its reflector without failing anything.
+			Expect(s.CheckNeverForbidden(time.Time{})).To(Succeed())
+		}, NodeTimeout(2*stepTimeout))
+
+		It("2. leaves a CR in a namespace it does not serve alone: no children, no status, no events, no request there", func(ctx SpecContext) {
+			since := time.Now()
+			other, uid, err := s.CreateOutsider(ctx, outsideNamespace)
+			Expect(err).NotTo(HaveOccurred())
+
+			By("poking the served CR, so that the operator finishes a pass after the other CR exists")
+			retryPass(ctx, s)
+			Consistently(ctx, untilOK(func(ctx context.Context) error { return s.CheckLeftAlone(ctx, other, uid, since) })).
+				WithTimeout(5*time.Second).WithPolling(poll).Should(Succeed(), "the operator serves %s only", servedNamespace)
+			Expect(s.CheckRunning(ctx)).To(Succeed())
+			Expect(s.CheckNeverForbidden(time.Time{})).To(Succeed())
+		}, NodeTimeout(stepTimeout))
+	})
 })
+
+// retryPass makes the operator of s run one more pass over the CR, which
+// retries whatever it refused or held, and waits until that pass is done;
+// it returns how many reconciles the operator has run.
+func retryPass(ctx context.Context, s *scenario.Scenario) float64 {
+	GinkgoHelper()
+	done, err := s.Process.Reconciles(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(s.Poke(ctx)).To(Succeed())
+	reconciles := func(ctx context.Context) (float64, error) { return s.Process.Reconciles(ctx) }
+	Eventually(ctx, reconciles).WithTimeout(stepTimeout).WithPolling(poll).Should(BeNumerically(">", done))
+	n, err := s.Process.Reconciles(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	return n
+}
 
 // describeAll renders audit events for assertion messages.
 func describeAll[T fmt.Stringer](items []T) []string {

@@ -60,8 +60,9 @@ func StartCluster(ctx context.Context, assetsDir string, nodes int, crdPaths ...
 
 // Identity is who the operator runs as: a ServiceAccount bound to the
 // ClusterRole that controller-gen generated from the project's RBAC markers,
-// exactly as the project's config/rbac deploys it. A missing marker shows up
-// as a Forbidden error in the operator's log.
+// exactly as the project's config/rbac deploys it, or granted its rules in
+// one namespace only. A missing marker, or a request outside that namespace,
+// shows up as a Forbidden error in the operator's log.
 type Identity struct {
 	// Namespace and ServiceAccount name the ServiceAccount.
 	Namespace, ServiceAccount string
@@ -70,12 +71,37 @@ type Identity struct {
 	Username string
 	// Kubeconfig is a kubeconfig file with a token of the ServiceAccount.
 	Kubeconfig string
+	// WatchNamespace is the one namespace the ClusterRoles' rules are
+	// granted in, as Roles; empty when they are granted cluster-wide.
+	WatchNamespace string
 }
 
 // CreateOperatorIdentity creates the ServiceAccount namespace/name, binds
 // the ClusterRoles and Roles of projectDir/config/rbac/role.yaml to it, and
 // writes a kubeconfig for it to kubeconfigPath.
 func (c *Cluster) CreateOperatorIdentity(ctx context.Context, projectDir, namespace, name, kubeconfigPath string) (*Identity, error) {
+	return c.createIdentity(ctx, projectDir, namespace, name, kubeconfigPath, "")
+}
+
+// CreateNamespacedOperatorIdentity is CreateOperatorIdentity for an operator
+// that serves watchNamespace only (--watch-namespaces): the rules of each
+// ClusterRole of role.yaml become a Role of the same name in watchNamespace,
+// bound with a RoleBinding, and nothing is granted cluster-wide, so that
+// every request the operator makes outside watchNamespace is forbidden.
+func (c *Cluster) CreateNamespacedOperatorIdentity(ctx context.Context, projectDir, namespace, name, kubeconfigPath, watchNamespace string) (*Identity, error) {
+	if watchNamespace == "" {
+		return nil, errors.New("CreateNamespacedOperatorIdentity: no namespace to grant the rules in")
+	}
+	if err := c.ensureNamespace(ctx, watchNamespace); err != nil {
+		return nil, err
+	}
+	return c.createIdentity(ctx, projectDir, namespace, name, kubeconfigPath, watchNamespace)
+}
+
+// createIdentity creates the ServiceAccount, grants it role.yaml's rules
+// (cluster-wide unless watchNamespace names a namespace) and writes its
+// kubeconfig.
+func (c *Cluster) createIdentity(ctx context.Context, projectDir, namespace, name, kubeconfigPath, watchNamespace string) (*Identity, error) {
 	if err := c.ensureNamespace(ctx, namespace); err != nil {
 		return nil, err
 	}
@@ -84,7 +110,7 @@ func (c *Cluster) CreateOperatorIdentity(ctx context.Context, projectDir, namesp
 		return nil, fmt.Errorf("creating ServiceAccount %s/%s: %w", namespace, name, err)
 	}
 	subject := rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: namespace, Name: name}
-	if err := c.bindProjectRoles(ctx, filepath.Join(projectDir, "config", "rbac", "role.yaml"), subject); err != nil {
+	if err := c.bindProjectRoles(ctx, filepath.Join(projectDir, "config", "rbac", "role.yaml"), subject, watchNamespace); err != nil {
 		return nil, err
 	}
 
@@ -110,6 +136,7 @@ func (c *Cluster) CreateOperatorIdentity(ctx context.Context, projectDir, namesp
 		ServiceAccount: name,
 		Username:       "system:serviceaccount:" + namespace + ":" + name,
 		Kubeconfig:     kubeconfigPath,
+		WatchNamespace: watchNamespace,
 	}, nil
 }
 
@@ -123,8 +150,10 @@ func (c *Cluster) ensureNamespace(ctx context.Context, name string) error {
 }
 
 // bindProjectRoles creates the roles of a controller-gen role.yaml and binds
-// each to subject.
-func (c *Cluster) bindProjectRoles(ctx context.Context, path string, subject rbacv1.Subject) error {
+// each to subject. With a watchNamespace, each ClusterRole's rules are
+// created and bound as a Role in that namespace instead; Roles stay in their
+// own namespaces either way.
+func (c *Cluster) bindProjectRoles(ctx context.Context, path string, subject rbacv1.Subject, watchNamespace string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("reading the project's RBAC: %w", err)
@@ -149,32 +178,21 @@ func (c *Cluster) bindProjectRoles(ctx context.Context, path string, subject rba
 			if err := yaml.UnmarshalStrict(doc, &role); err != nil {
 				return fmt.Errorf("reading ClusterRole in %s: %w", path, err)
 			}
-			if _, err := c.Kube.RbacV1().ClusterRoles().Create(ctx, &role, metav1.CreateOptions{}); err != nil {
-				return fmt.Errorf("creating ClusterRole %s: %w", role.Name, err)
+			if watchNamespace != "" {
+				err = c.bindRole(ctx, namespacedRole(&role, watchNamespace), subject)
+			} else {
+				err = c.bindClusterRole(ctx, &role, subject)
 			}
-			binding := &rbacv1.ClusterRoleBinding{
-				ObjectMeta: metav1.ObjectMeta{Name: role.Name + "-" + subject.Name},
-				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-				Subjects:   []rbacv1.Subject{subject},
-			}
-			if _, err := c.Kube.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-				return fmt.Errorf("binding ClusterRole %s: %w", role.Name, err)
+			if err != nil {
+				return err
 			}
 		case "Role":
 			var role rbacv1.Role
 			if err := yaml.UnmarshalStrict(doc, &role); err != nil {
 				return fmt.Errorf("reading Role in %s: %w", path, err)
 			}
-			if _, err := c.Kube.RbacV1().Roles(role.Namespace).Create(ctx, &role, metav1.CreateOptions{}); err != nil {
-				return fmt.Errorf("creating Role %s/%s: %w", role.Namespace, role.Name, err)
-			}
-			binding := &rbacv1.RoleBinding{
-				ObjectMeta: metav1.ObjectMeta{Namespace: role.Namespace, Name: role.Name + "-" + subject.Name},
-				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-				Subjects:   []rbacv1.Subject{subject},
-			}
-			if _, err := c.Kube.RbacV1().RoleBindings(role.Namespace).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-				return fmt.Errorf("binding Role %s/%s: %w", role.Namespace, role.Name, err)
+			if err := c.bindRole(ctx, &role, subject); err != nil {
+				return err
 			}
 		case "":
 			continue
@@ -187,6 +205,67 @@ func (c *Cluster) bindProjectRoles(ctx context.Context, path string, subject rba
 		return fmt.Errorf("%s holds no ClusterRole or Role: run `make manifests` in the project", path)
 	}
 	return nil
+}
+
+// namespacedRole is a Role in namespace with the name and rules of role,
+// which is how an operator limited to some namespaces is granted them.
+func namespacedRole(role *rbacv1.ClusterRole, namespace string) *rbacv1.Role {
+	return &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: role.Name, Labels: role.Labels},
+		Rules:      role.Rules,
+	}
+}
+
+// bindClusterRole creates role and a ClusterRoleBinding of it to subject.
+func (c *Cluster) bindClusterRole(ctx context.Context, role *rbacv1.ClusterRole, subject rbacv1.Subject) error {
+	if _, err := c.Kube.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating ClusterRole %s: %w", role.Name, err)
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: role.Name + "-" + subject.Name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{subject},
+	}
+	if _, err := c.Kube.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("binding ClusterRole %s: %w", role.Name, err)
+	}
+	return nil
+}
+
+// bindRole creates role and a RoleBinding of it to subject, in the role's
+// namespace.
+func (c *Cluster) bindRole(ctx context.Context, role *rbacv1.Role, subject rbacv1.Subject) error {
+	if _, err := c.Kube.RbacV1().Roles(role.Namespace).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating Role %s/%s: %w", role.Namespace, role.Name, err)
+	}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: role.Namespace, Name: role.Name + "-" + subject.Name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+		Subjects:   []rbacv1.Subject{subject},
+	}
+	if _, err := c.Kube.RbacV1().RoleBindings(role.Namespace).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("binding Role %s/%s: %w", role.Namespace, role.Name, err)
+	}
+	return nil
+}
+
+// ClusterBindingsOf lists the ClusterRoleBindings that name id's
+// ServiceAccount as a subject, as "binding → ClusterRole": what it is
+// granted cluster-wide beyond what every authenticated user is.
+func (c *Cluster) ClusterBindingsOf(ctx context.Context, id *Identity) ([]string, error) {
+	list, err := c.Kube.RbacV1().ClusterRoleBindings().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing ClusterRoleBindings: %w", err)
+	}
+	var out []string
+	for _, b := range list.Items {
+		for _, sub := range b.Subjects {
+			if sub.Kind == rbacv1.ServiceAccountKind && sub.Namespace == id.Namespace && sub.Name == id.ServiceAccount {
+				out = append(out, b.Name+" → "+b.RoleRef.Kind+" "+b.RoleRef.Name)
+			}
+		}
+	}
+	return out, nil
 }
 
 // WriteAdminKubeconfig copies the cluster's admin kubeconfig to path, for

@@ -33,8 +33,10 @@ type OperatorProcess struct {
 // StartOperator starts the manager binary with the given kubeconfig. Its
 // metrics are served on a free loopback port without TLS, so that the
 // scenario can read how many reconciles it ran; health probes are off, so
-// that several operators may run on one machine.
-func StartOperator(binary, kubeconfig, logPath string) (*OperatorProcess, error) {
+// that several operators may run on one machine. flags are passed after
+// those, such as --watch-namespaces for an operator that serves some
+// namespaces only.
+func StartOperator(binary, kubeconfig, logPath string, flags ...string) (*OperatorProcess, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -51,12 +53,13 @@ func StartOperator(binary, kubeconfig, logPath string) (*OperatorProcess, error)
 		MetricsURL: "http://" + addr + "/metrics",
 		done:       make(chan struct{}),
 	}
-	p.cmd = exec.Command(binary,
-		"--metrics-bind-address="+addr,
+	args := append([]string{
+		"--metrics-bind-address=" + addr,
 		"--metrics-secure=false",
 		"--health-probe-bind-address=0",
 		"--leader-elect=false",
-	)
+	}, flags...)
+	p.cmd = exec.Command(binary, args...)
 	p.cmd.Env = mergeEnv(os.Environ(), []string{"KUBECONFIG=" + kubeconfig})
 	p.cmd.Stdout = logFile
 	p.cmd.Stderr = logFile

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,9 @@ type Scenario struct {
 	UID types.UID
 	// Recorder watches the CR's workloads once it was created.
 	Recorder *Recorder
+	// WatchNamespace is the one namespace the operator serves, or empty
+	// when it serves them all.
+	WatchNamespace string
 }
 
 // Options configures Setup.
@@ -49,8 +53,15 @@ type Options struct {
 	WorkDir string
 	// Nodes is the number of kwok nodes; default 3.
 	Nodes int
-	// Namespace is where the CR lives; default "default".
+	// Namespace is where the CR lives; default WatchNamespace, or
+	// "default" when that is empty.
 	Namespace string
+	// WatchNamespace, when set, runs the operator namespace-scoped: it is
+	// started with --watch-namespaces=<WatchNamespace>, and role.yaml's
+	// rules are granted to it as Roles with RoleBindings in that namespace
+	// only (CreateNamespacedOperatorIdentity), with no cluster-wide
+	// binding at all. Empty runs it cluster-wide, bound to the ClusterRoles.
+	WatchNamespace string
 }
 
 // OperatorNamespace and OperatorServiceAccount are where and as whom
@@ -64,7 +75,8 @@ const (
 // Setup starts a control plane with the project's CRDs, makes the
 // PersistentVolumes the node types with storage claim (kwok nodes have no
 // storage provisioner), creates the operator's identity from the project's
-// RBAC, and starts the operator. Close undoes all of it.
+// RBAC (cluster-wide, or in Options.WatchNamespace only), and starts the
+// operator. Close undoes all of it.
 func Setup(ctx context.Context, op Operator, o Options) (s *Scenario, err error) {
 	if o.ProjectDir == "" || o.AssetsDir == "" || o.WorkDir == "" {
 		return nil, errors.New("scenario: ProjectDir, AssetsDir and WorkDir are required")
@@ -73,9 +85,9 @@ func Setup(ctx context.Context, op Operator, o Options) (s *Scenario, err error)
 		o.Nodes = 3
 	}
 	if o.Namespace == "" {
-		o.Namespace = "default"
+		o.Namespace = cmp.Or(o.WatchNamespace, "default")
 	}
-	s = &Scenario{Operator: op, ProjectDir: o.ProjectDir, WorkDir: o.WorkDir}
+	s = &Scenario{Operator: op, ProjectDir: o.ProjectDir, WorkDir: o.WorkDir, WatchNamespace: o.WatchNamespace}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, s.Close())
@@ -88,8 +100,13 @@ func Setup(ctx context.Context, op Operator, o Options) (s *Scenario, err error)
 	if err = s.Cluster.CreateVolumes(ctx, op); err != nil {
 		return s, err
 	}
-	s.Identity, err = s.Cluster.CreateOperatorIdentity(ctx, o.ProjectDir, OperatorNamespace, OperatorServiceAccount,
-		filepath.Join(o.WorkDir, "operator.kubeconfig"))
+	kubeconfig := filepath.Join(o.WorkDir, "operator.kubeconfig")
+	if o.WatchNamespace != "" {
+		s.Identity, err = s.Cluster.CreateNamespacedOperatorIdentity(ctx, o.ProjectDir, OperatorNamespace, OperatorServiceAccount,
+			kubeconfig, o.WatchNamespace)
+	} else {
+		s.Identity, err = s.Cluster.CreateOperatorIdentity(ctx, o.ProjectDir, OperatorNamespace, OperatorServiceAccount, kubeconfig)
+	}
 	if err != nil {
 		return s, err
 	}
@@ -103,13 +120,18 @@ func (s *Scenario) ManagerBinary() string { return filepath.Join(s.ProjectDir, "
 // OperatorLog is the file the operator's output goes to.
 func (s *Scenario) OperatorLog() string { return filepath.Join(s.WorkDir, "operator.log") }
 
-// StartOperator starts the operator and waits until its metrics endpoint
-// serves, which happens once its manager has started.
+// StartOperator starts the operator, limited to WatchNamespace when it is
+// set, and waits until its metrics endpoint serves, which happens once its
+// manager has started.
 func (s *Scenario) StartOperator(ctx context.Context) error {
 	if s.Process != nil {
 		return errors.New("scenario: the operator is already running")
 	}
-	p, err := StartOperator(s.ManagerBinary(), s.Identity.Kubeconfig, s.OperatorLog())
+	var flags []string
+	if s.WatchNamespace != "" {
+		flags = append(flags, "--watch-namespaces="+s.WatchNamespace)
+	}
+	p, err := StartOperator(s.ManagerBinary(), s.Identity.Kubeconfig, s.OperatorLog(), flags...)
 	if err != nil {
 		return err
 	}
