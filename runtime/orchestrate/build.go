@@ -20,13 +20,16 @@ type builtGroup struct {
 	objects []client.Object
 	// workload is the group's Deployment or StatefulSet, or nil.
 	workload client.Object
+	// budget is the disruption budget the group's workload really has: the
+	// group's own PodDisruptionBudget when it brings one, else the one
+	// generated from its node type's Disruption. Available is judged by it.
+	budget Disruption
 }
 
 // builtNodeType is one node type's desired objects for this pass.
 type builtNodeType struct {
-	name       string
-	disruption Disruption
-	groups     []builtGroup
+	name   string
+	groups []builtGroup
 }
 
 // deploymentOrder returns the indexes of the registered node types in the
@@ -80,7 +83,7 @@ func (o *Orchestrator[T]) build(ctx context.Context, owner T, order []int) ([]bu
 		if err != nil {
 			return nil, fmt.Errorf("build node type %q: %w", nt.Name, err)
 		}
-		b := builtNodeType{name: nt.Name, disruption: nt.Disruption}
+		b := builtNodeType{name: nt.Name}
 		groupNames := map[string]bool{}
 		for _, g := range groups {
 			if g.Name == "" && len(groups) > 1 {
@@ -111,7 +114,7 @@ func (o *Orchestrator[T]) buildGroup(owner T, nt NodeType[T], g Group, seen map[
 	if g.Name != "" {
 		where += fmt.Sprintf(" group %q", g.Name)
 	}
-	bg := builtGroup{name: g.Name}
+	bg := builtGroup{name: g.Name, budget: nt.Disruption}
 	hasPDB := false
 	for i, obj := range g.Objects {
 		if obj == nil {
@@ -141,8 +144,9 @@ func (o *Orchestrator[T]) buildGroup(owner T, nt NodeType[T], g Group, seen map[
 			}
 			bg.workload = obj
 		}
-		if _, ok := obj.(*policyv1.PodDisruptionBudget); ok {
+		if pdb, ok := obj.(*policyv1.PodDisruptionBudget); ok {
 			hasPDB = true
+			bg.budget = Disruption{MinAvailable: pdb.Spec.MinAvailable, MaxUnavailable: pdb.Spec.MaxUnavailable}
 		}
 		bg.objects = append(bg.objects, obj)
 	}

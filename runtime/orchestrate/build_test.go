@@ -77,7 +77,8 @@ func equalInts(a, b []int) bool {
 
 func TestBuildLabelsPlacesAndAddsBudgets(t *testing.T) {
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cfg"}}
-	own := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "mine"}}
+	own := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "mine"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr.To(intstr.FromInt32(3))}}
 	o := orchestrator(
 		NodeType[*testv1.Cluster]{Name: "hist", Build: groups(
 			Group{Name: "hot", Objects: []client.Object{cm, sts("hist-hot")}},
@@ -107,6 +108,13 @@ func TestBuildLabelsPlacesAndAddsBudgets(t *testing.T) {
 	}
 	if cold := built[0].groups[1]; len(cold.objects) != 2 {
 		t.Errorf("a group with its own PDB got another one: %d objects", len(cold.objects))
+	}
+	// Available is judged by the budget each group really has.
+	if got := built[0].groups[1].budget.availableNeeded(3); got != 3 {
+		t.Errorf("the cold group's own budget keeps %d of 3 pods, want 3", got)
+	}
+	if got := built[1].groups[0].budget.availableNeeded(4); got != 2 {
+		t.Errorf("broker's generated budget keeps %d of 4 pods, want 2 (50%%)", got)
 	}
 	bpdb := built[1].groups[0].objects[1].(*policyv1.PodDisruptionBudget)
 	if bpdb.Spec.MinAvailable.String() != "50%" || bpdb.Spec.MaxUnavailable != nil {

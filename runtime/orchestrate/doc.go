@@ -108,7 +108,10 @@
 // Every workload gets a PodDisruptionBudget named after it, selecting its
 // pods with its own selector, with maxUnavailable 1 unless the node type's
 // Disruption says otherwise (or a group brings its own budget). It belongs to
-// the node type like any other child and is pruned with it.
+// the node type like any other child and is pruned with it. A node type is
+// Available when each workload has the replicas available that its budget
+// protects: the group's own budget when it brings one, else the generated
+// one.
 //
 // # Annotations on the CR
 //

@@ -223,7 +223,7 @@ func (r *passRun[T]) apply(ctx context.Context) error {
 	}
 	r.out.nodeTypes = make([]nodeTypeObserved, len(r.built))
 	for i, nt := range r.built {
-		obs := nodeTypeObserved{Name: nt.name, Disruption: nt.disruption, Decision: r.decisions[i]}
+		obs := nodeTypeObserved{Name: nt.name, Decision: r.decisions[i]}
 		for j := range nt.groups {
 			gobs, err := r.applyGroup(ctx, i, j, &obs)
 			if err != nil {
@@ -250,7 +250,7 @@ func (r *passRun[T]) apply(ctx context.Context) error {
 // lets it, and observes it for the status.
 func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObserved) (groupObserved, error) {
 	g, gd := r.built[i].groups[j], r.decisions[i].Groups[j]
-	gobs := groupObserved{Name: g.name, HasWorkload: g.workload != nil, Decision: gd}
+	gobs := groupObserved{Name: g.name, HasWorkload: g.workload != nil, Budget: g.budget, Decision: gd}
 	if g.workload == nil {
 		return gobs, nil
 	}

@@ -18,16 +18,17 @@ import (
 type groupObserved struct {
 	Name        string
 	HasWorkload bool
-	Decision    groupDecision
-	Rollout     rollout
+	// Budget is the disruption budget of the group's workload.
+	Budget   Disruption
+	Decision groupDecision
+	Rollout  rollout
 }
 
 // nodeTypeObserved is one node type after the pass.
 type nodeTypeObserved struct {
-	Name       string
-	Disruption Disruption
-	Decision   nodeTypeDecision
-	Groups     []groupObserved
+	Name     string
+	Decision nodeTypeDecision
+	Groups   []groupObserved
 	// Refused are the node type's children the Builder would not write:
 	// refused (an object the operator does not own has the name), held (a
 	// consumed ConfigMap or Secret is missing) or blocked.
@@ -65,7 +66,7 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 		out.Replicas += r.Replicas
 		out.ReadyReplicas += r.ReadyReplicas
 		hashes = append(hashes, groupHash(g.Name, r.ConfigHash))
-		if need := nt.Disruption.availableNeeded(r.Replicas); r.AvailableReplicas < need && unavailable == "" {
+		if need := g.Budget.availableNeeded(r.Replicas); r.AvailableReplicas < need && unavailable == "" {
 			unavailable = fmt.Sprintf("%s%d of %d replicas available, %d needed", groupPrefix(g.Name), r.AvailableReplicas, r.Replicas, need)
 		}
 		switch {

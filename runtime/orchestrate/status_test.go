@@ -196,3 +196,22 @@ func TestProgressingBetweenGroups(t *testing.T) {
 		t.Errorf("Progressing = %+v, want True while a change waits for a failed object", c)
 	}
 }
+
+// TestAvailableJudgedByTheGroupsOwnBudget: a group whose own budget keeps 3
+// of 3 pods is not Available with 2, though the node type's default budget
+// would allow one unavailable pod.
+func TestAvailableJudgedByTheGroupsOwnBudget(t *testing.T) {
+	out := rolledOutCluster()
+	g := &out.nodeTypes[1].Groups[0]
+	g.Budget = Disruption{MinAvailable: ptr.To(intstr.FromInt32(3))}
+	g.Rollout.AvailableReplicas = 2
+	cs := out.apply(&status.ClusterStatus{})
+	if c := meta.FindStatusCondition(cs.NodeTypes[1].Conditions, ConditionAvailable); c == nil || c.Status != metav1.ConditionFalse {
+		t.Errorf("b with 2 of 3 pods under minAvailable 3: Available %+v, want False", c)
+	}
+	g.Budget = Disruption{}
+	cs = out.apply(&status.ClusterStatus{})
+	if !meta.IsStatusConditionTrue(cs.NodeTypes[1].Conditions, ConditionAvailable) {
+		t.Errorf("b with 2 of 3 pods under the default budget: Available %+v, want True", meta.FindStatusCondition(cs.NodeTypes[1].Conditions, ConditionAvailable))
+	}
+}
