@@ -14,8 +14,9 @@ import (
 )
 
 // ReasonConfigMissing is the reason of OperationHeld, also the reason of its
-// Warning event: a ConfigMap or Secret the workload's pods need does not
-// exist.
+// Warning event, when a ConfigMap or Secret the workload's pods need does not
+// exist. A workload that consumes a ConfigMap or Secret whose name is taken
+// is held with ReasonNameTaken.
 const ReasonConfigMissing = "ConfigMissing"
 
 // The missing-config rule: a Deployment or StatefulSet whose pod template
@@ -88,11 +89,12 @@ func holdForMissingConfig(p *prepared, d decision) decision {
 }
 
 // hold records the Warning of a hold once per desired state (the config hash
-// names the missing objects), and returns OperationHeld. It writes nothing.
+// covers what is consumed and what is missing), and returns OperationHeld. It
+// writes nothing.
 func (b *Builder) hold(ctx context.Context, p *prepared, d decision) Result {
 	if b.cfg.expectations.firstWarning(p.key(), "held "+p.configHash) {
-		log.FromContext(ctx).Info("holding a workload whose pods need a ConfigMap or Secret that does not exist",
-			"kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName(), "missing", len(p.missing))
+		log.FromContext(ctx).Info("holding a workload: its pods would not start on what they consume",
+			"kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName(), "reason", d.reason)
 		regarding := d.live
 		if regarding == nil {
 			regarding = p.obj

@@ -18,9 +18,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 )
 
-// ReasonStorageResizeRefused is the reason of the Warning recorded, and of
-// OperationBlocked, when the API server refuses to grow a StatefulSet's
-// claims (their StorageClass does not allow expansion, say).
+// ReasonStorageResizeRefused is the Result.Reason of OperationBlocked when the
+// API server refuses to grow a StatefulSet's claims (their StorageClass does
+// not allow expansion, say). The refused patch itself is recorded as an
+// UpdateFailed Warning naming the claim.
 const ReasonStorageResizeRefused = "StorageResizeRefused"
 
 // The storage rules of a StatefulSet. The API server never lets a
