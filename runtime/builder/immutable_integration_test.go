@@ -41,7 +41,7 @@ func TestStatefulSetImmutableChangeRecreatesWithOrphan(t *testing.T) {
 	// tier labels the claims the StatefulSet makes from now on, a change of
 	// volumeClaimTemplates other than a storage request.
 	objs := func(tier string) []client.Object {
-		sts := statefulSet("db", "postgres:17", "1Gi")
+		sts := statefulSet("1Gi")
 		if tier != "" {
 			sts.Spec.VolumeClaimTemplates[0].Labels = map[string]string{"tier": tier}
 		}
@@ -151,7 +151,7 @@ func TestDeploymentSelectorChangeRecreates(t *testing.T) {
 func TestStatefulSetSelectorChangeThatStrandsPodsIsBlocked(t *testing.T) {
 	e := newEnv(t)
 	objs := func(app string) []client.Object {
-		sts := statefulSet("db", "postgres:17", "1Gi")
+		sts := statefulSet("1Gi")
 		if app != "" {
 			sts.Spec.Selector.MatchLabels = map[string]string{"app": app}
 			sts.Spec.Template.Labels = map[string]string{"app": app}

@@ -87,7 +87,10 @@ func deployment(image string, replicas *int32) *appsv1.Deployment {
 	}
 }
 
-func statefulSet(name, image string, storage string) *appsv1.StatefulSet {
+// statefulSet is the StatefulSet "db" of postgres:17 with a data volume of
+// storage.
+func statefulSet(storage string) *appsv1.StatefulSet {
+	const name, image = "db", "postgres:17"
 	return &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: appsv1.StatefulSetSpec{
@@ -143,7 +146,7 @@ func allKinds() []client.Object {
 		service("demo", false),
 		service("demo-headless", true),
 		deployment("nginx:1.27", ptr.To[int32](2)),
-		statefulSet("db", "postgres:17", "1Gi"),
+		statefulSet("1Gi"),
 		pvc("shared", "1Gi"),
 		&policyv1.PodDisruptionBudget{
 			ObjectMeta: metav1.ObjectMeta{Name: "db"},

@@ -193,7 +193,7 @@ func TestConfigChangeRollsStatefulSetExactlyOnce(t *testing.T) {
 		return []client.Object{
 			configMap("config", map[string]string{"runtime.properties": "a=1\n", "log.level": level, "unused": "x"}),
 			secret(map[string]string{"PASSWORD": "s3cr3t-value"}),
-			statefulSet("db", "postgres:17", "1Gi"),
+			statefulSet("1Gi"),
 		}
 	}
 	e.reconcileAll(objs("info")...)

@@ -57,7 +57,7 @@ func newStorageEnv(t *testing.T, expandable bool) *storageEnv {
 // ConfigMap and Secret its pods consume. The StatefulSet's result is the
 // last of a pass.
 func (e *storageEnv) objects(storage string) []client.Object {
-	sts := statefulSet("db", "postgres:17", storage)
+	sts := statefulSet(storage)
 	sts.Spec.Replicas = ptr.To[int32](1)
 	sts.Spec.VolumeClaimTemplates[0].Spec.StorageClassName = ptr.To(e.class)
 	return []client.Object{

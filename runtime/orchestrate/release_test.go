@@ -310,14 +310,13 @@ func TestExternalLabelKeptWhileAnotherCRConsumes(t *testing.T) {
 	e := newEnvWith(t, orchestrate.Config{}, releaseNodeTypes())
 	history := e.watchUserSecret()
 	created := e.createUserSecret()
-	const other = "db2"
 	e.createCluster(releaseSpec("q"))
-	second := &testv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: other, Namespace: e.ns}, Spec: releaseSpec("q")}
+	second := &testv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: secondCR, Namespace: e.ns}, Spec: releaseSpec("q")}
 	if err := e.c.Create(e.ctx(), second); err != nil {
 		t.Fatal(err)
 	}
 	e.waitFor("the first CR to be ready", ready)
-	e.waitForNamed(other, "the second CR to be ready", ready)
+	e.waitForSecond("the second CR to be ready", ready)
 	if got := e.watchLabel(); got != keys.ValueTrue {
 		t.Fatalf("the Secret both CRs mount has watch label %q, want %q", got, keys.ValueTrue)
 	}
@@ -335,9 +334,9 @@ func TestExternalLabelKeptWhileAnotherCRConsumes(t *testing.T) {
 		t.Errorf("the label went while the second CR's q still mounts the Secret: %q", got)
 	}
 
-	e.updateNamed(other, removeQ)
-	e.waitForNamed(other, "q of the second CR to be pruned", func(cr *testv1.Cluster) bool {
-		return ready(cr) && e.workloadGone(other+"-q")
+	e.updateSecond(removeQ)
+	e.waitForSecond("q of the second CR to be pruned", func(cr *testv1.Cluster) bool {
+		return ready(cr) && e.workloadGone(secondCR+"-q")
 	})
 	e.eventuallyLabel("the watch label to be released", "")
 	e.requireUserSecretUntouched(created)
@@ -361,8 +360,12 @@ func (e *env) workloadGone(name string) bool {
 	return false
 }
 
-// updateNamed is update for the CR called name.
-func (e *env) updateNamed(name string, mutate func(*testv1.Cluster)) {
+// secondCR is the name of the second CR of the tests that run two.
+const secondCR = "db2"
+
+// updateSecond is update for the second CR.
+func (e *env) updateSecond(mutate func(*testv1.Cluster)) {
+	name := secondCR
 	e.t.Helper()
 	err := wait.PollUntilContextTimeout(e.ctx(), 100*time.Millisecond, waitTimeout, true, func(ctx context.Context) (bool, error) {
 		var cr testv1.Cluster
@@ -380,8 +383,9 @@ func (e *env) updateNamed(name string, mutate func(*testv1.Cluster)) {
 	}
 }
 
-// waitForNamed is waitFor for the CR called name.
-func (e *env) waitForNamed(name, what string, cond func(*testv1.Cluster) bool) {
+// waitForSecond is waitFor for the second CR.
+func (e *env) waitForSecond(what string, cond func(*testv1.Cluster) bool) {
+	name := secondCR
 	e.t.Helper()
 	var last testv1.Cluster
 	err := wait.PollUntilContextTimeout(e.ctx(), 200*time.Millisecond, waitTimeout, true, func(ctx context.Context) (bool, error) {
@@ -404,24 +408,23 @@ func TestExternalLabelKeptWhileAPausedCRConsumes(t *testing.T) {
 	e := newEnvWith(t, orchestrate.Config{}, releaseNodeTypes())
 	history := e.watchUserSecret()
 	e.createUserSecret()
-	const other = "db2"
 	e.createCluster(releaseSpec("q"))
-	second := &testv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: other, Namespace: e.ns}, Spec: releaseSpec("q")}
+	second := &testv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: secondCR, Namespace: e.ns}, Spec: releaseSpec("q")}
 	if err := e.c.Create(e.ctx(), second); err != nil {
 		t.Fatal(err)
 	}
 	e.waitFor("the first CR to be ready", ready)
-	e.waitForNamed(other, "the second CR to be ready", ready)
+	e.waitForSecond("the second CR to be ready", ready)
 
 	removeQ := func(cr *testv1.Cluster) {
 		cr.Spec.NodeTypes = slices.DeleteFunc(cr.Spec.NodeTypes, func(nt testv1.NodeTypeSpec) bool { return nt.Name == "q" })
 		cr.Spec.Order = []string{"p"}
 	}
-	e.updateNamed(other, func(cr *testv1.Cluster) {
+	e.updateSecond(func(cr *testv1.Cluster) {
 		cr.Annotations = map[string]string{keys.AnnotationPauseRollout: keys.ValueTrue}
 		removeQ(cr)
 	})
-	e.waitForNamed(other, "the second CR to see the change while paused", func(cr *testv1.Cluster) bool {
+	e.waitForSecond("the second CR to see the change while paused", func(cr *testv1.Cluster) bool {
 		return cr.Status.ObservedGeneration == cr.Generation
 	})
 	e.update(removeQ)
@@ -429,16 +432,16 @@ func TestExternalLabelKeptWhileAPausedCRConsumes(t *testing.T) {
 		return ready(cr) && e.workloadGone(crName+"-q")
 	})
 	e.requireSteady()
-	if e.workloadGone(other + "-q") {
+	if e.workloadGone(secondCR + "-q") {
 		t.Error("the paused CR's q was pruned")
 	}
 	if got := e.watchLabel(); got != keys.ValueTrue {
 		t.Errorf("the label went while the paused CR's q still mounts the Secret: %q", got)
 	}
 
-	e.updateNamed(other, func(cr *testv1.Cluster) { delete(cr.Annotations, keys.AnnotationPauseRollout) })
-	e.waitForNamed(other, "q of the second CR to be pruned once resumed", func(cr *testv1.Cluster) bool {
-		return ready(cr) && e.workloadGone(other+"-q")
+	e.updateSecond(func(cr *testv1.Cluster) { delete(cr.Annotations, keys.AnnotationPauseRollout) })
+	e.waitForSecond("q of the second CR to be pruned once resumed", func(cr *testv1.Cluster) bool {
+		return ready(cr) && e.workloadGone(secondCR+"-q")
 	})
 	e.eventuallyLabel("the watch label to be released", "")
 	if got, want := history.changes(), []string{"", keys.ValueTrue, ""}; !slices.Equal(got, want) {

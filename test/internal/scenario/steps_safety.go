@@ -274,7 +274,7 @@ func (s *Scenario) CheckSecretWatched(ctx context.Context, name string) error {
 		return err
 	}
 	if secret.Labels[keys.LabelWatch] != keys.ValueTrue {
-		return fmt.Errorf("Secret %s has labels %v, without %s=%s yet", name, secret.Labels, keys.LabelWatch, keys.ValueTrue)
+		return fmt.Errorf("the Secret %s has labels %v, without %s=%s yet", name, secret.Labels, keys.LabelWatch, keys.ValueTrue)
 	}
 	return nil
 }
