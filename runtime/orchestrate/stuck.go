@@ -21,7 +21,42 @@ var blockingWaitingReasons = []string{
 	"CreateContainerConfigError", "CreateContainerError", "RunContainerError",
 }
 
-// stuckPod decides, for a StatefulSet in the OrderedReady deadlock of
+// stuckVerdict is what judgeStuck found in one StatefulSet.
+type stuckVerdict struct {
+	// victim is the pod to delete, or nil.
+	victim *corev1.Pod
+	// wait is how long until the blocking pod has been unready for long
+	// enough (0 for none).
+	wait time.Duration
+	// busy is true while the StatefulSet's first unready pod is on its way
+	// out or a pod of the update revision that is starting: a disruption
+	// is under way, so no other pod of the CR is deleted meanwhile.
+	busy bool
+}
+
+// chooseStuck picks at most one pod to delete among the verdicts of a CR's
+// StatefulSets, in order: none while any of them is busy, since the CR then
+// already has a pod that is going or starting; else the first victim. It
+// returns the index of the victim's StatefulSet (-1 for none) and the
+// shortest wait.
+func chooseStuck(verdicts []stuckVerdict) (int, time.Duration) {
+	var wait time.Duration
+	victim := -1
+	for i, v := range verdicts {
+		if v.busy {
+			return -1, 0
+		}
+		if v.wait > 0 && (wait == 0 || v.wait < wait) {
+			wait = v.wait
+		}
+		if v.victim != nil && victim < 0 {
+			victim = i
+		}
+	}
+	return victim, wait
+}
+
+// judgeStuck decides, for a StatefulSet in the OrderedReady deadlock of
 // kubernetes/kubernetes#60164, which pod to delete so that the StatefulSet
 // controller recreates it at the update revision.
 //
@@ -35,12 +70,12 @@ var blockingWaitingReasons = []string{
 // pod deleted earlier, is the controller's to wait for) and is not already
 // being deleted.
 //
-// It returns the pod to delete or nil, and, when that pod is unready but not
-// yet for long enough, how long until it would be; the caller requeues after
-// that delay instead of polling.
-func stuckPod(sts *appsv1.StatefulSet, pods []corev1.Pod, now time.Time, unreadyFor time.Duration) (*corev1.Pod, time.Duration) {
+// It returns the pod to delete, if any, and, when the blocking pod is unready
+// but not yet for long enough, how long until it would be; the caller
+// requeues after that delay instead of polling.
+func judgeStuck(sts *appsv1.StatefulSet, pods []corev1.Pod, now time.Time, unreadyFor time.Duration) stuckVerdict {
 	if !inOrderedReadyRollingUpdate(sts) {
-		return nil, 0
+		return stuckVerdict{}
 	}
 	var own []*corev1.Pod
 	for i := range pods {
@@ -55,19 +90,19 @@ func stuckPod(sts *appsv1.StatefulSet, pods []corev1.Pod, now time.Time, unready
 	})
 	i := slices.IndexFunc(own, func(p *corev1.Pod) bool { return p.DeletionTimestamp != nil || !podReady(p) })
 	if i < 0 {
-		return nil, 0
+		return stuckVerdict{}
 	}
 	blocking := own[i]
 	if blocking.DeletionTimestamp != nil || blocking.Labels[appsv1.ControllerRevisionHashLabelKey] == sts.Status.UpdateRevision {
-		return nil, 0
+		return stuckVerdict{busy: true}
 	}
 	if podCrashing(blocking) {
-		return blocking, 0
+		return stuckVerdict{victim: blocking}
 	}
 	if wait := unreadySince(blocking).Add(unreadyFor).Sub(now); wait > 0 {
-		return nil, wait
+		return stuckVerdict{wait: wait}
 	}
-	return blocking, 0
+	return stuckVerdict{victim: blocking}
 }
 
 // inOrderedReadyRollingUpdate reports whether sts uses OrderedReady pod

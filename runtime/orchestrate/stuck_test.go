@@ -46,6 +46,7 @@ func TestStuckPod(t *testing.T) {
 		pods        func(*appsv1.StatefulSet) []corev1.Pod
 		wantVictim  string
 		wantRecheck time.Duration
+		wantBusy    bool
 	}{{
 		name: "a crash-looping pod of the old revision is deleted at once",
 		sts:  rollingStatefulSet,
@@ -77,6 +78,7 @@ func TestStuckPod(t *testing.T) {
 				stsPod(s, "hist-1", "hist-old", false, time.Hour, "CrashLoopBackOff"),
 			}
 		},
+		wantBusy: true,
 	}, {
 		name: "a pod on its way out blocks: nothing more is deleted meanwhile",
 		sts:  rollingStatefulSet,
@@ -85,6 +87,7 @@ func TestStuckPod(t *testing.T) {
 			going.DeletionTimestamp = ptr.To(metav1.NewTime(stuckNow))
 			return []corev1.Pod{going, stsPod(s, "hist-1", "hist-old", false, time.Hour, "CrashLoopBackOff")}
 		},
+		wantBusy: true,
 	}, {
 		name: "an old pod unready for less than the grace period is rechecked when it expires",
 		sts:  rollingStatefulSet,
@@ -98,6 +101,7 @@ func TestStuckPod(t *testing.T) {
 		pods: func(s *appsv1.StatefulSet) []corev1.Pod {
 			return []corev1.Pod{stsPod(s, "hist-1", "hist-new", false, time.Hour, "CrashLoopBackOff")}
 		},
+		wantBusy: true,
 	}, {
 		name: "ready old pods are not touched",
 		sts:  rollingStatefulSet,
@@ -136,6 +140,7 @@ func TestStuckPod(t *testing.T) {
 		pods: func(s *appsv1.StatefulSet) []corev1.Pod {
 			return []corev1.Pod{stsPod(s, "hist-1", "hist-new", false, time.Hour, "CrashLoopBackOff")}
 		},
+		wantBusy: true,
 	}, {
 		name: "a partitioned rollout keeps old pods on purpose",
 		sts: func() *appsv1.StatefulSet {
@@ -184,20 +189,51 @@ func TestStuckPod(t *testing.T) {
 			p.DeletionTimestamp = ptr.To(metav1.NewTime(stuckNow))
 			return []corev1.Pod{p}
 		},
+		wantBusy: true,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := tt.sts()
-			victim, recheck := stuckPod(s, tt.pods(s), stuckNow, grace)
+			v := judgeStuck(s, tt.pods(s), stuckNow, grace)
 			got := ""
-			if victim != nil {
-				got = victim.Name
+			if v.victim != nil {
+				got = v.victim.Name
 			}
 			if got != tt.wantVictim {
 				t.Errorf("victim = %q, want %q", got, tt.wantVictim)
 			}
-			if recheck != tt.wantRecheck {
-				t.Errorf("recheck = %v, want %v", recheck, tt.wantRecheck)
+			if v.wait != tt.wantRecheck {
+				t.Errorf("recheck = %v, want %v", v.wait, tt.wantRecheck)
+			}
+			if v.busy != tt.wantBusy {
+				t.Errorf("busy = %t, want %t", v.busy, tt.wantBusy)
+			}
+		})
+	}
+}
+
+// TestChooseStuckDeletesOnePodOfTheCRAtATime: among a CR's StatefulSets, at
+// most one pod goes, and none while another StatefulSet has a pod going or
+// starting.
+func TestChooseStuckDeletesOnePodOfTheCRAtATime(t *testing.T) {
+	pod := &corev1.Pod{}
+	tests := []struct {
+		name       string
+		verdicts   []stuckVerdict
+		wantVictim int
+		wantWait   time.Duration
+	}{
+		{"nothing stuck", []stuckVerdict{{}, {}}, -1, 0},
+		{"two stuck: only the first", []stuckVerdict{{}, {victim: pod}, {victim: pod}}, 1, 0},
+		{"one starting a replacement holds the others", []stuckVerdict{{victim: pod}, {busy: true}}, -1, 0},
+		{"the shortest wait is reported", []stuckVerdict{{wait: time.Minute}, {wait: time.Second}}, -1, time.Second},
+		{"a victim and a wait", []stuckVerdict{{wait: time.Minute}, {victim: pod}}, 1, time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			victim, wait := chooseStuck(tt.verdicts)
+			if victim != tt.wantVictim || wait != tt.wantWait {
+				t.Errorf("chooseStuck = %d, %v; want %d, %v", victim, wait, tt.wantVictim, tt.wantWait)
 			}
 		})
 	}
