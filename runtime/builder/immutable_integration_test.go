@@ -7,7 +7,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -178,33 +177,10 @@ func TestStatefulSetSelectorChangeThatStrandsPodsIsBlocked(t *testing.T) {
 
 func TestPersistentVolumeClaimGrowsButNeverShrinks(t *testing.T) {
 	e := newEnv(t)
-	// An expandable class and a volume for the claim to bind to: only bound
-	// claims of such a class may grow.
-	sc := &storagev1.StorageClass{
-		ObjectMeta:           metav1.ObjectMeta{Name: "expandable-" + e.ns},
-		Provisioner:          "example.com/none",
-		AllowVolumeExpansion: ptr.To(true),
-	}
-	pv := &corev1.PersistentVolume{
-		ObjectMeta: metav1.ObjectMeta{Name: "pv-" + e.ns},
-		Spec: corev1.PersistentVolumeSpec{
-			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")},
-			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			StorageClassName:              sc.Name,
-			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
-			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/tmp/" + e.ns}},
-			ClaimRef:                      &corev1.ObjectReference{Namespace: e.ns, Name: "data"},
-		},
-	}
-	for _, o := range []client.Object{sc, pv} {
-		if err := e.admin.Create(e.ctx, o); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = e.admin.Delete(context.Background(), o) })
-	}
+	class := e.volumeFor("data", true)
 	desired := func(storage string) *corev1.PersistentVolumeClaim {
 		c := pvc("data", storage)
-		c.Spec.StorageClassName = ptr.To(sc.Name)
+		c.Spec.StorageClassName = ptr.To(class)
 		return c
 	}
 	e.reconcileAll(desired("1Gi"))

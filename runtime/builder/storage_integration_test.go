@@ -28,6 +28,15 @@ type storageEnv struct {
 
 func newStorageEnv(t *testing.T, expandable bool) *storageEnv {
 	e := newEnv(t)
+	return &storageEnv{env: e, class: e.volumeFor("data-db-0", expandable)}
+}
+
+// volumeFor makes a StorageClass of its own for e's namespace, which allows
+// volume expansion or not, and a 10Gi volume of that class bound in advance
+// to the claim named claim, and returns the class's name. Only a bound claim
+// of an expandable class may grow; no provisioner runs.
+func (e *env) volumeFor(claim string, expandable bool) string {
+	e.t.Helper()
 	sc := &storagev1.StorageClass{
 		ObjectMeta:           metav1.ObjectMeta{Name: "class-" + e.ns},
 		Provisioner:          "example.com/none",
@@ -41,16 +50,16 @@ func newStorageEnv(t *testing.T, expandable bool) *storageEnv {
 			StorageClassName:              sc.Name,
 			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
 			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/tmp/" + e.ns}},
-			ClaimRef:                      &corev1.ObjectReference{Namespace: e.ns, Name: "data-db-0"},
+			ClaimRef:                      &corev1.ObjectReference{Namespace: e.ns, Name: claim},
 		},
 	}
 	for _, o := range []client.Object{sc, pv} {
 		if err := e.admin.Create(e.ctx, o); err != nil {
-			t.Fatal(err)
+			e.t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = e.admin.Delete(context.Background(), o) })
+		e.t.Cleanup(func() { _ = e.admin.Delete(context.Background(), o) })
 	}
-	return &storageEnv{env: e, class: sc.Name}
+	return sc.Name
 }
 
 // objects are the desired objects: the StatefulSet with storage, and the
