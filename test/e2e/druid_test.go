@@ -183,26 +183,11 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 		BeforeAll(func(ctx SpecContext) {
 			dir := projects[scenario.PathCLI]
 			Expect(dir).NotTo(BeEmpty())
-			opWork := filepath.Join(work, "run")
-			Expect(os.MkdirAll(opWork, 0o755)).To(Succeed())
-			var err error
-			s, err = scenario.Setup(ctx, op, scenario.Options{ProjectDir: dir, AssetsDir: assets, WorkDir: opWork, Nodes: 3})
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(func() {
-				if CurrentSpecReport().Failed() || os.Getenv("OPBUILDER_E2E_VERBOSE") != "" {
-					if log, err := os.ReadFile(s.OperatorLog()); err == nil {
-						AddReportEntry("operator log", string(log))
-					}
-				}
-				Expect(s.Close()).To(Succeed())
-			})
+			s = startScenario(ctx, op, filepath.Join(work, "run"),
+				scenario.Options{ProjectDir: dir, AssetsDir: assets, Nodes: 3})
 		}, NodeTimeout(installTimeout))
 
-		AfterEach(func() {
-			if CurrentSpecReport().Failed() && s != nil && s.Process != nil {
-				AddReportEntry("operator log (end)", s.Process.LogTail(80))
-			}
-		})
+		AfterEach(func() { attachLogTail(s) })
 
 		It("1. creates every node type's objects from the sample, with owner references and labels; pods become Ready, Ready turns True, Created events and one RolloutStarted and RolloutCompleted per node type are recorded", func(ctx SpecContext) {
 			Expect(s.ApplySample(ctx)).To(Succeed())
@@ -453,28 +438,11 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 		BeforeAll(func(ctx SpecContext) {
 			dir := projects[scenario.PathCLI]
 			Expect(dir).NotTo(BeEmpty())
-			opWork := filepath.Join(work, "run-namespaced")
-			Expect(os.MkdirAll(opWork, 0o755)).To(Succeed())
-			var err error
-			s, err = scenario.Setup(ctx, op, scenario.Options{
-				ProjectDir: dir, AssetsDir: assets, WorkDir: opWork, Nodes: 3, WatchNamespace: servedNamespace,
-			})
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(func() {
-				if CurrentSpecReport().Failed() || os.Getenv("OPBUILDER_E2E_VERBOSE") != "" {
-					if log, err := os.ReadFile(s.OperatorLog()); err == nil {
-						AddReportEntry("operator log", string(log))
-					}
-				}
-				Expect(s.Close()).To(Succeed())
-			})
+			s = startScenario(ctx, op, filepath.Join(work, "run-namespaced"),
+				scenario.Options{ProjectDir: dir, AssetsDir: assets, Nodes: 3, WatchNamespace: servedNamespace})
 		}, NodeTimeout(installTimeout))
 
-		AfterEach(func() {
-			if CurrentSpecReport().Failed() && s != nil && s.Process != nil {
-				AddReportEntry("operator log (end)", s.Process.LogTail(80))
-			}
-		})
+		AfterEach(func() { attachLogTail(s) })
 
 		It("1. runs every node type of the sample, pods Ready and Ready True, with no cluster-wide binding, and is refused no request", func(ctx SpecContext) {
 			bindings, err := s.Cluster.ClusterBindingsOf(ctx, s.Identity)

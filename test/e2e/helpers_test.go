@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,7 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 	"golang.org/x/mod/modfile"
+
+	"github.com/opbuilder/opbuilder/test/internal/scenario"
 )
 
 // runtimeModule is the module path of the opbuilder runtime.
@@ -95,4 +100,32 @@ func listFiles(root string) (map[string][]byte, error) {
 		return nil
 	})
 	return out, err
+}
+
+// startScenario sets up a scenario of op, working in workDir, and registers
+// its teardown, which attaches the operator's whole log to the report of a
+// failed spec (or of every spec with OPBUILDER_E2E_VERBOSE set).
+func startScenario(ctx context.Context, op scenario.Operator, workDir string, o scenario.Options) *scenario.Scenario {
+	GinkgoHelper()
+	Expect(os.MkdirAll(workDir, 0o755)).To(Succeed())
+	o.WorkDir = workDir
+	s, err := scenario.Setup(ctx, op, o)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() {
+		if CurrentSpecReport().Failed() || os.Getenv("OPBUILDER_E2E_VERBOSE") != "" {
+			if log, err := os.ReadFile(s.OperatorLog()); err == nil {
+				AddReportEntry("operator log", string(log))
+			}
+		}
+		Expect(s.Close()).To(Succeed())
+	})
+	return s
+}
+
+// attachLogTail attaches the end of the operator's log to the report of a
+// failed spec, in an AfterEach.
+func attachLogTail(s *scenario.Scenario) {
+	if CurrentSpecReport().Failed() && s != nil && s.Process != nil {
+		AddReportEntry("operator log (end)", s.Process.LogTail(80))
+	}
 }
