@@ -112,6 +112,12 @@ func (e *Expectations) rememberUnchanged(k expectationKey, hash string, live cli
 	if e == nil || live.GetResourceVersion() == "" {
 		return
 	}
+	e.updateChecked(k, hash, func(c *checked) { c.uid, c.resourceVersion = live.GetUID(), live.GetResourceVersion() })
+}
+
+// updateChecked applies set, under the lock, to k's entry for hash (a fresh
+// one when the entry is for another desired state), and marks it used.
+func (e *Expectations) updateChecked(k expectationKey, hash string, set func(*checked)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.now()
@@ -120,7 +126,8 @@ func (e *Expectations) rememberUnchanged(k expectationKey, hash string, live cli
 	if c.hash != hash {
 		c = checked{hash: hash}
 	}
-	c.uid, c.resourceVersion, c.used = live.GetUID(), live.GetResourceVersion(), now
+	set(&c)
+	c.used = now
 	e.checked[k] = c
 }
 
@@ -192,16 +199,7 @@ func (e *Expectations) rememberBlocked(k expectationKey, hash, why string) {
 	if e == nil {
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	now := e.now()
-	e.sweepChecked(now)
-	c := e.checked[k]
-	if c.hash != hash {
-		c = checked{hash: hash}
-	}
-	c.blocked, c.used = why, now
-	e.checked[k] = c
+	e.updateChecked(k, hash, func(c *checked) { c.blocked = why })
 }
 
 // blockedFor returns why applying hash to k was refused, if it was.
