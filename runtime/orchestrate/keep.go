@@ -44,7 +44,7 @@ func (o *Orchestrator[T]) keepConfig(ctx context.Context, owner T, st recorder, 
 	for i := range secrets.Items {
 		objs = append(objs, &secrets.Items[i])
 	}
-	if err := recordControlled(owner, st, objs); err != nil {
+	if _, err := recordControlled(owner, st, objs); err != nil {
 		return fmt.Errorf("orchestrate: keep the config of node type %q: %w", nodeType, err)
 	}
 	return nil
@@ -53,16 +53,16 @@ func (o *Orchestrator[T]) keepConfig(ctx context.Context, owner T, st recorder, 
 // keepWorkloads records in the store, while rollouts are paused, the
 // Deployments and StatefulSets owner controls that the pass does not desire
 // (those of a removed group or node type), and the ConfigMaps and Secrets of
-// their node types. It returns how many workloads it kept.
-func (o *Orchestrator[T]) keepWorkloads(ctx context.Context, owner T, st recorder, desired []client.Object) (int, error) {
+// their node types.
+func (o *Orchestrator[T]) keepWorkloads(ctx context.Context, owner T, st recorder, desired []client.Object) error {
 	in := []client.ListOption{client.InNamespace(owner.GetNamespace()), client.MatchingLabels{keys.LabelOwnerUID: string(owner.GetUID())}}
 	var deployments appsv1.DeploymentList
 	if err := o.client.List(ctx, &deployments, in...); err != nil {
-		return 0, fmt.Errorf("orchestrate: list Deployments: %w", err)
+		return fmt.Errorf("orchestrate: list Deployments: %w", err)
 	}
 	var statefulSets appsv1.StatefulSetList
 	if err := o.client.List(ctx, &statefulSets, in...); err != nil {
-		return 0, fmt.Errorf("orchestrate: list StatefulSets: %w", err)
+		return fmt.Errorf("orchestrate: list StatefulSets: %w", err)
 	}
 	wanted := map[client.ObjectKey]bool{}
 	for _, obj := range desired {
@@ -70,43 +70,44 @@ func (o *Orchestrator[T]) keepWorkloads(ctx context.Context, owner T, st recorde
 			wanted[client.ObjectKey{Namespace: owner.GetNamespace(), Name: obj.GetName()}] = true
 		}
 	}
-	var kept []client.Object
+	var undesired []client.Object
 	for i := range deployments.Items {
-		kept = append(kept, &deployments.Items[i])
+		undesired = append(undesired, &deployments.Items[i])
 	}
 	for i := range statefulSets.Items {
-		kept = append(kept, &statefulSets.Items[i])
+		undesired = append(undesired, &statefulSets.Items[i])
 	}
-	kept = slices.DeleteFunc(kept, func(w client.Object) bool {
-		return wanted[client.ObjectKeyFromObject(w)] || !metav1.IsControlledBy(w, owner) || w.GetDeletionTimestamp() != nil
-	})
-	if err := recordControlled(owner, st, kept); err != nil {
-		return 0, fmt.Errorf("orchestrate: keep workloads while paused: %w", err)
+	undesired = slices.DeleteFunc(undesired, func(w client.Object) bool { return wanted[client.ObjectKeyFromObject(w)] })
+	kept, err := recordControlled(owner, st, undesired)
+	if err != nil {
+		return fmt.Errorf("orchestrate: keep workloads while paused: %w", err)
 	}
 	nodeTypes := map[string]bool{}
 	for _, w := range kept {
 		if nt := w.GetLabels()[keys.LabelComponent]; nt != "" && !nodeTypes[nt] {
 			nodeTypes[nt] = true
 			if err := o.keepConfig(ctx, owner, st, nt); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
-	return len(kept), nil
+	return nil
 }
 
 // recordControlled records in st each of objs that owner controls and that
-// is not being deleted.
-func recordControlled(owner metav1.Object, st recorder, objs []client.Object) error {
+// is not being deleted, and returns them.
+func recordControlled(owner metav1.Object, st recorder, objs []client.Object) ([]client.Object, error) {
+	var recorded []client.Object
 	for _, obj := range objs {
 		if !metav1.IsControlledBy(obj, owner) || obj.GetDeletionTimestamp() != nil {
 			continue
 		}
 		if err := st.Record(obj); err != nil {
-			return fmt.Errorf("%s %s: %w", kindOf(obj), obj.GetName(), err)
+			return nil, fmt.Errorf("%s %s: %w", kindOf(obj), obj.GetName(), err)
 		}
+		recorded = append(recorded, obj)
 	}
-	return nil
+	return recorded, nil
 }
 
 // recorder is the part of the store keepConfig uses.

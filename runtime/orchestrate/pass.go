@@ -326,7 +326,7 @@ func (r *passRun[T]) keep(ctx context.Context) {
 		}
 	}
 	if r.out.paused {
-		if _, err := r.o.keepWorkloads(ctx, r.owner, r.st, r.desired); err != nil {
+		if err := r.o.keepWorkloads(ctx, r.owner, r.st, r.desired); err != nil {
 			r.st.Fail(err)
 			r.errs = append(r.errs, err)
 		}
