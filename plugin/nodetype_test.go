@@ -120,6 +120,7 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 	// Growing storage patches the claims: the node type with storage, and
 	// only it, grants that.
 	assertContains(t, "builder", p.Read(t, "internal/controller/druid_historical.go"),
+		"// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get",
 		"// +kubebuilder:rbac:groups=core,resources=persistentvolumeclaims,verbs=list;patch",
 		"PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,")
 
@@ -151,7 +152,7 @@ func TestCreateNodeTypeAddsADeploymentNodeTypeAfterTheOthers(t *testing.T) {
 
 	builder := p.Read(t, "internal/controller/druid_broker.go")
 	assertContains(t, "builder", builder, "deployment := &appsv1.Deployment{", "Replicas: group.Replicas,")
-	for _, notWanted := range []string{"StatefulSet", "headless", "VolumeClaimTemplates", "DataDir", "persistentvolumeclaims"} {
+	for _, notWanted := range []string{"StatefulSet", "headless", "VolumeClaimTemplates", "DataDir", "persistentvolumeclaims", "controllerrevisions"} {
 		if strings.Contains(builder, notWanted) {
 			t.Errorf("a Deployment node type's builder mentions %s", notWanted)
 		}

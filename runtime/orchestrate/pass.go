@@ -198,7 +198,8 @@ func (r *passRun[T]) observeGroup(ctx context.Context, g builtGroup) (groupInput
 	if plan.Live == nil {
 		return in, nil, nil
 	}
-	ro, err := workloadRollout(plan.Live)
+	live := r.judgeable(ctx, plan.Live)
+	ro, err := workloadRollout(live)
 	if err != nil {
 		return in, nil, err
 	}
@@ -207,7 +208,22 @@ func (r *passRun[T]) observeGroup(ctx context.Context, g builtGroup) (groupInput
 	// is kept, and its turn reports why the change is not made.
 	pending := plan.Operation == builder.OperationHeld || plan.Operation == builder.OperationBlocked
 	in.Exists, in.Done, in.Changed = true, ro.Done, plan.Changes() || pending
-	return in, plan.Live, nil
+	return in, live, nil
+}
+
+// judgeable returns the live workload as its rollout is judged: a
+// StatefulSet's status inherited from an earlier object of its name counts
+// as observed when it describes the live pods (inherited.go).
+func (r *passRun[T]) judgeable(ctx context.Context, live client.Object) client.Object {
+	sts, ok := live.(*appsv1.StatefulSet)
+	if !ok || sts.Status.ObservedGeneration <= sts.Generation {
+		return live
+	}
+	fixed, err := r.o.inheritedStatus(ctx, sts)
+	if err != nil {
+		r.errs = append(r.errs, err)
+	}
+	return fixed
 }
 
 // apply writes the children in three tiers: configuration and services
@@ -289,6 +305,7 @@ func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObse
 		gobs.Rollout = rollout{Message: "the workload is being created"}
 		return gobs, nil
 	}
+	current = r.judgeable(ctx, current)
 	ro, err := workloadRollout(current)
 	if err != nil {
 		return gobs, err

@@ -143,3 +143,45 @@ func TestGrownStorageIsReportedUntilTheClaimsHaveIt(t *testing.T) {
 	}
 	e.requireSteady()
 }
+
+// TestStatusInheritedFromAnEarlierStatefulSetStillCountsAsRolledOut: a
+// StatefulSet recreated under its name can be left with its predecessor's
+// status, whose observedGeneration is ahead of its own generation, and which
+// its controller never lowers while the pods stay as they are. When the
+// revision that status names has the live pod template, the node type is
+// still rolled out and the CR Ready.
+func TestStatusInheritedFromAnEarlierStatefulSetStillCountsAsRolledOut(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	e.createCluster(spec())
+	e.waitFor("the first install to be ready", ready)
+
+	key := client.ObjectKey{Namespace: e.ns, Name: crName + "-c"}
+	var sts appsv1.StatefulSet
+	if err := e.c.Get(e.ctx(), key, &sts); err != nil {
+		t.Fatal(err)
+	}
+	// What the controller's retried status write of a deleted predecessor
+	// leaves behind.
+	sts.Status.ObservedGeneration = sts.Generation + 1
+	if err := e.c.Status().Update(e.ctx(), &sts); err != nil {
+		t.Fatal(err)
+	}
+	// Passes of one CR run one after the other: once the second has seen its
+	// poke, the first one's status is written.
+	e.poke()
+	e.poke()
+	var cr testv1.Cluster
+	if err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: crName}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Get(e.ctx(), key, &sts); err != nil {
+		t.Fatal(err)
+	}
+	if sts.Status.ObservedGeneration <= sts.Generation {
+		t.Skipf("the StatefulSet controller rewrote the status (observedGeneration %d, generation %d): nothing inherited to judge", sts.Status.ObservedGeneration, sts.Generation)
+	}
+	if !ready(&cr) {
+		t.Errorf("not Ready with c's inherited status that describes its pods:\n%s", describeStatus(&cr))
+	}
+	e.requireSteady()
+}

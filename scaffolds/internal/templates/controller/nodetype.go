@@ -62,6 +62,13 @@ import (
 
 	{{ .Resource.ImportAlias }} "{{ .Resource.Path }}"
 )
+{{- if .NodeType.IsStatefulSet }}
+
+// A StatefulSet recreated under its name can inherit its predecessor's
+// status; the runtime reads the revision that status names to tell whether
+// it still describes the pods.
+// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get
+{{- end }}
 {{- if .NodeType.HasStorage }}
 
 // Growing spec.{{ .NodeType.JSONName }}[].storage.size grows the existing volumes: the

@@ -29,6 +29,11 @@ import (
 	datav1alpha1 "example.com/druid-operator/api/v1alpha1"
 )
 
+// A StatefulSet recreated under its name can inherit its predecessor's
+// status; the runtime reads the revision that status names to tell whether
+// it still describes the pods.
+// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get
+
 // Growing spec.historicals[].storage.size grows the existing volumes: the
 // runtime lists the StatefulSet's claims and patches their storage request.
 // +kubebuilder:rbac:groups=core,resources=persistentvolumeclaims,verbs=list;patch

@@ -29,6 +29,11 @@ import (
 	datav1alpha1 "example.com/druid-operator/api/v1alpha1"
 )
 
+// A StatefulSet recreated under its name can inherit its predecessor's
+// status; the runtime reads the revision that status names to tell whether
+// it still describes the pods.
+// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get
+
 const (
 	// druidMiddlemanagerName is the name of the node type: the app.kubernetes.io/component
 	// label of its objects and its name in the deployment order and the status.
