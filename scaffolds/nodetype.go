@@ -3,6 +3,8 @@ package scaffolds
 import (
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 
 	"github.com/spf13/afero"
 	"sigs.k8s.io/kubebuilder/v4/pkg/config"
@@ -77,7 +79,15 @@ func (s *NodeTypeScaffolder) Check() error {
 	}
 
 	files := templates.NodeTypeFilesFor(&s.resource, nt)
+	kindFiles := templates.FilesFor(&s.resource)
+	own := []string{kindFiles.Types, kindFiles.Controller, kindFiles.Test, controller.ObjectsPath(strings.ToLower(kind))}
 	for _, path := range []string{files.Types, files.Builder, files.Test} {
+		if slices.Contains(own, path) {
+			// Such a name is taken by the kind itself: moving the file
+			// away, as below, would lose the kind's own code.
+			return fmt.Errorf("node type %q would write %s, which is one of kind %s's own files: choose another --name",
+				nt.Name, path, kind)
+		}
 		exists, err := afero.Exists(s.fs.FS, path)
 		if err != nil {
 			return fmt.Errorf("checking %s: %w", path, err)
