@@ -79,12 +79,12 @@ func holdForMissingConfig(p *prepared, d decision) decision {
 	if d.live == nil {
 		what = "it is not created"
 	}
-	exist := "which does not exist"
+	exist, fix := "which does not exist", "create it, or mark the reference optional"
 	if len(p.missing) > 1 {
-		exist = "which do not exist"
+		exist, fix = "which do not exist", "create them, or mark the references optional"
 	}
-	why := fmt.Sprintf("%s %s/%s consumes %s, %s, so %s; create them, or mark the references optional",
-		p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), refNames(p, p.missing), exist, what)
+	why := fmt.Sprintf("%s %s/%s consumes %s, %s, so %s; %s",
+		p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), refNames(p, p.missing), exist, what, fix)
 	return decision{op: OperationHeld, live: d.live, reason: ReasonConfigMissing, why: why}
 }
 
