@@ -45,10 +45,17 @@ type NodeType[T Object] struct {
 	Build BuildFunc[T]
 
 	// Disruption configures the PodDisruptionBudget generated for each of the
-	// node type's workloads. The zero value generates one with
-	// maxUnavailable: 1.
+	// node type's workloads, unless a group sets its own. The zero value
+	// generates one with maxUnavailable: 1.
 	Disruption Disruption
 }
+
+// SharedFunc returns the desired objects of a CR that belong to no node
+// type, such as a ConfigMap of settings every node type mounts. They are
+// applied before any workload, are never held by the deployment order, and
+// are pruned when no longer returned. Like a BuildFunc it must not modify
+// owner or write, and must return new objects on every call.
+type SharedFunc[T Object] func(ctx context.Context, owner T) ([]client.Object, error)
 
 // Group is one named group of a node type, such as the "hot" or "cold" tier
 // of Druid historicals. A group holds at most one workload (Deployment or
@@ -70,11 +77,18 @@ type Group struct {
 	// (keys.LabelGroup) so that their pods, and their budgets, do not
 	// overlap.
 	Objects []client.Object
+
+	// Disruption, when set, replaces the node type's Disruption for this
+	// group's generated PodDisruptionBudget, so each group of a CR can have
+	// a budget of its own.
+	Disruption *Disruption
 }
 
 // Disruption configures the PodDisruptionBudget the Orchestrator generates for
-// each workload of a node type. A group whose Objects already contain a
-// PodDisruptionBudget gets no generated one.
+// each workload of a node type or group. A group whose Objects already
+// contain a PodDisruptionBudget gets no generated one. Either way, the
+// node type is Available only while each group has the pods its budget
+// protects.
 type Disruption struct {
 	// Disabled turns off the generated PodDisruptionBudget.
 	Disabled bool

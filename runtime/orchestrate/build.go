@@ -22,7 +22,8 @@ type builtGroup struct {
 	workload client.Object
 	// budget is the disruption budget the group's workload really has: the
 	// group's own PodDisruptionBudget when it brings one, else the one
-	// generated from its node type's Disruption. Available is judged by it.
+	// generated from its Disruption or its node type's. Available is judged
+	// by it.
 	budget Disruption
 }
 
@@ -115,6 +116,12 @@ func (o *Orchestrator[T]) buildGroup(owner T, nt NodeType[T], g Group, seen map[
 		where += fmt.Sprintf(" group %q", g.Name)
 	}
 	bg := builtGroup{name: g.Name, budget: nt.Disruption}
+	if g.Disruption != nil {
+		if err := g.Disruption.validate(); err != nil {
+			return bg, fmt.Errorf("%s: %w", where, err)
+		}
+		bg.budget = *g.Disruption
+	}
 	hasPDB := false
 	for i, obj := range g.Objects {
 		if obj == nil {
@@ -151,7 +158,7 @@ func (o *Orchestrator[T]) buildGroup(owner T, nt NodeType[T], g Group, seen map[
 		bg.objects = append(bg.objects, obj)
 	}
 	if bg.workload != nil && !hasPDB {
-		pdb, err := nt.Disruption.disruptionBudget(bg.workload)
+		pdb, err := bg.budget.disruptionBudget(bg.workload)
 		if err != nil {
 			return bg, fmt.Errorf("%s: %w", where, err)
 		}
@@ -182,4 +189,45 @@ func labelChild(obj client.Object, nodeType, group string) {
 		l[keys.LabelGroup] = group
 	}
 	obj.SetLabels(l)
+}
+
+// buildShared calls the shared build function, when there is one, checks
+// what it returned and puts it in the owner's namespace. An object the node
+// types also desire is an error: it would be applied twice, and pruned with
+// whichever side stops desiring it.
+func (o *Orchestrator[T]) buildShared(ctx context.Context, owner T, built []builtNodeType) ([]client.Object, error) {
+	if o.shared == nil {
+		return nil, nil
+	}
+	objs, err := o.shared(ctx, owner)
+	if err != nil {
+		return nil, fmt.Errorf("build the shared objects: %w", err)
+	}
+	seen := map[string]string{}
+	for _, nt := range built {
+		for _, g := range nt.groups {
+			for _, obj := range g.objects {
+				seen[fmt.Sprintf("%T/%s", obj, obj.GetName())] = fmt.Sprintf("node type %q", nt.name)
+			}
+		}
+	}
+	for i, obj := range objs {
+		switch {
+		case obj == nil:
+			return nil, fmt.Errorf("shared object %d is nil", i)
+		case obj.GetName() == "":
+			return nil, fmt.Errorf("shared %s object %d has no name", kindOf(obj), i)
+		case obj.GetNamespace() == "":
+			obj.SetNamespace(owner.GetNamespace())
+		case obj.GetNamespace() != owner.GetNamespace():
+			return nil, fmt.Errorf("shared %s %q is in namespace %q; children must be in the owner's namespace %q",
+				kindOf(obj), obj.GetName(), obj.GetNamespace(), owner.GetNamespace())
+		}
+		id := fmt.Sprintf("%T/%s", obj, obj.GetName())
+		if other, dup := seen[id]; dup {
+			return nil, fmt.Errorf("%s %q is desired both as a shared object and by %s", kindOf(obj), obj.GetName(), other)
+		}
+		seen[id] = "the shared objects"
+	}
+	return objs, nil
 }

@@ -201,6 +201,13 @@ func newEnv(t *testing.T, cfg orchestrate.Config) *env {
 // newEnvWith is newEnv with the given node types instead of nodeTypes().
 func newEnvWith(t *testing.T, cfg orchestrate.Config, nts []orchestrate.NodeType[*testv1.Cluster]) *env {
 	t.Helper()
+	return newEnvShared(t, cfg, nts, nil)
+}
+
+// newEnvShared is newEnvWith with shared objects built by shared.
+func newEnvShared(t *testing.T, cfg orchestrate.Config, nts []orchestrate.NodeType[*testv1.Cluster],
+	shared orchestrate.SharedFunc[*testv1.Cluster]) *env {
+	t.Helper()
 	tc := cluster(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ns := testenv.Namespace(t, tc.Client, "orch-")
@@ -233,6 +240,9 @@ func newEnvWith(t *testing.T, cfg orchestrate.Config, nts []orchestrate.NodeType
 	o, err := orchestrate.New(mgr, cfg, nts...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if shared != nil {
+		o.SetShared(shared)
 	}
 	// The operator's reconciler: read the CR, hand it to the orchestrator.
 	// It also notes which poke it saw, so tests know a pass happened.

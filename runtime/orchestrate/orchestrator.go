@@ -28,6 +28,7 @@ import (
 type Orchestrator[T Object] struct {
 	cfg       Config
 	nodeTypes []NodeType[T]
+	shared    SharedFunc[T]
 	kinds     []client.Object
 
 	client    client.Client
@@ -113,6 +114,13 @@ func New[T Object](mgr manager.Manager, cfg Config, nodeTypes ...NodeType[T]) (*
 		expectations: builder.NewExpectations(),
 		statuses:     newStatusMemo(),
 	}, nil
+}
+
+// SetShared registers the function that returns the CR's objects that
+// belong to no node type (see SharedFunc). Call it before the Orchestrator
+// reconciles, typically right after New.
+func (o *Orchestrator[T]) SetShared(build SharedFunc[T]) {
+	o.shared = build
 }
 
 func (c Config) validate() error {

@@ -94,6 +94,10 @@ func (r *passRun[T]) build(ctx context.Context) error {
 		r.out.failure = err.Error()
 		return fmt.Errorf("orchestrate: %w", err)
 	}
+	if r.desired, err = r.o.buildShared(ctx, r.owner, r.built); err != nil {
+		r.out.failure = err.Error()
+		return fmt.Errorf("orchestrate: %w", err)
+	}
 	for _, nt := range r.built {
 		for _, g := range nt.groups {
 			r.desired = append(r.desired, g.objects...)
