@@ -99,6 +99,9 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 		logger.Info("adopting the object, as its annotation asks", "annotation", keys.AnnotationAdopt)
 		opts = append(opts, eventclient.Detail(fmt.Sprintf("adopted, as its %s annotation asks; the fields the operator does not set are kept", keys.AnnotationAdopt)))
 	}
+	if err := b.handOverReplicas(ctx, p, d.live); err != nil {
+		return Result{}, err
+	}
 	res, err := b.apply(ctx, p, d.live, OperationUpdated, opts...)
 	switch {
 	case err == nil:

@@ -108,7 +108,11 @@
 // Reconcile.
 //
 // Leave a workload's Replicas nil when a HorizontalPodAutoscaler scales it: a
-// set value is applied (and drift reverted) on every change.
+// set value is applied (and drift reverted) on every change. Turning
+// autoscaling on for a workload whose replicas the Builder set keeps its
+// pods: the replicas are first handed, at their live value, to a field
+// manager the autoscaler takes them from (the replicas rule, replicas.go),
+// instead of falling back to the API server's default of one.
 //
 // # Fields that cannot be updated
 //
