@@ -20,6 +20,7 @@ func TestCreateAPIMakesADataSystemResource(t *testing.T) {
 	if diff := projecttest.Diff(before, p.Snapshot(t)); diff != strings.Join([]string{
 		"changed api/v1alpha1/druid_types.go",
 		"created api/v1alpha1/opbuilder_types.go",
+		"created api/v1alpha1/zz_generated.druid_nodetypes.go",
 		"changed cmd/main.go",
 		"changed config/samples/data_v1alpha1_druid.yaml",
 		"changed internal/controller/druid_controller.go",
@@ -38,17 +39,31 @@ func TestCreateAPIMakesADataSystemResource(t *testing.T) {
 		"Env []corev1.EnvVar",
 		"NodeSelector map[string]string",
 		"Tolerations []corev1.Toleration",
-		"DeploymentOrder []string",
+		"Config map[string]string",
+		"DeploymentOrder []DruidNodeType",
 		"// +opbuilder:scaffold:nodetype-fields",
 		"type DruidStatus struct {\n\tstatus.ClusterStatus `json:\",inline\"`\n}",
 		"// +kubebuilder:subresource:status",
+		"JSONPath=`.status.readyNodeTypes`",
+		"JSONPath=`.status.rollingNodeType`",
+		"// +opbuilder:scaffold:kind-validations",
 		"func (d *Druid) GetClusterStatus() *status.ClusterStatus",
 		"func (d *Druid) DeploymentOrder() []string",
 		"// +opbuilder:scaffold:deployment-order",
 		"type DruidList struct",
 	)
 	assertContains(t, "shared types", p.Read(t, "api/v1alpha1/opbuilder_types.go"),
-		"type PodMetadata struct", "type StorageSpec struct", "type ServiceSpec struct", "type DisruptionSpec struct")
+		"type GroupSpec struct", "Autoscaling *AutoscalingSpec", "StartupProbe *corev1.Probe",
+		"PodTemplate *PodTemplateOverride", "type PodTemplateOverride struct", "// +kubebuilder:pruning:PreserveUnknownFields",
+		"type AutoscalingSpec struct", "type PodMetadata struct", "type StorageSpec struct",
+		"quantity(string(self)).compareTo(quantity(string(oldSelf))) >= 0",
+		"type ServiceSpec struct", "type DisruptionSpec struct")
+	// Without node types, no name is valid in the deployment order yet: no enum.
+	names := p.Read(t, "api/v1alpha1/zz_generated.druid_nodetypes.go")
+	assertContains(t, "node type names", names, "DO NOT EDIT", "type DruidNodeType string")
+	if strings.Contains(names, "Enum") {
+		t.Errorf("the node type names of a kind without node types have an enum:\n%s", names)
+	}
 
 	controller := p.Read(t, "internal/controller/druid_controller.go")
 	assertContains(t, "controller", controller,
@@ -62,7 +77,10 @@ func TestCreateAPIMakesADataSystemResource(t *testing.T) {
 		"// +opbuilder:scaffold:nodetypes",
 		"orchestrate.New(mgr, orchestrate.Config{",
 		"FieldOwner: FieldOwner,",
+		"OwnedKinds: []client.Object{&autoscalingv2.HorizontalPodAutoscaler{}},",
+		"o.SetShared(buildDruidShared)",
 		"return o.SetupWithManager(mgr, r)",
+		"func buildDruidShared(_ context.Context, druid *datav1alpha1.Druid) ([]client.Object, error) {",
 	)
 	var rbac []string
 	for line := range strings.SplitSeq(controller, "\n") {
@@ -79,6 +97,7 @@ func TestCreateAPIMakesADataSystemResource(t *testing.T) {
 		"groups=core,resources=secrets,verbs=get;list;watch;patch",
 		"groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete",
 		"groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete",
+		"groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;patch;delete",
 		"groups=events.k8s.io,resources=events,verbs=create;patch",
 	}; !slices.Equal(rbac, want) {
 		t.Errorf("RBAC markers:\n%s\nwant:\n%s", strings.Join(rbac, "\n"), strings.Join(want, "\n"))

@@ -18,6 +18,7 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 	if diff := projecttest.Diff(before, p.Snapshot(t)); diff != strings.Join([]string{
 		"created api/v1alpha1/druid_historical_types.go",
 		"changed api/v1alpha1/druid_types.go",
+		"changed api/v1alpha1/zz_generated.druid_nodetypes.go",
 		"changed config/samples/data_v1alpha1_druid.yaml",
 		"changed internal/controller/druid_controller.go",
 		"changed internal/controller/druid_controller_test.go",
@@ -28,27 +29,31 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 		t.Errorf("create nodetype touched:\n%s", diff)
 	}
 
-	assertContains(t, "node type spec", p.Read(t, "api/v1alpha1/druid_historical_types.go"),
+	spec := p.Read(t, "api/v1alpha1/druid_historical_types.go")
+	assertContains(t, "node type spec", spec,
 		"type HistoricalSpec struct {",
-		"// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`", "Name string `json:\"name\"`",
+		"GroupSpec `json:\",inline\"`",
 		"// +kubebuilder:default=1", "// +kubebuilder:validation:Minimum=0", "Replicas *int32",
-		"Image string",
-		"Resources corev1.ResourceRequirements",
-		"Config map[string]string",
 		"// +kubebuilder:default=8083", "// +kubebuilder:validation:Maximum=65535", "Port int32",
 		`// +kubebuilder:default={size: "10Gi"}`, "Storage StorageSpec",
-		"Service ServiceSpec",
-		"PodDisruptionBudget DisruptionSpec",
-		"ReadinessProbe *corev1.Probe",
-		"LivenessProbe *corev1.Probe",
 	)
+	// What every node type has is shared, not copied.
+	for _, shared := range []string{"Name string", "Image string", "ReadinessProbe", "PodDisruptionBudget DisruptionSpec", "Config map"} {
+		if strings.Contains(spec, shared) {
+			t.Errorf("the node type's spec declares %s, which GroupSpec holds", shared)
+		}
+	}
+	assertContains(t, "node type names", p.Read(t, "api/v1alpha1/zz_generated.druid_nodetypes.go"),
+		"// +kubebuilder:validation:Enum=historical\n")
 	assertContains(t, "types", p.Read(t, "api/v1alpha1/druid_types.go"),
 		"// historicals lists the groups of historical nodes.",
 		"// +opbuilder:nodetype=historical",
 		"// +listType=map",
 		"// +listMapKey=name",
+		"// +kubebuilder:validation:MaxItems=32",
 		"Historicals []HistoricalSpec `json:\"historicals,omitempty\"`",
 		"// +opbuilder:scaffold:nodetype-fields",
+		"self.spec.historicals.all(g, size(self.metadata.name) + size(g.name) <= 40)",
 		`"historical",`,
 		"// +opbuilder:scaffold:deployment-order",
 	)
@@ -57,20 +62,19 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 		`druidHistoricalName = "historical"`,
 		"func druidHistoricalNodeType() orchestrate.NodeType[*datav1alpha1.Druid] {",
 		"func buildDruidHistoricals(_ context.Context, druid *datav1alpha1.Druid) ([]orchestrate.Group, error) {",
-		"for _, group := range druid.Spec.Historicals {",
-		"config := &corev1.ConfigMap{",
-		"Data:       group.Config,",
-		`{Name: druidHistoricalDataVolume, MountPath: druidHistoricalDataDir}`,
-		`druidConfigVolume(config.Name)`,
+		"for _, spec := range druid.Spec.Historicals {",
+		"group := newDruidGroup(druid, druidHistoricalName, spec.GroupSpec, spec.Port, druidHistoricalConfigDir)",
+		"corev1.VolumeMount{Name: druidHistoricalDataVolume, MountPath: druidHistoricalDataDir}",
+		"template, err := group.podTemplate()",
 		"headless := &corev1.Service{",
 		"ClusterIP: corev1.ClusterIPNone,",
 		"statefulSet := &appsv1.StatefulSet{",
 		"ServiceName: headless.Name,",
-		"Selector:    &metav1.LabelSelector{MatchLabels: selector},",
+		"Replicas:    group.replicas(spec.Replicas),",
+		"Selector:    group.labelSelector(),",
 		"VolumeClaimTemplates:",
-		"corev1.ResourceStorage: group.Storage.Size",
-		"druidService(druid, name, selector, group.Port, group.Service),",
-		"druidPodDisruptionBudget(druid, name, selector, group.PodDisruptionBudget),",
+		"corev1.ResourceStorage: spec.Storage.Size",
+		"return group.group(statefulSet, headless)",
 	)
 	if strings.Contains(builder, "appsv1.Deployment") {
 		t.Error("a StatefulSet node type builds a Deployment")
@@ -88,10 +92,15 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 	assertContains(t, "controller", p.Read(t, "internal/controller/druid_controller.go"),
 		"druidHistoricalNodeType(),\n\t\t// +opbuilder:scaffold:nodetypes")
 	assertContains(t, "controller test", p.Read(t, "internal/controller/druid_controller_test.go"),
-		`Historicals: []datav1alpha1.HistoricalSpec{{Name: firstGroup}},`)
+		`Historicals: []datav1alpha1.HistoricalSpec{{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}}},`)
 	assertContains(t, "objects", p.Read(t, "internal/controller/druid_objects.go"),
-		"func druidObjectName(", "func druidSelector(", "keys.LabelGroup: group",
-		"func druidPodTemplate(", "func druidConfigVolume(", "func druidPodDisruptionBudget(")
+		"type druidGroup struct", "func newDruidGroup(", "keys.LabelGroup: spec.Name",
+		"func (g *druidGroup) podTemplate() (corev1.PodTemplateSpec, error) {", "podtemplate.Merge(",
+		"func (g *druidGroup) group(", "Disruption: &orchestrate.Disruption{",
+		"func (g *druidGroup) autoscaler(", "func druidConfigMapVolume(")
+	if strings.Contains(p.Read(t, "internal/controller/druid_objects.go"), "PodDisruptionBudget{") {
+		t.Error("the scaffold builds a PodDisruptionBudget; the runtime generates it from Group.Disruption")
+	}
 
 	var sample struct {
 		Spec struct {
@@ -122,7 +131,7 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 	assertContains(t, "builder", p.Read(t, "internal/controller/druid_historical.go"),
 		"// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get",
 		"// +kubebuilder:rbac:groups=core,resources=persistentvolumeclaims,verbs=list;patch",
-		"PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,")
+		"PersistentVolumeClaimRetentionPolicy: spec.Storage.RetentionPolicy,")
 
 	pc, err := loadPluginConfig(p.Config)
 	if err != nil {
@@ -151,7 +160,7 @@ func TestCreateNodeTypeAddsADeploymentNodeTypeAfterTheOthers(t *testing.T) {
 	}
 
 	builder := p.Read(t, "internal/controller/druid_broker.go")
-	assertContains(t, "builder", builder, "deployment := &appsv1.Deployment{", "Replicas: group.Replicas,")
+	assertContains(t, "builder", builder, "deployment := &appsv1.Deployment{", "Replicas: group.replicas(spec.Replicas),")
 	for _, notWanted := range []string{"StatefulSet", "headless", "VolumeClaimTemplates", "DataDir", "persistentvolumeclaims", "controllerrevisions"} {
 		if strings.Contains(builder, notWanted) {
 			t.Errorf("a Deployment node type's builder mentions %s", notWanted)

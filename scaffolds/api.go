@@ -115,6 +115,7 @@ func (s *APIScaffolder) Scaffold() error {
 	if err := scaffold.Execute(
 		&api.Types{RuntimeModule: RuntimeModule},
 		&api.SharedTypes{},
+		&api.NodeTypeNames{},
 		&controller.Controller{RuntimeModule: RuntimeModule},
 		&controller.Test{RuntimeModule: RuntimeModule, Image: s.opts.Image},
 		&samples.Sample{Image: s.opts.Image},

@@ -115,10 +115,15 @@ func (s *NodeTypeScaffolder) Scaffold() error {
 		machinery.WithResource(&s.resource),
 	)
 	nt := &s.nodeType
+	st, err := inspectKind(s.fs.FS, &s.resource)
+	if err != nil {
+		return err
+	}
 	if err := scaffold.Execute(
 		&api.NodeTypeSpec{NodeType: nt},
+		&api.NodeTypeNames{Names: append(slices.Clone(st.nodeTypes), nt.Name)},
 		&api.NodeTypeField{NodeType: nt},
-		&controller.Objects{},
+		&controller.Objects{RuntimeModule: RuntimeModule},
 		&controller.NodeTypeBuilder{NodeType: nt, RuntimeModule: RuntimeModule},
 		&controller.NodeTypeTest{NodeType: nt, RuntimeModule: RuntimeModule},
 		&controller.NodeTypeRegistration{NodeType: nt},

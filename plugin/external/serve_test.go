@@ -141,6 +141,7 @@ func TestServeCreateAPIMakesTheKindADataSystemResource(t *testing.T) {
 	if got, want := keys(resp.Universe), []string{
 		"api/v1alpha1/druid_types.go",
 		"api/v1alpha1/opbuilder_types.go",
+		"api/v1alpha1/zz_generated.druid_nodetypes.go",
 		"cmd/main.go",
 		"config/samples/data_v1alpha1_druid.yaml",
 		"internal/controller/druid_controller.go",
@@ -204,6 +205,7 @@ func TestServeCreateAPIWithNodeTypeAddsANodeType(t *testing.T) {
 	if got, want := keys(resp.Universe), []string{
 		"api/v1alpha1/druid_historical_types.go",
 		"api/v1alpha1/druid_types.go",
+		"api/v1alpha1/zz_generated.druid_nodetypes.go",
 		"config/samples/data_v1alpha1_druid.yaml",
 		"internal/controller/druid_controller.go",
 		"internal/controller/druid_controller_test.go",

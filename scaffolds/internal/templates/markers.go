@@ -26,6 +26,10 @@ const (
 	// DeploymentOrderMarker (the kind's types file) is where node types append
 	// themselves to the default deployment order.
 	DeploymentOrderMarker = "deployment-order"
+	// KindValidationsMarker (the kind's types file, above the kind's type)
+	// is where node types add the kind-level validation rules of their
+	// groups.
+	KindValidationsMarker = "kind-validations"
 	// NodeTypesMarker (the kind's controller) is where node types register
 	// with the orchestrator.
 	NodeTypesMarker = "nodetypes"
@@ -52,6 +56,9 @@ type KindFiles struct {
 	APIDir string
 	// Types is the kind's types file.
 	Types string
+	// NodeTypeNames is the generated file that names the kind's node
+	// types.
+	NodeTypeNames string
 	// Controller is the kind's controller.
 	Controller string
 	// Test is the test of the kind's controller.
@@ -68,11 +75,12 @@ func FilesFor(res *resource.Resource) KindFiles {
 		sample = filepath.Join("config", "samples", "%[group]_%[version]_%[kind].yaml")
 	}
 	return KindFiles{
-		APIDir:     filepath.Join("api", res.Version),
-		Types:      r.Replace(filepath.Join("api", "%[version]", "%[kind]_types.go")),
-		Controller: r.Replace(filepath.Join("internal", "controller", "%[kind]_controller.go")),
-		Test:       r.Replace(filepath.Join("internal", "controller", "%[kind]_controller_test.go")),
-		Sample:     r.Replace(sample),
+		APIDir:        filepath.Join("api", res.Version),
+		Types:         r.Replace(filepath.Join("api", "%[version]", "%[kind]_types.go")),
+		NodeTypeNames: r.Replace(filepath.Join("api", "%[version]", "zz_generated.%[kind]_nodetypes.go")),
+		Controller:    r.Replace(filepath.Join("internal", "controller", "%[kind]_controller.go")),
+		Test:          r.Replace(filepath.Join("internal", "controller", "%[kind]_controller_test.go")),
+		Sample:        r.Replace(sample),
 	}
 }
 

@@ -36,42 +36,20 @@ const nodeTypeSpecTemplate = `{{ .Boilerplate }}
 
 package {{ .Resource.Version }}
 
-import (
-	corev1 "k8s.io/api/core/v1"
-)
-
 // {{ .NodeType.SpecType }} is one group of {{ .Resource.Kind }}'s {{ .NodeType.Name }} nodes. A {{ .Resource.Kind }} lists
 // its {{ .NodeType.Name }} groups in spec.{{ .NodeType.JSONName }}, for example to run tiers with different
 // hardware; each group runs in a {{ if .NodeType.IsStatefulSet }}StatefulSet{{ else }}Deployment{{ end }} of its own, with its own ConfigMap,
-// Services and PodDisruptionBudget.
+// Services and PodDisruptionBudget. The settings every node type's groups
+// have are in GroupSpec; the fields below are the {{ .NodeType.Name }} nodes' own.
 type {{ .NodeType.SpecType }} struct {
-	// name of the group, for example "hot". It is part of the names of the
-	// group's objects.
-	// +required
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=20
-	// +kubebuilder:validation:Pattern=` + "`" + `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` + "`" + `
-	Name string ` + "`" + `json:"name"` + "`" + `
+	GroupSpec ` + "`" + `json:",inline"` + "`" + `
 
-	// replicas is the number of pods in the group.
+	// replicas is the number of pods in the group, unless autoscaling is
+	// set.
 	// +kubebuilder:default={{ .NodeType.Replicas }}
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	Replicas *int32 ` + "`" + `json:"replicas,omitempty"` + "`" + `
-
-	// image overrides spec.image for this group.
-	// +optional
-	Image string ` + "`" + `json:"image,omitempty"` + "`" + `
-
-	// resources are the compute resources of the {{ .NodeType.Name }} container.
-	// +optional
-	Resources corev1.ResourceRequirements ` + "`" + `json:"resources,omitzero"` + "`" + `
-
-	// config holds the group's configuration files, file name to content. They
-	// are mounted into every pod of the group, and changing one rolls the
-	// group's pods.
-	// +optional
-	Config map[string]string ` + "`" + `json:"config,omitempty"` + "`" + `
 
 	// port the {{ .NodeType.Name }} nodes serve on.
 	// +kubebuilder:default={{ .NodeType.Port }}
@@ -86,24 +64,6 @@ type {{ .NodeType.SpecType }} struct {
 	// +optional
 	Storage StorageSpec ` + "`" + `json:"storage,omitzero"` + "`" + `
 {{- end }}
-
-	// service configures the Service through which clients reach the group.
-	// +optional
-	Service ServiceSpec ` + "`" + `json:"service,omitzero"` + "`" + `
-
-	// podDisruptionBudget limits voluntary disruptions of the group.
-	// +optional
-	PodDisruptionBudget DisruptionSpec ` + "`" + `json:"podDisruptionBudget,omitzero"` + "`" + `
-
-	// readinessProbe replaces the default readiness probe, a TCP check of
-	// port.
-	// +optional
-	ReadinessProbe *corev1.Probe ` + "`" + `json:"readinessProbe,omitempty"` + "`" + `
-
-	// livenessProbe is the liveness probe of the {{ .NodeType.Name }} container. By default there
-	// is none.
-	// +optional
-	LivenessProbe *corev1.Probe ` + "`" + `json:"livenessProbe,omitempty"` + "`" + `
 }
 `
 
@@ -128,7 +88,19 @@ func (f *NodeTypeField) GetMarkers() []machinery.Marker {
 	return []machinery.Marker{
 		templates.NewMarker(f.GetPath(), templates.NodeTypeFieldsMarker),
 		templates.NewMarker(f.GetPath(), templates.DeploymentOrderMarker),
+		templates.NewMarker(f.GetPath(), templates.KindValidationsMarker),
 	}
+}
+
+// nameLengthRule returns the node type's nameLengthRule.
+func (f *NodeTypeField) nameLengthRule() string {
+	workload, limit := "Service", 63
+	if f.NodeType.IsStatefulSet() {
+		workload, limit = "StatefulSet", 52
+	}
+	// "-<node type>-" takes the rest.
+	room := limit - len(f.NodeType.Name) - 2
+	return fmt.Sprintf(nameLengthRule, f.NodeType.JSONName(), room, f.NodeType.Name, workload, limit)
 }
 
 const nodeTypeFieldFragment = `// %[1]s lists the groups of %[2]s nodes. Each group has its own
@@ -136,18 +108,34 @@ const nodeTypeFieldFragment = `// %[1]s lists the groups of %[2]s nodes. Each gr
 	// %[3]s%[2]s
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=%[6]d
 	// +optional
 	%[4]s []%[5]s ` + "`" + `json:"%[1]s,omitempty"` + "`" + `
 
 	`
+
+// maxGroups bounds a node type's groups. The bound lets the API server
+// accept the CEL rules that look at every group within its cost budget.
+const maxGroups = 32
+
+// nameLengthRule is the kind-level rule that a group's objects, named
+// "<kind name>-<node type>-<group>", have names the API server accepts: at
+// most 63 characters for a Service, and 52 for a StatefulSet, whose pods'
+// controller-revision-hash label appends 11 characters to its name.
+const nameLengthRule = "// +kubebuilder:validation:XValidation:rule=\"!has(self.spec.%[1]s) || " +
+	"self.spec.%[1]s.all(g, size(self.metadata.name) + size(g.name) <= %[2]d)\"," +
+	"message=\"metadata.name and a spec.%[1]s[].name together may have at most %[2]d characters: " +
+	"the group's objects are named <name>-%[3]s-<group>, and a %[4]s's name at most %[5]d; " +
+	"shorten the name or the group's name\"\n"
 
 // GetCodeFragments implements machinery.Inserter.
 func (f *NodeTypeField) GetCodeFragments() machinery.CodeFragmentsMap {
 	return machinery.CodeFragmentsMap{
 		templates.NewMarker(f.GetPath(), templates.NodeTypeFieldsMarker): {
 			fmt.Sprintf(nodeTypeFieldFragment, f.NodeType.JSONName(), f.NodeType.Name,
-				templates.NodeTypeFieldMarker, f.NodeType.FieldName(), f.NodeType.SpecType()),
+				templates.NodeTypeFieldMarker, f.NodeType.FieldName(), f.NodeType.SpecType(), maxGroups),
 		},
+		templates.NewMarker(f.GetPath(), templates.KindValidationsMarker): {f.nameLengthRule()},
 		templates.NewMarker(f.GetPath(), templates.DeploymentOrderMarker): {
 			fmt.Sprintf("%q,\n", f.NodeType.Name),
 		},

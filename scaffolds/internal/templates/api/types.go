@@ -40,6 +40,12 @@ func (f *Types) NodeTypeFieldsMarker() string {
 	return templates.NewMarker(f.Path, templates.NodeTypeFieldsMarker).String()
 }
 
+// KindValidationsMarker is where node types add their validation rules to
+// the kind.
+func (f *Types) KindValidationsMarker() string {
+	return templates.NewMarker(f.Path, templates.KindValidationsMarker).String()
+}
+
 // DeploymentOrderMarker is where node types append themselves to the default
 // deployment order.
 func (f *Types) DeploymentOrderMarker() string {
@@ -100,13 +106,20 @@ type {{ .Resource.Kind }}Spec struct {
 	// +optional
 	Tolerations []corev1.Toleration ` + "`" + `json:"tolerations,omitempty"` + "`" + `
 
+	// config holds configuration files every node type shares, file name to
+	// content, such as a common.runtime.properties. They are mounted into
+	// every pod, and changing one rolls every node type, one after the other
+	// in the deployment order.
+	// +optional
+	Config map[string]string ` + "`" + `json:"config,omitempty"` + "`" + `
+
 	// deploymentOrder lists node types in the order a change rolls out: the
 	// pods of a node type are only updated once every node type before it is
 	// fully rolled out. Node types it leaves out follow in the default order
 	// (see DeploymentOrder).
 	// +listType=set
 	// +optional
-	DeploymentOrder []string ` + "`" + `json:"deploymentOrder,omitempty"` + "`" + `
+	DeploymentOrder []{{ .Resource.Kind }}NodeType ` + "`" + `json:"deploymentOrder,omitempty"` + "`" + `
 
 	{{ .NodeTypeFieldsMarker }}
 }
@@ -124,7 +137,12 @@ type {{ .Resource.Kind }}Status struct {
 // +kubebuilder:resource:path={{ .Resource.Plural }}
 {{- end }}
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=` + "`" + `.status.conditions[?(@.type=="Ready")].status` + "`" + `
+// +kubebuilder:printcolumn:name="Node Types",type=string,JSONPath=` + "`" + `.status.readyNodeTypes` + "`" + `,description="node types ready of those the {{ .Resource.Kind }} runs"
+// +kubebuilder:printcolumn:name="Rolling",type=string,JSONPath=` + "`" + `.status.rollingNodeType` + "`" + `,description="the node type rolling out now, or blocked"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=` + "`" + `.metadata.creationTimestamp` + "`" + `
+// The names of a group's objects must fit the API server's limits; each
+// node type checks it for its groups here.
+{{ .KindValidationsMarker }}
 
 // {{ .Resource.Kind }} is the Schema for the {{ .Resource.Plural }} API.
 type {{ .Resource.Kind }} struct {
@@ -154,7 +172,11 @@ func ({{ .Receiver }} *{{ .Resource.Kind }}) GetClusterStatus() *status.ClusterS
 // types were added to {{ .Resource.Kind }}.
 func ({{ .Receiver }} *{{ .Resource.Kind }}) DeploymentOrder() []string {
 	if len({{ .Receiver }}.Spec.DeploymentOrder) > 0 {
-		return {{ .Receiver }}.Spec.DeploymentOrder
+		order := make([]string, len({{ .Receiver }}.Spec.DeploymentOrder))
+		for i, name := range {{ .Receiver }}.Spec.DeploymentOrder {
+			order[i] = string(name)
+		}
+		return order
 	}
 	return []string{
 		{{ .DeploymentOrderMarker }}

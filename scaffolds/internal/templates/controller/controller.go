@@ -56,6 +56,9 @@ import (
 	"context"
 	"fmt"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -88,7 +91,8 @@ type {{ .Resource.Kind }}Reconciler struct {
 // reads and labels (a patch of one label) so they are watched; and
 // events.k8s.io events. The finalizers subresource lets its owner references
 // block the {{ .Resource.Kind }}'s deletion until the children are gone. It never
-// updates a whole object. Secrets get no create or delete: no node type builds
+// updates a whole object, and never sets the replicas of an autoscaled
+// group. Secrets get no create or delete: no node type builds
 // one; grant them in a node type's file if yours does. Opting in to
 // orchestrate.Config.StuckPodRecovery needs pods (get;list;delete) as well.
 // +kubebuilder:rbac:groups={{ .Resource.QualifiedGroup }},resources={{ .Resource.Plural }},verbs=get;list;watch
@@ -98,6 +102,7 @@ type {{ .Resource.Kind }}Reconciler struct {
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile hands the {{ .Resource.Kind }} to the orchestrator. It is called whenever the
@@ -130,11 +135,32 @@ func (r *{{ .Resource.Kind }}Reconciler) SetupWithManager(mgr ctrl.Manager) erro
 		// Events about the {{ .Resource.Kind }} and its objects go through the
 		// events.k8s.io/v1 API.
 		EventRecorder: mgr.GetEventRecorder(FieldOwner),
+		// Groups that set autoscaling get a HorizontalPodAutoscaler.
+		OwnedKinds: []client.Object{&autoscalingv2.HorizontalPodAutoscaler{}},
 	}, {{ .Var }}NodeTypes()...)
 	if err != nil {
 		return fmt.Errorf("setting up the {{ .Resource.Kind }} orchestrator: %w", err)
 	}
+	o.SetShared(build{{ .Resource.Kind }}Shared)
 	r.orchestrator = o
 	return o.SetupWithManager(mgr, r)
+}
+
+// build{{ .Resource.Kind }}Shared returns the objects of a {{ .Resource.Kind }} that belong to no node
+// type: the ConfigMap of spec.config, which every pod mounts. It exists
+// even while spec.config is empty, so that adding a file is a change of its
+// content, which rolls each node type in the deployment order.
+func build{{ .Resource.Kind }}Shared(_ context.Context, {{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}) ([]client.Object, error) {
+	return []client.Object{&corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: {{ .Var }}SharedConfigName({{ .Var }}), Namespace: {{ .Var }}.Namespace},
+		Data:       {{ .Var }}.Spec.Config,
+	}}, nil
+}
+
+// {{ .Var }}SharedConfigName returns the name of the ConfigMap of {{ .Var }}.Spec.Config.
+// Group objects are named "<{{ .Var }}>-<node type>-<group>", so it cannot clash
+// with one of them.
+func {{ .Var }}SharedConfigName({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}) string {
+	return {{ .Var }}.Name + "-shared"
 }
 `

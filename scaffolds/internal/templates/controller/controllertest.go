@@ -172,8 +172,8 @@ func (f *TestSample) GetMarkers() []machinery.Marker {
 func (f *TestSample) GetCodeFragments() machinery.CodeFragmentsMap {
 	return machinery.CodeFragmentsMap{
 		templates.NewMarker(f.GetPath(), templates.SampleNodeTypesMarker): {
-			fmt.Sprintf("%s: []%s.%s{{Name: firstGroup}},\n", f.NodeType.FieldName(), f.Resource.ImportAlias(),
-				f.NodeType.SpecType()),
+			fmt.Sprintf("%s: []%[2]s.%s{{GroupSpec: %[2]s.GroupSpec{Name: firstGroup}}},\n", f.NodeType.FieldName(),
+				f.Resource.ImportAlias(), f.NodeType.SpecType()),
 		},
 	}
 }

@@ -52,11 +52,13 @@ package controller
 
 import (
 	"context"
+	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+{{- if .NodeType.IsStatefulSet }}
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+{{- end }}
 
 	"{{ .RuntimeModule }}/orchestrate"
 
@@ -100,111 +102,81 @@ func {{ .Prefix }}NodeType() orchestrate.NodeType[*{{ .Resource.ImportAlias }}.{
 	}
 }
 
-// build{{ .Resource.Kind }}{{ .NodeType.FieldName }} returns the objects of every group in spec.{{ .NodeType.JSONName }}. The
+// build{{ .Resource.Kind }}{{ .NodeType.FieldName }} returns one group per entry of spec.{{ .NodeType.JSONName }}. The
 // groups of a node type roll out one at a time, in the order listed.
 func build{{ .Resource.Kind }}{{ .NodeType.FieldName }}(_ context.Context, {{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}) ([]orchestrate.Group, error) {
 	groups := make([]orchestrate.Group, 0, len({{ .Var }}.Spec.{{ .NodeType.FieldName }}))
-	for _, group := range {{ .Var }}.Spec.{{ .NodeType.FieldName }} {
-		groups = append(groups, orchestrate.Group{
-			Name:    group.Name,
-			Objects: build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group({{ .Var }}, group),
-		})
+	for _, spec := range {{ .Var }}.Spec.{{ .NodeType.FieldName }} {
+		group, err := build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group({{ .Var }}, spec)
+		if err != nil {
+			return nil, fmt.Errorf("spec.{{ .NodeType.JSONName }}[%s]: %w", spec.Name, err)
+		}
+		groups = append(groups, group)
 	}
 	return groups, nil
 }
 
-// build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group returns the objects of one {{ .NodeType.Name }} group: a ConfigMap
-// with the group's configuration, the {{ if .NodeType.IsStatefulSet }}StatefulSet{{ else }}Deployment{{ end }} that runs it,
-{{- if .NodeType.IsStatefulSet }}
-// a headless Service that gives each of its pods a stable DNS name,
-{{- end }}
-// the Service clients use, and a PodDisruptionBudget.
-func build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}, group {{ .Resource.ImportAlias }}.{{ .NodeType.SpecType }}) []client.Object {
-	name := {{ .Var }}ObjectName({{ .Var }}, {{ .Prefix }}Name, group.Name)
-	selector := {{ .Var }}Selector({{ .Var }}, {{ .Prefix }}Name, group.Name)
-
-	config := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: {{ .Var }}.Namespace},
-		Data:       group.Config,
-	}
-
-	container := corev1.Container{
-		Name:           {{ .Prefix }}Name,
-		Image:          {{ .Var }}Image({{ .Var }}, group.Image),
-		Ports:          []corev1.ContainerPort{{"{{"}}Name: {{ .Var }}PortName, ContainerPort: group.Port{{"}}"}},
-		Resources:      group.Resources,
-		ReadinessProbe: {{ .Var }}ReadinessProbe(group.ReadinessProbe, group.Port),
-		LivenessProbe:  group.LivenessProbe,
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: {{ .Var }}ConfigVolumeName, MountPath: {{ .Prefix }}ConfigDir, ReadOnly: true},
+// build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group returns one {{ .NodeType.Name }} group: the {{ if .NodeType.IsStatefulSet }}StatefulSet{{ else }}Deployment{{ end }} that runs
+// it{{ if .NodeType.IsStatefulSet }}, a headless Service that gives each of its pods a stable DNS name,{{ end }}
+// and the objects every group has ({{ .Var }}Group.group). Settings of the {{ .NodeType.Name }}
+// container alone go on group.container before the pod template is built.
+func build{{ .Resource.Kind }}{{ .NodeType.GoName }}Group({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}, spec {{ .Resource.ImportAlias }}.{{ .NodeType.SpecType }}) (orchestrate.Group, error) {
+	group := new{{ .Resource.Kind }}Group({{ .Var }}, {{ .Prefix }}Name, spec.GroupSpec, spec.Port, {{ .Prefix }}ConfigDir)
 {{- if .NodeType.HasStorage }}
-			{Name: {{ .Prefix }}DataVolume, MountPath: {{ .Prefix }}DataDir},
+	group.container.VolumeMounts = append(group.container.VolumeMounts,
+		corev1.VolumeMount{Name: {{ .Prefix }}DataVolume, MountPath: {{ .Prefix }}DataDir})
 {{- end }}
-		},
+	template, err := group.podTemplate()
+	if err != nil {
+		return orchestrate.Group{}, err
 	}
-	// Mounting the ConfigMap ties the pods to it: a change of the group's
-	// config rolls this group's pods, and no others.
-	template := {{ .Var }}PodTemplate({{ .Var }}, selector, container, {{ .Var }}ConfigVolume(config.Name))
 {{- if .NodeType.IsStatefulSet }}
 
 	headless := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name + "-headless", Namespace: {{ .Var }}.Namespace},
+		ObjectMeta: metav1.ObjectMeta{Name: group.name + "-headless", Namespace: {{ .Var }}.Namespace},
 		Spec: corev1.ServiceSpec{
 			ClusterIP: corev1.ClusterIPNone,
 			// Pods can find each other while they start.
 			PublishNotReadyAddresses: true,
-			Selector:                 selector,
-			Ports:                    {{ .Var }}ServicePorts(group.Port),
+			Selector:                 group.selector,
+			Ports:                    group.servicePorts(),
 		},
 	}
 
 	statefulSet := &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: {{ .Var }}.Namespace},
+		ObjectMeta: group.meta(),
 		Spec: appsv1.StatefulSetSpec{
 			ServiceName: headless.Name,
-			Replicas:    group.Replicas,
-			Selector:    &metav1.LabelSelector{MatchLabels: selector},
+			Replicas:    group.replicas(spec.Replicas),
+			Selector:    group.labelSelector(),
 			Template:    template,
 {{- if .NodeType.HasStorage }}
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{"{{"}}
 				ObjectMeta: metav1.ObjectMeta{Name: {{ .Prefix }}DataVolume},
 				Spec: corev1.PersistentVolumeClaimSpec{
-					AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-					StorageClassName: group.Storage.StorageClassName,
+					AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					StorageClassName: spec.Storage.StorageClassName,
 					Resources: corev1.VolumeResourceRequirements{
-						Requests: corev1.ResourceList{corev1.ResourceStorage: group.Storage.Size},
+						Requests: corev1.ResourceList{corev1.ResourceStorage: spec.Storage.Size},
 					},
 				},
 			{{"}}"}},
-			PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,
+			PersistentVolumeClaimRetentionPolicy: spec.Storage.RetentionPolicy,
 {{- end }}
 		},
 	}
-
-	return []client.Object{
-		config,
-		statefulSet,
-		headless,
-		{{ .Var }}Service({{ .Var }}, name, selector, group.Port, group.Service),
-		{{ .Var }}PodDisruptionBudget({{ .Var }}, name, selector, group.PodDisruptionBudget),
-	}
+	return group.group(statefulSet, headless)
 {{- else }}
 
 	deployment := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: {{ .Var }}.Namespace},
+		ObjectMeta: group.meta(),
 		Spec: appsv1.DeploymentSpec{
-			Replicas: group.Replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: selector},
+			Replicas: group.replicas(spec.Replicas),
+			Selector: group.labelSelector(),
 			Template: template,
 		},
 	}
-
-	return []client.Object{
-		config,
-		deployment,
-		{{ .Var }}Service({{ .Var }}, name, selector, group.Port, group.Service),
-		{{ .Var }}PodDisruptionBudget({{ .Var }}, name, selector, group.PodDisruptionBudget),
-	}
+	return group.group(deployment)
 {{- end }}
 }
 `

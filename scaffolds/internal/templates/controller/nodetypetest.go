@@ -68,8 +68,8 @@ var _ = Describe("{{ .Resource.Kind }} {{ .NodeType.Name }} node type", Ordered,
 	It("creates the objects of every {{ .NodeType.Name }} group, owned by the {{ .Resource.Kind }}", func() {
 		{{ .Var }} := new{{ .Resource.Kind }}("{{ lower .Resource.Kind }}-{{ .NodeType.Name }}-test")
 		{{ .Var }}.Spec.{{ .NodeType.FieldName }} = []{{ .Resource.ImportAlias }}.{{ .NodeType.SpecType }}{
-			{Name: firstGroup},
-			{Name: secondGroup},
+			{GroupSpec: {{ .Resource.ImportAlias }}.GroupSpec{Name: firstGroup}},
+			{GroupSpec: {{ .Resource.ImportAlias }}.GroupSpec{Name: secondGroup}},
 		}
 		Expect(k8sClient.Create(ctx, {{ .Var }})).To(Succeed())
 		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, {{ .Var }})).To(Succeed()) })

@@ -53,6 +53,19 @@ spec:
   # Node types roll out in the order they were added unless deploymentOrder
   # lists them, for example:
   # deploymentOrder: [historical, broker]
+  # Files every node type's pods find in /etc/{{ lower .Resource.Kind }}/shared; changing one
+  # rolls every node type, in the deployment order.
+  config:
+    common.properties: |
+      # settings every node type shares
+  # Each group can also set, for example:
+  #   autoscaling: {minReplicas: 2, maxReplicas: 10}   # an HPA owns replicas
+  #   podTemplate:                                      # merged over the built pod
+  #     spec:
+  #       priorityClassName: high-priority
+  #       containers:
+  #       - name: exporter
+  #         image: example.com/exporter:1
   {{ .SampleMarker }}
 `
 

@@ -16,42 +16,20 @@ limitations under the License.
 
 package v1alpha1
 
-import (
-	corev1 "k8s.io/api/core/v1"
-)
-
 // CoordinatorSpec is one group of Druid's coordinator nodes. A Druid lists
 // its coordinator groups in spec.coordinators, for example to run tiers with different
 // hardware; each group runs in a Deployment of its own, with its own ConfigMap,
-// Services and PodDisruptionBudget.
+// Services and PodDisruptionBudget. The settings every node type's groups
+// have are in GroupSpec; the fields below are the coordinator nodes' own.
 type CoordinatorSpec struct {
-	// name of the group, for example "hot". It is part of the names of the
-	// group's objects.
-	// +required
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=20
-	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
-	Name string `json:"name"`
+	GroupSpec `json:",inline"`
 
-	// replicas is the number of pods in the group.
+	// replicas is the number of pods in the group, unless autoscaling is
+	// set.
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
-
-	// image overrides spec.image for this group.
-	// +optional
-	Image string `json:"image,omitempty"`
-
-	// resources are the compute resources of the coordinator container.
-	// +optional
-	Resources corev1.ResourceRequirements `json:"resources,omitzero"`
-
-	// config holds the group's configuration files, file name to content. They
-	// are mounted into every pod of the group, and changing one rolls the
-	// group's pods.
-	// +optional
-	Config map[string]string `json:"config,omitempty"`
 
 	// port the coordinator nodes serve on.
 	// +kubebuilder:default=8081
@@ -59,22 +37,4 @@ type CoordinatorSpec struct {
 	// +kubebuilder:validation:Maximum=65535
 	// +optional
 	Port int32 `json:"port,omitempty"`
-
-	// service configures the Service through which clients reach the group.
-	// +optional
-	Service ServiceSpec `json:"service,omitzero"`
-
-	// podDisruptionBudget limits voluntary disruptions of the group.
-	// +optional
-	PodDisruptionBudget DisruptionSpec `json:"podDisruptionBudget,omitzero"`
-
-	// readinessProbe replaces the default readiness probe, a TCP check of
-	// port.
-	// +optional
-	ReadinessProbe *corev1.Probe `json:"readinessProbe,omitempty"`
-
-	// livenessProbe is the liveness probe of the coordinator container. By default there
-	// is none.
-	// +optional
-	LivenessProbe *corev1.Probe `json:"livenessProbe,omitempty"`
 }

@@ -16,42 +16,20 @@ limitations under the License.
 
 package v1alpha1
 
-import (
-	corev1 "k8s.io/api/core/v1"
-)
-
 // MiddlemanagerSpec is one group of Druid's middlemanager nodes. A Druid lists
 // its middlemanager groups in spec.middlemanagers, for example to run tiers with different
 // hardware; each group runs in a StatefulSet of its own, with its own ConfigMap,
-// Services and PodDisruptionBudget.
+// Services and PodDisruptionBudget. The settings every node type's groups
+// have are in GroupSpec; the fields below are the middlemanager nodes' own.
 type MiddlemanagerSpec struct {
-	// name of the group, for example "hot". It is part of the names of the
-	// group's objects.
-	// +required
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=20
-	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
-	Name string `json:"name"`
+	GroupSpec `json:",inline"`
 
-	// replicas is the number of pods in the group.
+	// replicas is the number of pods in the group, unless autoscaling is
+	// set.
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
-
-	// image overrides spec.image for this group.
-	// +optional
-	Image string `json:"image,omitempty"`
-
-	// resources are the compute resources of the middlemanager container.
-	// +optional
-	Resources corev1.ResourceRequirements `json:"resources,omitzero"`
-
-	// config holds the group's configuration files, file name to content. They
-	// are mounted into every pod of the group, and changing one rolls the
-	// group's pods.
-	// +optional
-	Config map[string]string `json:"config,omitempty"`
 
 	// port the middlemanager nodes serve on.
 	// +kubebuilder:default=8091
@@ -59,22 +37,4 @@ type MiddlemanagerSpec struct {
 	// +kubebuilder:validation:Maximum=65535
 	// +optional
 	Port int32 `json:"port,omitempty"`
-
-	// service configures the Service through which clients reach the group.
-	// +optional
-	Service ServiceSpec `json:"service,omitzero"`
-
-	// podDisruptionBudget limits voluntary disruptions of the group.
-	// +optional
-	PodDisruptionBudget DisruptionSpec `json:"podDisruptionBudget,omitzero"`
-
-	// readinessProbe replaces the default readiness probe, a TCP check of
-	// port.
-	// +optional
-	ReadinessProbe *corev1.Probe `json:"readinessProbe,omitempty"`
-
-	// livenessProbe is the liveness probe of the middlemanager container. By default there
-	// is none.
-	// +optional
-	LivenessProbe *corev1.Probe `json:"livenessProbe,omitempty"`
 }

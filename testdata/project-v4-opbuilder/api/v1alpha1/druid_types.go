@@ -65,19 +65,27 @@ type DruidSpec struct {
 	// +optional
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 
+	// config holds configuration files every node type shares, file name to
+	// content, such as a common.runtime.properties. They are mounted into
+	// every pod, and changing one rolls every node type, one after the other
+	// in the deployment order.
+	// +optional
+	Config map[string]string `json:"config,omitempty"`
+
 	// deploymentOrder lists node types in the order a change rolls out: the
 	// pods of a node type are only updated once every node type before it is
 	// fully rolled out. Node types it leaves out follow in the default order
 	// (see DeploymentOrder).
 	// +listType=set
 	// +optional
-	DeploymentOrder []string `json:"deploymentOrder,omitempty"`
+	DeploymentOrder []DruidNodeType `json:"deploymentOrder,omitempty"`
 
 	// historicals lists the groups of historical nodes. Each group has its own
 	// workload, ConfigMap, Services and PodDisruptionBudget.
 	// +opbuilder:nodetype=historical
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	Historicals []HistoricalSpec `json:"historicals,omitempty"`
 
@@ -86,6 +94,7 @@ type DruidSpec struct {
 	// +opbuilder:nodetype=middlemanager
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	Middlemanagers []MiddlemanagerSpec `json:"middlemanagers,omitempty"`
 
@@ -94,6 +103,7 @@ type DruidSpec struct {
 	// +opbuilder:nodetype=broker
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	Brokers []BrokerSpec `json:"brokers,omitempty"`
 
@@ -102,6 +112,7 @@ type DruidSpec struct {
 	// +opbuilder:nodetype=coordinator
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	Coordinators []CoordinatorSpec `json:"coordinators,omitempty"`
 
@@ -110,6 +121,7 @@ type DruidSpec struct {
 	// +opbuilder:nodetype=router
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	Routers []RouterSpec `json:"routers,omitempty"`
 
@@ -126,7 +138,17 @@ type DruidStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Node Types",type=string,JSONPath=`.status.readyNodeTypes`,description="node types ready of those the Druid runs"
+// +kubebuilder:printcolumn:name="Rolling",type=string,JSONPath=`.status.rollingNodeType`,description="the node type rolling out now, or blocked"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// The names of a group's objects must fit the API server's limits; each
+// node type checks it for its groups here.
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.historicals) || self.spec.historicals.all(g, size(self.metadata.name) + size(g.name) <= 40)",message="metadata.name and a spec.historicals[].name together may have at most 40 characters: the group's objects are named <name>-historical-<group>, and a StatefulSet's name at most 52; shorten the name or the group's name"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.middlemanagers) || self.spec.middlemanagers.all(g, size(self.metadata.name) + size(g.name) <= 37)",message="metadata.name and a spec.middlemanagers[].name together may have at most 37 characters: the group's objects are named <name>-middlemanager-<group>, and a StatefulSet's name at most 52; shorten the name or the group's name"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.brokers) || self.spec.brokers.all(g, size(self.metadata.name) + size(g.name) <= 55)",message="metadata.name and a spec.brokers[].name together may have at most 55 characters: the group's objects are named <name>-broker-<group>, and a Service's name at most 63; shorten the name or the group's name"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.coordinators) || self.spec.coordinators.all(g, size(self.metadata.name) + size(g.name) <= 50)",message="metadata.name and a spec.coordinators[].name together may have at most 50 characters: the group's objects are named <name>-coordinator-<group>, and a Service's name at most 63; shorten the name or the group's name"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.routers) || self.spec.routers.all(g, size(self.metadata.name) + size(g.name) <= 55)",message="metadata.name and a spec.routers[].name together may have at most 55 characters: the group's objects are named <name>-router-<group>, and a Service's name at most 63; shorten the name or the group's name"
+// +opbuilder:scaffold:kind-validations
 
 // Druid is the Schema for the druids API.
 type Druid struct {
@@ -156,7 +178,11 @@ func (d *Druid) GetClusterStatus() *status.ClusterStatus {
 // types were added to Druid.
 func (d *Druid) DeploymentOrder() []string {
 	if len(d.Spec.DeploymentOrder) > 0 {
-		return d.Spec.DeploymentOrder
+		order := make([]string, len(d.Spec.DeploymentOrder))
+		for i, name := range d.Spec.DeploymentOrder {
+			order[i] = string(name)
+		}
+		return order
 	}
 	return []string{
 		"historical",

@@ -20,8 +20,126 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
+
+// GroupSpec holds the settings every group of every node type has. Each node
+// type's group type embeds it, so a field added here reaches every node
+// type. A setting only one node type needs belongs in that node type's own
+// type instead (<kind>_<node type>_types.go), next to its port and replicas.
+type GroupSpec struct {
+	// name of the group, for example "hot". It is part of the names of the
+	// group's objects.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=20
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// image overrides spec.image for this group.
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// resources are the compute resources of the group's main container.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitzero"`
+
+	// config holds the group's configuration files, file name to content. They
+	// are mounted into every pod of the group, and changing one rolls the
+	// group's pods.
+	// +optional
+	Config map[string]string `json:"config,omitempty"`
+
+	// service configures the Service through which clients reach the group.
+	// +optional
+	Service ServiceSpec `json:"service,omitzero"`
+
+	// podDisruptionBudget limits voluntary disruptions of the group.
+	// +optional
+	PodDisruptionBudget DisruptionSpec `json:"podDisruptionBudget,omitzero"`
+
+	// autoscaling lets a HorizontalPodAutoscaler scale the group between
+	// minReplicas and maxReplicas. replicas is then ignored: the autoscaler
+	// owns it. Removing autoscaling hands replicas back without restarting a
+	// pod.
+	// +optional
+	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
+
+	// readinessProbe replaces the default readiness probe, a TCP check of
+	// the group's port.
+	// +optional
+	ReadinessProbe *corev1.Probe `json:"readinessProbe,omitempty"`
+
+	// livenessProbe is the liveness probe of the main container. By default
+	// there is none.
+	// +optional
+	LivenessProbe *corev1.Probe `json:"livenessProbe,omitempty"`
+
+	// startupProbe is the startup probe of the main container, for nodes
+	// that take long to start. By default there is none.
+	// +optional
+	StartupProbe *corev1.Probe `json:"startupProbe,omitempty"`
+
+	// podTemplate is merged over the pod the operator builds for the group,
+	// the way `kubectl patch --type strategic` merges: containers,
+	// initContainers, volumes, env and volume mounts by name, other fields
+	// replaced. Use it to add sidecars, init containers, volumes, affinity,
+	// topology spread constraints, a security context, a priority class or
+	// image pull secrets.
+	// +optional
+	PodTemplate *PodTemplateOverride `json:"podTemplate,omitempty"`
+}
+
+// PodTemplateOverride is a pod template merged over the one the operator
+// builds. Its spec has no schema in the CRD: a full pod schema per group
+// would make the CRD too large for `kubectl apply`. The API server checks
+// the merged pod when the operator applies its workload, and the group
+// reports what it refused.
+// +kubebuilder:validation:XValidation:rule="!has(self.metadata) || !has(self.metadata.labels) || !('app.kubernetes.io/name' in self.metadata.labels || 'app.kubernetes.io/instance' in self.metadata.labels || 'app.kubernetes.io/component' in self.metadata.labels || 'opbuilder.io/group' in self.metadata.labels)",message="podTemplate.metadata.labels may not set app.kubernetes.io/name, instance or component, or opbuilder.io/group: the operator selects the group's pods by them; use another label"
+type PodTemplateOverride struct {
+	// metadata holds labels and annotations added to the group's pods.
+	// +optional
+	Metadata PodMetadata `json:"metadata,omitzero"`
+
+	// spec is merged over the pod spec the operator builds.
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +optional
+	Spec corev1.PodSpec `json:"spec,omitzero"`
+}
+
+// AutoscalingSpec configures the HorizontalPodAutoscaler of a group.
+// +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="autoscaling.minReplicas must not be above maxReplicas"
+type AutoscalingSpec struct {
+	// minReplicas is the fewest pods the autoscaler runs.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MinReplicas *int32 `json:"minReplicas,omitempty"`
+
+	// maxReplicas is the most pods the autoscaler runs.
+	// +kubebuilder:validation:Minimum=1
+	// +required
+	MaxReplicas int32 `json:"maxReplicas"`
+
+	// targetCPUUtilizationPercentage is the average CPU use the autoscaler
+	// aims at, as a percentage of the pods' CPU request. Without it and
+	// without metrics, 80.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	TargetCPUUtilizationPercentage *int32 `json:"targetCPUUtilizationPercentage,omitempty"`
+
+	// metrics are further autoscaling/v2 metrics to scale on, each a
+	// MetricSpec such as a pods or an external metric. They have no schema
+	// in the CRD, which would triple its size; the operator decodes them and
+	// reports one it cannot read, and the API server checks the rest in the
+	// HorizontalPodAutoscaler.
+	// +listType=atomic
+	// +optional
+	Metrics []runtime.RawExtension `json:"metrics,omitempty"`
+}
 
 // PodMetadata holds labels and annotations added to pods.
 type PodMetadata struct {
@@ -42,6 +160,9 @@ type StorageSpec struct {
 	// group reports StorageResizing until they have the new size. It cannot
 	// shrink: the operator refuses a smaller size and reports it.
 	// +required
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).compareTo(quantity(string(oldSelf))) >= 0",message="storage.size may not shrink: a volume cannot be made smaller. Keep the size, or add a group with the smaller size and move the data to it"
 	Size resource.Quantity `json:"size"`
 
 	// retentionPolicy says whether the volumes are deleted when the group's

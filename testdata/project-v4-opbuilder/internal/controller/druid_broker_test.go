@@ -41,8 +41,8 @@ var _ = Describe("Druid broker node type", Ordered, func() {
 	It("creates the objects of every broker group, owned by the Druid", func() {
 		druid := newDruid("druid-broker-test")
 		druid.Spec.Brokers = []datav1alpha1.BrokerSpec{
-			{Name: firstGroup},
-			{Name: secondGroup},
+			{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}},
+			{GroupSpec: datav1alpha1.GroupSpec{Name: secondGroup}},
 		}
 		Expect(k8sClient.Create(ctx, druid)).To(Succeed())
 		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, druid)).To(Succeed()) })

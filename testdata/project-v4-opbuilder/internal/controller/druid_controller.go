@@ -20,6 +20,9 @@ import (
 	"context"
 	"fmt"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -52,7 +55,8 @@ type DruidReconciler struct {
 // reads and labels (a patch of one label) so they are watched; and
 // events.k8s.io events. The finalizers subresource lets its owner references
 // block the Druid's deletion until the children are gone. It never
-// updates a whole object. Secrets get no create or delete: no node type builds
+// updates a whole object, and never sets the replicas of an autoscaled
+// group. Secrets get no create or delete: no node type builds
 // one; grant them in a node type's file if yours does. Opting in to
 // orchestrate.Config.StuckPodRecovery needs pods (get;list;delete) as well.
 // +kubebuilder:rbac:groups=data.example.com,resources=druids,verbs=get;list;watch
@@ -62,6 +66,7 @@ type DruidReconciler struct {
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile hands the Druid to the orchestrator. It is called whenever the
@@ -99,10 +104,31 @@ func (r *DruidReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Events about the Druid and its objects go through the
 		// events.k8s.io/v1 API.
 		EventRecorder: mgr.GetEventRecorder(FieldOwner),
+		// Groups that set autoscaling get a HorizontalPodAutoscaler.
+		OwnedKinds: []client.Object{&autoscalingv2.HorizontalPodAutoscaler{}},
 	}, druidNodeTypes()...)
 	if err != nil {
 		return fmt.Errorf("setting up the Druid orchestrator: %w", err)
 	}
+	o.SetShared(buildDruidShared)
 	r.orchestrator = o
 	return o.SetupWithManager(mgr, r)
+}
+
+// buildDruidShared returns the objects of a Druid that belong to no node
+// type: the ConfigMap of spec.config, which every pod mounts. It exists
+// even while spec.config is empty, so that adding a file is a change of its
+// content, which rolls each node type in the deployment order.
+func buildDruidShared(_ context.Context, druid *datav1alpha1.Druid) ([]client.Object, error) {
+	return []client.Object{&corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: druidSharedConfigName(druid), Namespace: druid.Namespace},
+		Data:       druid.Spec.Config,
+	}}, nil
+}
+
+// druidSharedConfigName returns the name of the ConfigMap of druid.Spec.Config.
+// Group objects are named "<druid>-<node type>-<group>", so it cannot clash
+// with one of them.
+func druidSharedConfigName(druid *datav1alpha1.Druid) string {
+	return druid.Name + "-shared"
 }

@@ -82,11 +82,11 @@ func newDruid(name string) *datav1alpha1.Druid {
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
 		Spec: datav1alpha1.DruidSpec{
 			Image:          "apache/druid:34.0.0",
-			Historicals:    []datav1alpha1.HistoricalSpec{{Name: firstGroup}},
-			Middlemanagers: []datav1alpha1.MiddlemanagerSpec{{Name: firstGroup}},
-			Brokers:        []datav1alpha1.BrokerSpec{{Name: firstGroup}},
-			Coordinators:   []datav1alpha1.CoordinatorSpec{{Name: firstGroup}},
-			Routers:        []datav1alpha1.RouterSpec{{Name: firstGroup}},
+			Historicals:    []datav1alpha1.HistoricalSpec{{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}}},
+			Middlemanagers: []datav1alpha1.MiddlemanagerSpec{{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}}},
+			Brokers:        []datav1alpha1.BrokerSpec{{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}}},
+			Coordinators:   []datav1alpha1.CoordinatorSpec{{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}}},
+			Routers:        []datav1alpha1.RouterSpec{{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}}},
 			// +opbuilder:scaffold:sample-nodetypes
 		},
 	}

@@ -18,11 +18,9 @@ package controller
 
 import (
 	"context"
+	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 
@@ -47,59 +45,38 @@ func druidCoordinatorNodeType() orchestrate.NodeType[*datav1alpha1.Druid] {
 	}
 }
 
-// buildDruidCoordinators returns the objects of every group in spec.coordinators. The
+// buildDruidCoordinators returns one group per entry of spec.coordinators. The
 // groups of a node type roll out one at a time, in the order listed.
 func buildDruidCoordinators(_ context.Context, druid *datav1alpha1.Druid) ([]orchestrate.Group, error) {
 	groups := make([]orchestrate.Group, 0, len(druid.Spec.Coordinators))
-	for _, group := range druid.Spec.Coordinators {
-		groups = append(groups, orchestrate.Group{
-			Name:    group.Name,
-			Objects: buildDruidCoordinatorGroup(druid, group),
-		})
+	for _, spec := range druid.Spec.Coordinators {
+		group, err := buildDruidCoordinatorGroup(druid, spec)
+		if err != nil {
+			return nil, fmt.Errorf("spec.coordinators[%s]: %w", spec.Name, err)
+		}
+		groups = append(groups, group)
 	}
 	return groups, nil
 }
 
-// buildDruidCoordinatorGroup returns the objects of one coordinator group: a ConfigMap
-// with the group's configuration, the Deployment that runs it,
-// the Service clients use, and a PodDisruptionBudget.
-func buildDruidCoordinatorGroup(druid *datav1alpha1.Druid, group datav1alpha1.CoordinatorSpec) []client.Object {
-	name := druidObjectName(druid, druidCoordinatorName, group.Name)
-	selector := druidSelector(druid, druidCoordinatorName, group.Name)
-
-	config := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
-		Data:       group.Config,
+// buildDruidCoordinatorGroup returns one coordinator group: the Deployment that runs
+// it
+// and the objects every group has (druidGroup.group). Settings of the coordinator
+// container alone go on group.container before the pod template is built.
+func buildDruidCoordinatorGroup(druid *datav1alpha1.Druid, spec datav1alpha1.CoordinatorSpec) (orchestrate.Group, error) {
+	group := newDruidGroup(druid, druidCoordinatorName, spec.GroupSpec, spec.Port, druidCoordinatorConfigDir)
+	template, err := group.podTemplate()
+	if err != nil {
+		return orchestrate.Group{}, err
 	}
-
-	container := corev1.Container{
-		Name:           druidCoordinatorName,
-		Image:          druidImage(druid, group.Image),
-		Ports:          []corev1.ContainerPort{{Name: druidPortName, ContainerPort: group.Port}},
-		Resources:      group.Resources,
-		ReadinessProbe: druidReadinessProbe(group.ReadinessProbe, group.Port),
-		LivenessProbe:  group.LivenessProbe,
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: druidConfigVolumeName, MountPath: druidCoordinatorConfigDir, ReadOnly: true},
-		},
-	}
-	// Mounting the ConfigMap ties the pods to it: a change of the group's
-	// config rolls this group's pods, and no others.
-	template := druidPodTemplate(druid, selector, container, druidConfigVolume(config.Name))
 
 	deployment := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
+		ObjectMeta: group.meta(),
 		Spec: appsv1.DeploymentSpec{
-			Replicas: group.Replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: selector},
+			Replicas: group.replicas(spec.Replicas),
+			Selector: group.labelSelector(),
 			Template: template,
 		},
 	}
-
-	return []client.Object{
-		config,
-		deployment,
-		druidService(druid, name, selector, group.Port, group.Service),
-		druidPodDisruptionBudget(druid, name, selector, group.PodDisruptionBudget),
-	}
+	return group.group(deployment)
 }

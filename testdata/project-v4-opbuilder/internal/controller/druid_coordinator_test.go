@@ -41,8 +41,8 @@ var _ = Describe("Druid coordinator node type", Ordered, func() {
 	It("creates the objects of every coordinator group, owned by the Druid", func() {
 		druid := newDruid("druid-coordinator-test")
 		druid.Spec.Coordinators = []datav1alpha1.CoordinatorSpec{
-			{Name: firstGroup},
-			{Name: secondGroup},
+			{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}},
+			{GroupSpec: datav1alpha1.GroupSpec{Name: secondGroup}},
 		}
 		Expect(k8sClient.Create(ctx, druid)).To(Succeed())
 		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, druid)).To(Succeed()) })

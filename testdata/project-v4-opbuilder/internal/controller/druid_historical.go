@@ -18,11 +18,11 @@ package controller
 
 import (
 	"context"
+	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 
@@ -60,85 +60,63 @@ func druidHistoricalNodeType() orchestrate.NodeType[*datav1alpha1.Druid] {
 	}
 }
 
-// buildDruidHistoricals returns the objects of every group in spec.historicals. The
+// buildDruidHistoricals returns one group per entry of spec.historicals. The
 // groups of a node type roll out one at a time, in the order listed.
 func buildDruidHistoricals(_ context.Context, druid *datav1alpha1.Druid) ([]orchestrate.Group, error) {
 	groups := make([]orchestrate.Group, 0, len(druid.Spec.Historicals))
-	for _, group := range druid.Spec.Historicals {
-		groups = append(groups, orchestrate.Group{
-			Name:    group.Name,
-			Objects: buildDruidHistoricalGroup(druid, group),
-		})
+	for _, spec := range druid.Spec.Historicals {
+		group, err := buildDruidHistoricalGroup(druid, spec)
+		if err != nil {
+			return nil, fmt.Errorf("spec.historicals[%s]: %w", spec.Name, err)
+		}
+		groups = append(groups, group)
 	}
 	return groups, nil
 }
 
-// buildDruidHistoricalGroup returns the objects of one historical group: a ConfigMap
-// with the group's configuration, the StatefulSet that runs it,
-// a headless Service that gives each of its pods a stable DNS name,
-// the Service clients use, and a PodDisruptionBudget.
-func buildDruidHistoricalGroup(druid *datav1alpha1.Druid, group datav1alpha1.HistoricalSpec) []client.Object {
-	name := druidObjectName(druid, druidHistoricalName, group.Name)
-	selector := druidSelector(druid, druidHistoricalName, group.Name)
-
-	config := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
-		Data:       group.Config,
+// buildDruidHistoricalGroup returns one historical group: the StatefulSet that runs
+// it, a headless Service that gives each of its pods a stable DNS name,
+// and the objects every group has (druidGroup.group). Settings of the historical
+// container alone go on group.container before the pod template is built.
+func buildDruidHistoricalGroup(druid *datav1alpha1.Druid, spec datav1alpha1.HistoricalSpec) (orchestrate.Group, error) {
+	group := newDruidGroup(druid, druidHistoricalName, spec.GroupSpec, spec.Port, druidHistoricalConfigDir)
+	group.container.VolumeMounts = append(group.container.VolumeMounts,
+		corev1.VolumeMount{Name: druidHistoricalDataVolume, MountPath: druidHistoricalDataDir})
+	template, err := group.podTemplate()
+	if err != nil {
+		return orchestrate.Group{}, err
 	}
-
-	container := corev1.Container{
-		Name:           druidHistoricalName,
-		Image:          druidImage(druid, group.Image),
-		Ports:          []corev1.ContainerPort{{Name: druidPortName, ContainerPort: group.Port}},
-		Resources:      group.Resources,
-		ReadinessProbe: druidReadinessProbe(group.ReadinessProbe, group.Port),
-		LivenessProbe:  group.LivenessProbe,
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: druidConfigVolumeName, MountPath: druidHistoricalConfigDir, ReadOnly: true},
-			{Name: druidHistoricalDataVolume, MountPath: druidHistoricalDataDir},
-		},
-	}
-	// Mounting the ConfigMap ties the pods to it: a change of the group's
-	// config rolls this group's pods, and no others.
-	template := druidPodTemplate(druid, selector, container, druidConfigVolume(config.Name))
 
 	headless := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name + "-headless", Namespace: druid.Namespace},
+		ObjectMeta: metav1.ObjectMeta{Name: group.name + "-headless", Namespace: druid.Namespace},
 		Spec: corev1.ServiceSpec{
 			ClusterIP: corev1.ClusterIPNone,
 			// Pods can find each other while they start.
 			PublishNotReadyAddresses: true,
-			Selector:                 selector,
-			Ports:                    druidServicePorts(group.Port),
+			Selector:                 group.selector,
+			Ports:                    group.servicePorts(),
 		},
 	}
 
 	statefulSet := &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
+		ObjectMeta: group.meta(),
 		Spec: appsv1.StatefulSetSpec{
 			ServiceName: headless.Name,
-			Replicas:    group.Replicas,
-			Selector:    &metav1.LabelSelector{MatchLabels: selector},
+			Replicas:    group.replicas(spec.Replicas),
+			Selector:    group.labelSelector(),
 			Template:    template,
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
 				ObjectMeta: metav1.ObjectMeta{Name: druidHistoricalDataVolume},
 				Spec: corev1.PersistentVolumeClaimSpec{
 					AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-					StorageClassName: group.Storage.StorageClassName,
+					StorageClassName: spec.Storage.StorageClassName,
 					Resources: corev1.VolumeResourceRequirements{
-						Requests: corev1.ResourceList{corev1.ResourceStorage: group.Storage.Size},
+						Requests: corev1.ResourceList{corev1.ResourceStorage: spec.Storage.Size},
 					},
 				},
 			}},
-			PersistentVolumeClaimRetentionPolicy: group.Storage.RetentionPolicy,
+			PersistentVolumeClaimRetentionPolicy: spec.Storage.RetentionPolicy,
 		},
 	}
-
-	return []client.Object{
-		config,
-		statefulSet,
-		headless,
-		druidService(druid, name, selector, group.Port, group.Service),
-		druidPodDisruptionBudget(druid, name, selector, group.PodDisruptionBudget),
-	}
+	return group.group(statefulSet, headless)
 }

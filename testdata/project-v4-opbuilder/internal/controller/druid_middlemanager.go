@@ -18,11 +18,11 @@ package controller
 
 import (
 	"context"
+	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 
@@ -52,73 +52,50 @@ func druidMiddlemanagerNodeType() orchestrate.NodeType[*datav1alpha1.Druid] {
 	}
 }
 
-// buildDruidMiddlemanagers returns the objects of every group in spec.middlemanagers. The
+// buildDruidMiddlemanagers returns one group per entry of spec.middlemanagers. The
 // groups of a node type roll out one at a time, in the order listed.
 func buildDruidMiddlemanagers(_ context.Context, druid *datav1alpha1.Druid) ([]orchestrate.Group, error) {
 	groups := make([]orchestrate.Group, 0, len(druid.Spec.Middlemanagers))
-	for _, group := range druid.Spec.Middlemanagers {
-		groups = append(groups, orchestrate.Group{
-			Name:    group.Name,
-			Objects: buildDruidMiddlemanagerGroup(druid, group),
-		})
+	for _, spec := range druid.Spec.Middlemanagers {
+		group, err := buildDruidMiddlemanagerGroup(druid, spec)
+		if err != nil {
+			return nil, fmt.Errorf("spec.middlemanagers[%s]: %w", spec.Name, err)
+		}
+		groups = append(groups, group)
 	}
 	return groups, nil
 }
 
-// buildDruidMiddlemanagerGroup returns the objects of one middlemanager group: a ConfigMap
-// with the group's configuration, the StatefulSet that runs it,
-// a headless Service that gives each of its pods a stable DNS name,
-// the Service clients use, and a PodDisruptionBudget.
-func buildDruidMiddlemanagerGroup(druid *datav1alpha1.Druid, group datav1alpha1.MiddlemanagerSpec) []client.Object {
-	name := druidObjectName(druid, druidMiddlemanagerName, group.Name)
-	selector := druidSelector(druid, druidMiddlemanagerName, group.Name)
-
-	config := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
-		Data:       group.Config,
+// buildDruidMiddlemanagerGroup returns one middlemanager group: the StatefulSet that runs
+// it, a headless Service that gives each of its pods a stable DNS name,
+// and the objects every group has (druidGroup.group). Settings of the middlemanager
+// container alone go on group.container before the pod template is built.
+func buildDruidMiddlemanagerGroup(druid *datav1alpha1.Druid, spec datav1alpha1.MiddlemanagerSpec) (orchestrate.Group, error) {
+	group := newDruidGroup(druid, druidMiddlemanagerName, spec.GroupSpec, spec.Port, druidMiddlemanagerConfigDir)
+	template, err := group.podTemplate()
+	if err != nil {
+		return orchestrate.Group{}, err
 	}
-
-	container := corev1.Container{
-		Name:           druidMiddlemanagerName,
-		Image:          druidImage(druid, group.Image),
-		Ports:          []corev1.ContainerPort{{Name: druidPortName, ContainerPort: group.Port}},
-		Resources:      group.Resources,
-		ReadinessProbe: druidReadinessProbe(group.ReadinessProbe, group.Port),
-		LivenessProbe:  group.LivenessProbe,
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: druidConfigVolumeName, MountPath: druidMiddlemanagerConfigDir, ReadOnly: true},
-		},
-	}
-	// Mounting the ConfigMap ties the pods to it: a change of the group's
-	// config rolls this group's pods, and no others.
-	template := druidPodTemplate(druid, selector, container, druidConfigVolume(config.Name))
 
 	headless := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name + "-headless", Namespace: druid.Namespace},
+		ObjectMeta: metav1.ObjectMeta{Name: group.name + "-headless", Namespace: druid.Namespace},
 		Spec: corev1.ServiceSpec{
 			ClusterIP: corev1.ClusterIPNone,
 			// Pods can find each other while they start.
 			PublishNotReadyAddresses: true,
-			Selector:                 selector,
-			Ports:                    druidServicePorts(group.Port),
+			Selector:                 group.selector,
+			Ports:                    group.servicePorts(),
 		},
 	}
 
 	statefulSet := &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
+		ObjectMeta: group.meta(),
 		Spec: appsv1.StatefulSetSpec{
 			ServiceName: headless.Name,
-			Replicas:    group.Replicas,
-			Selector:    &metav1.LabelSelector{MatchLabels: selector},
+			Replicas:    group.replicas(spec.Replicas),
+			Selector:    group.labelSelector(),
 			Template:    template,
 		},
 	}
-
-	return []client.Object{
-		config,
-		statefulSet,
-		headless,
-		druidService(druid, name, selector, group.Port, group.Service),
-		druidPodDisruptionBudget(druid, name, selector, group.PodDisruptionBudget),
-	}
+	return group.group(statefulSet, headless)
 }

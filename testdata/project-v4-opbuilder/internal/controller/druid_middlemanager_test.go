@@ -41,8 +41,8 @@ var _ = Describe("Druid middlemanager node type", Ordered, func() {
 	It("creates the objects of every middlemanager group, owned by the Druid", func() {
 		druid := newDruid("druid-middlemanager-test")
 		druid.Spec.Middlemanagers = []datav1alpha1.MiddlemanagerSpec{
-			{Name: firstGroup},
-			{Name: secondGroup},
+			{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}},
+			{GroupSpec: datav1alpha1.GroupSpec{Name: secondGroup}},
 		}
 		Expect(k8sClient.Create(ctx, druid)).To(Succeed())
 		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, druid)).To(Succeed()) })

@@ -18,11 +18,9 @@ package controller
 
 import (
 	"context"
+	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 
@@ -47,59 +45,38 @@ func druidRouterNodeType() orchestrate.NodeType[*datav1alpha1.Druid] {
 	}
 }
 
-// buildDruidRouters returns the objects of every group in spec.routers. The
+// buildDruidRouters returns one group per entry of spec.routers. The
 // groups of a node type roll out one at a time, in the order listed.
 func buildDruidRouters(_ context.Context, druid *datav1alpha1.Druid) ([]orchestrate.Group, error) {
 	groups := make([]orchestrate.Group, 0, len(druid.Spec.Routers))
-	for _, group := range druid.Spec.Routers {
-		groups = append(groups, orchestrate.Group{
-			Name:    group.Name,
-			Objects: buildDruidRouterGroup(druid, group),
-		})
+	for _, spec := range druid.Spec.Routers {
+		group, err := buildDruidRouterGroup(druid, spec)
+		if err != nil {
+			return nil, fmt.Errorf("spec.routers[%s]: %w", spec.Name, err)
+		}
+		groups = append(groups, group)
 	}
 	return groups, nil
 }
 
-// buildDruidRouterGroup returns the objects of one router group: a ConfigMap
-// with the group's configuration, the Deployment that runs it,
-// the Service clients use, and a PodDisruptionBudget.
-func buildDruidRouterGroup(druid *datav1alpha1.Druid, group datav1alpha1.RouterSpec) []client.Object {
-	name := druidObjectName(druid, druidRouterName, group.Name)
-	selector := druidSelector(druid, druidRouterName, group.Name)
-
-	config := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
-		Data:       group.Config,
+// buildDruidRouterGroup returns one router group: the Deployment that runs
+// it
+// and the objects every group has (druidGroup.group). Settings of the router
+// container alone go on group.container before the pod template is built.
+func buildDruidRouterGroup(druid *datav1alpha1.Druid, spec datav1alpha1.RouterSpec) (orchestrate.Group, error) {
+	group := newDruidGroup(druid, druidRouterName, spec.GroupSpec, spec.Port, druidRouterConfigDir)
+	template, err := group.podTemplate()
+	if err != nil {
+		return orchestrate.Group{}, err
 	}
-
-	container := corev1.Container{
-		Name:           druidRouterName,
-		Image:          druidImage(druid, group.Image),
-		Ports:          []corev1.ContainerPort{{Name: druidPortName, ContainerPort: group.Port}},
-		Resources:      group.Resources,
-		ReadinessProbe: druidReadinessProbe(group.ReadinessProbe, group.Port),
-		LivenessProbe:  group.LivenessProbe,
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: druidConfigVolumeName, MountPath: druidRouterConfigDir, ReadOnly: true},
-		},
-	}
-	// Mounting the ConfigMap ties the pods to it: a change of the group's
-	// config rolls this group's pods, and no others.
-	template := druidPodTemplate(druid, selector, container, druidConfigVolume(config.Name))
 
 	deployment := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: druid.Namespace},
+		ObjectMeta: group.meta(),
 		Spec: appsv1.DeploymentSpec{
-			Replicas: group.Replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: selector},
+			Replicas: group.replicas(spec.Replicas),
+			Selector: group.labelSelector(),
 			Template: template,
 		},
 	}
-
-	return []client.Object{
-		config,
-		deployment,
-		druidService(druid, name, selector, group.Port, group.Service),
-		druidPodDisruptionBudget(druid, name, selector, group.PodDisruptionBudget),
-	}
+	return group.group(deployment)
 }

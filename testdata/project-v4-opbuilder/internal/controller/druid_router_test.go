@@ -41,8 +41,8 @@ var _ = Describe("Druid router node type", Ordered, func() {
 	It("creates the objects of every router group, owned by the Druid", func() {
 		druid := newDruid("druid-router-test")
 		druid.Spec.Routers = []datav1alpha1.RouterSpec{
-			{Name: firstGroup},
-			{Name: secondGroup},
+			{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}},
+			{GroupSpec: datav1alpha1.GroupSpec{Name: secondGroup}},
 		}
 		Expect(k8sClient.Create(ctx, druid)).To(Succeed())
 		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, druid)).To(Succeed()) })
