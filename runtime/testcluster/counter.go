@@ -1,6 +1,7 @@
 package testcluster
 
 import (
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
@@ -13,16 +14,18 @@ import (
 // RequestCounter counts the HTTP requests a client makes, by verb, so tests
 // can assert, for example, that a steady-state reconcile wrote nothing, and
 // the responses by status code, so they can assert that no write met a 409
-// Conflict.
+// Conflict. Requests returns the same counts by API-server verb, resource
+// and object, for measurements that compare with the server's metrics.
 type RequestCounter struct {
 	mu        sync.Mutex
 	counts    map[string]int         // "VERB /path-without-query"
 	responses map[int]map[string]int // status code -> "VERB /path" -> n
+	requests  map[Request]int
 }
 
 // NewRequestCounter returns an empty counter.
 func NewRequestCounter() *RequestCounter {
-	return &RequestCounter{counts: map[string]int{}, responses: map[int]map[string]int{}}
+	return &RequestCounter{counts: map[string]int{}, responses: map[int]map[string]int{}, requests: map[Request]int{}}
 }
 
 // Wrap returns a copy of cfg whose requests the counter sees.
@@ -35,18 +38,32 @@ func (r *RequestCounter) Wrap(cfg *rest.Config) *rest.Config {
 			r.counts[key]++
 			r.mu.Unlock()
 			resp, err := rt.RoundTrip(req)
-			if resp != nil {
-				r.mu.Lock()
-				if r.responses[resp.StatusCode] == nil {
-					r.responses[resp.StatusCode] = map[string]int{}
-				}
-				r.responses[resp.StatusCode][key]++
-				r.mu.Unlock()
-			}
+			r.record(key, classify(req), resp)
 			return resp, err
 		})
 	})
 	return out
+}
+
+// record counts the response to the request named key and c, which has no
+// response yet; resp is nil when none arrived.
+func (r *RequestCounter) record(key string, c Request, resp *http.Response) {
+	if resp != nil {
+		c.Code = resp.StatusCode
+		if resp.StatusCode == http.StatusConflict {
+			c.Reason = conflictReason(resp)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.requests[c]++
+	if resp == nil {
+		return
+	}
+	if r.responses[resp.StatusCode] == nil {
+		r.responses[resp.StatusCode] = map[string]int{}
+	}
+	r.responses[resp.StatusCode][key]++
 }
 
 // Count returns how many requests used the HTTP method (GET, POST, PUT,
@@ -109,12 +126,23 @@ func (r *RequestCounter) Responses(code int) []string {
 	return countLines(r.responses[code], func(string) bool { return true })
 }
 
+// Requests returns a copy of the counts since the last Reset by Request:
+// API-server verb, resource, object and response. A request is counted
+// there when its response arrives (or fails to), so a watch counts when it
+// starts and one still waiting for its response is not counted yet.
+func (r *RequestCounter) Requests() map[Request]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.requests)
+}
+
 // Reset forgets every request and response counted so far.
 func (r *RequestCounter) Reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.counts = map[string]int{}
 	r.responses = map[int]map[string]int{}
+	r.requests = map[Request]int{}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
 
 // requestTotals is apiserver_request_total summed by verb and
@@ -89,5 +91,5 @@ func (t requestTotals) byVerbSince(before requestTotals) map[string]int {
 }
 
 func isWriteVerb(v string) bool {
-	return Request{Verb: v}.IsWrite()
+	return testcluster.Request{Verb: v}.IsWrite()
 }

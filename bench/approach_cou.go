@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	testapiv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	testapiv1 "github.com/opbuilder/opbuilder/bench/internal/testapi/v1"
 )
 
 // createOrUpdate is baseline (a): controllerutil.CreateOrUpdate per child,

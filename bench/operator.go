@@ -29,6 +29,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
 
 // OperatorOptions configure one operator process.
@@ -98,7 +100,7 @@ func RunOperator(ctx context.Context, opts OperatorOptions, out io.Writer) error
 	// API server's priority and fairness decides.
 	cfg.QPS = -1
 	cfg.UserAgent = UserAgent(opts.Approach)
-	counter := NewCounter()
+	counter := testcluster.NewRequestCounter()
 	cfg = counter.Wrap(cfg)
 
 	scheme, err := NewScheme()
@@ -214,7 +216,7 @@ func (s *reconcileStats) reset() {
 // controlAPI serves the driver: counters, forced no-op reconciles with
 // CPU profiling, and memory figures.
 type controlAPI struct {
-	counter    *Counter
+	counter    *testcluster.RequestCounter
 	stats      *reconcileStats
 	reconciler reconcile.Reconciler
 	logger     logr.Logger
@@ -234,7 +236,7 @@ func (a *controlAPI) mux(mgr ctrl.Manager) *http.ServeMux {
 	})
 	m.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
 		recs, errs := a.stats.snapshot()
-		writeJSON(w, OperatorStats{Requests: a.counter.Snapshot(), Reconciles: recs, ReconcileErrors: errs})
+		writeJSON(w, OperatorStats{Requests: counted(a.counter), Reconciles: recs, ReconcileErrors: errs})
 	})
 	m.HandleFunc("POST /reset", func(w http.ResponseWriter, _ *http.Request) {
 		a.counter.Reset()
@@ -307,7 +309,7 @@ func (a *controlAPI) noop(w http.ResponseWriter, r *http.Request) {
 		res.CPU = append(res.CPU, cpu1-cpu0)
 		res.Wall = append(res.Wall, wall)
 	}
-	res.Requests = a.counter.Snapshot()
+	res.Requests = counted(a.counter)
 	writeJSON(w, res)
 }
 

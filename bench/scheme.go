@@ -6,7 +6,7 @@ import (
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
-	testapiv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	testapiv1 "github.com/opbuilder/opbuilder/bench/internal/testapi/v1"
 )
 
 // NewScheme returns a scheme with client-go's types and the test CRD.

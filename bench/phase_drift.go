@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	testapiv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	testapiv1 "github.com/opbuilder/opbuilder/bench/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 

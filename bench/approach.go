@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	testapiv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	testapiv1 "github.com/opbuilder/opbuilder/bench/internal/testapi/v1"
 )
 
 // Approach is one way of reconciling the bench node types, run as a

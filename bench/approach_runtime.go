@@ -10,10 +10,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	testapiv1 "github.com/opbuilder/opbuilder/bench/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/builder"
 	"github.com/opbuilder/opbuilder/runtime/cachescope"
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
-	testapiv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 	"github.com/opbuilder/opbuilder/runtime/store"
 )

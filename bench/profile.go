@@ -102,7 +102,7 @@ var profileFocus = []struct {
 		"sigs.k8s.io/controller-runtime/pkg/cache/internal.(*CacheReader).List",
 	}},
 	{"the store's pass (listing children to prune, inventory)", []string{"github.com/opbuilder/opbuilder/runtime/store.(*Store).Reconcile", "github.com/opbuilder/opbuilder/runtime/store.(*Store).Prune"}},
-	{"building the desired objects (the benchmark's own model)", []string{"github.com/opbuilder/opbuilder/runtime/internal/bench.Desired", "github.com/opbuilder/opbuilder/runtime/internal/bench.DesiredNodeType"}},
+	{"building the desired objects (the benchmark's own model)", []string{"github.com/opbuilder/opbuilder/bench.Desired", "github.com/opbuilder/opbuilder/bench.DesiredNodeType"}},
 	{"memory allocation (runtime.mallocgc)", []string{"runtime.mallocgc"}},
 	{"background garbage collection", []string{"runtime.gcBgMarkWorker"}},
 }

@@ -7,6 +7,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
 
 func TestPercentile(t *testing.T) {
@@ -28,15 +30,15 @@ func TestSummarizeEditsCountsNeedlessWrites(t *testing.T) {
 	ns, edited := "a-n4", "c-nt0"
 	st := OperatorStats{
 		Requests: []Counted{
-			{Request{Verb: "UPDATE", Resource: "configmaps", Namespace: ns, Name: "c-nt0-config", Code: 200}, 2},
-			{Request{Verb: "UPDATE", Resource: "deployments", Namespace: ns, Name: edited, Code: 200}, 3},
-			{Request{Verb: "UPDATE", Resource: "deployments", Namespace: ns, Name: edited, Code: 409}, 1},
-			{Request{Verb: "UPDATE", Resource: "deployments", Namespace: ns, Name: "c-nt1", Code: 200}, 4},
-			{Request{Verb: "UPDATE", Resource: "services", Namespace: ns, Name: "c-nt1", Code: 200}, 5},
-			{Request{Verb: "CREATE", Group: "events.k8s.io", Resource: "events", Namespace: ns, Code: 201}, 6},
-			{Request{Verb: "PATCH", Group: "test.opbuilder.io", Resource: "clusters", Subresource: "status", Namespace: ns, Name: "c", Code: 200}, 1},
-			{Request{Verb: "LIST", Resource: "configmaps", Namespace: ns, Code: 200}, 7},
-			{Request{Verb: "UPDATE", Resource: "services", Namespace: "other", Name: "x", Code: 200}, 100},
+			{testcluster.Request{Verb: "UPDATE", Resource: "configmaps", Namespace: ns, Name: "c-nt0-config", Code: 200}, 2},
+			{testcluster.Request{Verb: "UPDATE", Resource: "deployments", Namespace: ns, Name: edited, Code: 200}, 3},
+			{testcluster.Request{Verb: "UPDATE", Resource: "deployments", Namespace: ns, Name: edited, Code: 409}, 1},
+			{testcluster.Request{Verb: "UPDATE", Resource: "deployments", Namespace: ns, Name: "c-nt1", Code: 200}, 4},
+			{testcluster.Request{Verb: "UPDATE", Resource: "services", Namespace: ns, Name: "c-nt1", Code: 200}, 5},
+			{testcluster.Request{Verb: "CREATE", Group: "events.k8s.io", Resource: "events", Namespace: ns, Code: 201}, 6},
+			{testcluster.Request{Verb: "PATCH", Group: "test.opbuilder.io", Resource: "clusters", Subresource: "status", Namespace: ns, Name: "c", Code: 200}, 1},
+			{testcluster.Request{Verb: "LIST", Resource: "configmaps", Namespace: ns, Code: 200}, 7},
+			{testcluster.Request{Verb: "UPDATE", Resource: "services", Namespace: "other", Name: "x", Code: 200}, 100},
 		},
 		Reconciles: map[string]int{ns + "/c": 9, "other/c": 50},
 	}

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	testapiv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	testapiv1 "github.com/opbuilder/opbuilder/bench/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 

@@ -18,8 +18,8 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/opbuilder/opbuilder/runtime/internal/testapi/crd"
-	testapiv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/bench/internal/testapi/crd"
+	testapiv1 "github.com/opbuilder/opbuilder/bench/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/testcluster"
 )
 
@@ -87,7 +87,7 @@ type driver struct {
 	cluster    *testcluster.Cluster
 	client     client.Client
 	kube       *kubernetes.Clientset
-	counter    *Counter // the driver's own requests
+	counter    *testcluster.RequestCounter // the driver's own requests
 	workDir    string
 	report     *Report
 	operators  map[string]*operatorProc
@@ -122,7 +122,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	d := &driver{
 		opts: opts, sizes: sizes, approaches: approaches, workDir: workDir,
-		counter: NewCounter(), operators: map[string]*operatorProc{},
+		counter: testcluster.NewRequestCounter(), operators: map[string]*operatorProc{},
 		report: newReport(opts, sizes, approaches),
 	}
 	d.logf("work dir %s", workDir)

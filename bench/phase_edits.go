@@ -131,7 +131,7 @@ func (d *driver) editPhase(ctx context.Context, a Approach) error {
 			cc.Transport[resourceKey(c.Resource, c.Subresource)] += c.N
 		}
 	}
-	for _, c := range d.counter.Snapshot() {
+	for _, c := range counted(d.counter) {
 		if c.IsWrite() {
 			cc.Metric[resourceKey(c.Resource, c.Subresource)] -= c.N
 		}

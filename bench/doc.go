@@ -5,8 +5,8 @@
 // nodes).
 //
 // Every approach reconciles the same node types of the test CRD
-// (runtime/internal/testapi): per node type a ConfigMap, a Deployment, a
-// Service and a PodDisruptionBudget. The approaches are
+// (internal/testapi, a copy of the runtime's): per node type a ConfigMap, a
+// Deployment, a Service and a PodDisruptionBudget. The approaches are
 //
 //   - cou-full: controllerutil.CreateOrUpdate whose mutate function assigns
 //     the whole desired spec, the way most kubebuilder operators are written;

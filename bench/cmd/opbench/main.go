@@ -19,7 +19,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/opbuilder/opbuilder/runtime/internal/bench"
+	"github.com/opbuilder/opbuilder/bench"
 )
 
 func main() {
