@@ -23,9 +23,10 @@ help: ## Show this help.
 ##@ Build
 
 .PHONY: build
-build: ## Build the kubebuilder-opbuilder CLI into bin/ and compile the runtime.
+build: ## Build the kubebuilder-opbuilder CLI into bin/ and compile the runtime and the benchmark.
 	go build -o $(LOCALBIN)/kubebuilder-opbuilder ./cmd/kubebuilder-opbuilder
 	cd runtime && go build ./...
+	cd bench && go build ./...
 
 .PHONY: test-binaries
 test-binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok from the Go module proxy; last line is KUBEBUILDER_ASSETS=<dir>.
@@ -37,17 +38,21 @@ generate-testdata: ## Regenerate the golden project testdata/project-v4-opbuilde
 
 ##@ Test
 
+# The benchmark's module is vetted and its unit tests run (seconds, no
+# control plane), so that it cannot rot between runs of make bench.
 .PHONY: test
 test: ## Run every test that gates a change: unit, integration against a real control plane, golden project, e2e.
 	./hack/check-runtime-deps.sh
+	cd bench && go vet ./... && go test -timeout 5m $(GO_TEST_FLAGS) ./...
 	export $$(./hack/test-binaries.sh | tail -1) && \
 	  (cd runtime && go test -timeout $(GO_TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...) && \
 	  go test -timeout $(GO_TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
 
 .PHONY: lint
-lint: $(GOLANGCI_LINT) ## Run golangci-lint on both modules.
+lint: $(GOLANGCI_LINT) ## Run golangci-lint on the root, runtime and bench modules.
 	$(GOLANGCI_LINT) run ./...
 	cd runtime && $(GOLANGCI_LINT) run ./...
+	cd bench && $(GOLANGCI_LINT) run ./...
 
 $(GOLANGCI_LINT):
 	mkdir -p $(LOCALBIN)
@@ -72,7 +77,7 @@ BENCH_OUT ?= $(if $(findstring -quick,$(BENCH_FLAGS)),$(LOCALBIN)/BENCHMARKS-qui
 .PHONY: bench
 bench: ## Measure API-server cost, latency, scale and memory against baselines; writes BENCHMARKS.md (BENCH_FLAGS=-quick: small sizes).
 	mkdir -p $(LOCALBIN)
-	cd runtime && go build -o $(LOCALBIN)/opbench ./internal/bench/cmd/opbench
+	cd bench && go build -o $(LOCALBIN)/opbench ./cmd/opbench
 	export $$(./hack/test-binaries.sh | tail -1) && \
 	  $(LOCALBIN)/opbench $(BENCH_FLAGS) -out $(BENCH_OUT) -json $(LOCALBIN)/bench-results.json \
 	    -command "make bench$(if $(BENCH_FLAGS), BENCH_FLAGS='$(BENCH_FLAGS)')"
