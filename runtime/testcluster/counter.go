@@ -45,8 +45,8 @@ func (r *RequestCounter) Wrap(cfg *rest.Config) *rest.Config {
 	return out
 }
 
-// record counts the response to the request named key and c, which has no
-// response yet; resp is nil when none arrived.
+// record counts a finished request: by c, its classification, completed
+// with resp's code, and the response by key. resp is nil when none arrived.
 func (r *RequestCounter) record(key string, c Request, resp *http.Response) {
 	if resp != nil {
 		c.Code = resp.StatusCode
