@@ -156,11 +156,19 @@ func TestRequestCounterCountsWrites(t *testing.T) {
 	if got := counter.Responses(http.StatusConflict); !slices.Equal(got, want) {
 		t.Fatalf("409 responses = %v, want %v", got, want)
 	}
+	// The client still read the Status body (above), and the counter its reason.
+	conflict := testcluster.Request{Verb: "CREATE", Resource: "configmaps", Namespace: "default", Code: http.StatusConflict, Reason: "AlreadyExists"}
+	if got := counter.Requests()[conflict]; got != 1 {
+		t.Fatalf("Requests()[%+v] = %d, want 1: %v", conflict, got, counter.Requests())
+	}
 	counter.Reset()
 	if got := counter.Writes(); got != 0 {
 		t.Fatalf("writes after Reset = %d, want 0", got)
 	}
 	if got := counter.Responses(http.StatusConflict); len(got) != 0 {
 		t.Fatalf("409 responses after Reset = %v, want none", got)
+	}
+	if got := counter.Requests(); len(got) != 0 {
+		t.Fatalf("requests after Reset = %v, want none", got)
 	}
 }
