@@ -106,12 +106,21 @@
 // # PodDisruptionBudgets
 //
 // Every workload gets a PodDisruptionBudget named after it, selecting its
-// pods with its own selector, with maxUnavailable 1 unless the node type's
-// Disruption says otherwise (or a group brings its own budget). It belongs to
-// the node type like any other child and is pruned with it. A node type is
-// Available when each workload has the replicas available that its budget
-// protects: the group's own budget when it brings one, else the generated
-// one.
+// pods with its own selector, with maxUnavailable 1 unless the group's
+// Disruption, or else its node type's, says otherwise (or a group brings its
+// own budget object). It belongs to the node type like any other child and
+// is pruned with it. A node type is Available when each workload has the
+// replicas available that its budget protects: the group's own budget when
+// it brings one, else the generated one.
+//
+// # Shared objects
+//
+// Objects that belong to no node type, such as a ConfigMap of settings every
+// node type mounts, come from the function given to SetShared. They are
+// applied with the configuration, before any workload, and pruned when no
+// longer returned. A change of such a ConfigMap changes the config hash of
+// every workload that consumes it, and the deployment order rolls them one
+// node type after the other, like any other change.
 //
 // # Annotations on the CR
 //
