@@ -139,7 +139,7 @@ func (b *Builder) block(ctx context.Context, p *prepared, live client.Object, re
 // updated (a StatefulSet's spec other than the updatable fields, or a
 // selector).
 func (b *Builder) recreateOnInvalid(p *prepared, err error) bool {
-	if p.gvk.Group != "apps" || (p.gvk.Kind != "StatefulSet" && p.gvk.Kind != "Deployment") || !apierrors.IsInvalid(err) {
+	if !isWorkload(p.gvk) || !apierrors.IsInvalid(err) {
 		return false
 	}
 	var status apierrors.APIStatus

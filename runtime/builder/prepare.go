@@ -234,7 +234,7 @@ func (b *Builder) isNamespaced(c client.Object, gvk schema.GroupVersionKind) (bo
 // stampWorkload adds the standard labels and the config hash to the pod
 // template of a Deployment or StatefulSet.
 func (b *Builder) stampWorkload(ctx context.Context, p *prepared) error {
-	if p.gvk.Group != appsv1.GroupName || (p.gvk.Kind != "Deployment" && p.gvk.Kind != "StatefulSet") {
+	if !isWorkload(p.gvk) {
 		return nil
 	}
 	// Unstructured workloads are converted to typed ones for the pod
@@ -327,6 +327,13 @@ func (b *Builder) desiredConfig() []client.Object {
 		}
 	}
 	return append(slices.Clip(b.reconciledConfig), b.givenConfig...)
+}
+
+// isWorkload reports whether gvk is a Deployment or a StatefulSet: a kind
+// whose pod template the Builder stamps and whose replicas and selector it
+// handles with care.
+func isWorkload(gvk schema.GroupVersionKind) bool {
+	return gvk.Group == appsv1.GroupName && (gvk.Kind == "Deployment" || gvk.Kind == "StatefulSet")
 }
 
 // isConfig reports whether gvk is a ConfigMap or a Secret.

@@ -41,7 +41,7 @@ func (b *Builder) handoverManager() string { return b.cfg.fieldOwner + handoverS
 // resourceVersion, so a scale made since live was read fails it with a
 // conflict instead of being undone.
 func (b *Builder) handOverReplicas(ctx context.Context, p *prepared, live client.Object) error {
-	if live == nil || !isWorkloadKind(p.gvk.Kind) || desiresReplicas(p) || !b.ownsReplicas(live) {
+	if live == nil || !isWorkload(p.gvk) || desiresReplicas(p) || !b.ownsReplicas(live) {
 		return nil
 	}
 	content, err := toContent(live)
@@ -70,9 +70,6 @@ func (b *Builder) handOverReplicas(ctx context.Context, p *prepared, live client
 	}
 	return nil
 }
-
-// isWorkloadKind reports whether kind is one whose replicas the rule covers.
-func isWorkloadKind(kind string) bool { return kind == "Deployment" || kind == "StatefulSet" }
 
 // desiresReplicas reports whether p sets spec.replicas.
 func desiresReplicas(p *prepared) bool {
