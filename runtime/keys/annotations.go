@@ -33,3 +33,21 @@ func ForceRolloutNodeTypes(annotations map[string]string) []string {
 	}
 	return out
 }
+
+// RestartTokens returns the annotations a workload of nodeType must carry for
+// the restarts the annotations of its custom resource ask for:
+// AnnotationRestarted with AnnotationRestart's value, and
+// AnnotationRestartedNodeType with that of AnnotationRestart + "." +
+// nodeType, each only when set. A workload that lacks one of them, or has
+// another value, is due for a restart; one that has both is not, whatever
+// else it carries, so removing a request restarts nothing.
+func RestartTokens(annotations map[string]string, nodeType string) map[string]string {
+	out := map[string]string{}
+	if t := annotations[AnnotationRestart]; t != "" {
+		out[AnnotationRestarted] = t
+	}
+	if t := annotations[AnnotationRestart+"."+nodeType]; t != "" {
+		out[AnnotationRestartedNodeType] = t
+	}
+	return out
+}

@@ -48,6 +48,13 @@ const (
 	// it: this is the way to hand an object made by hand, or by an earlier
 	// operator, over to an opbuilder operator.
 	AnnotationAdopt = Prefix + "/adopt"
+	// AnnotationRestarted is set on a workload, and on its pod template, to
+	// the value of the owner's AnnotationRestart it was last restarted for,
+	// and AnnotationRestartedNodeType to that of the owner's annotation for
+	// its node type alone. The workload's are the record; the template's
+	// change is what restarts the pods.
+	AnnotationRestarted         = Prefix + "/restarted"
+	AnnotationRestartedNodeType = Prefix + "/restarted-nodetype"
 )
 
 // Annotations on the owning custom resource.
@@ -62,6 +69,11 @@ const (
 	// the deployment order is not rolled out: the escape hatch for a cluster
 	// whose earlier node type cannot become healthy.
 	AnnotationForceRollout = Prefix + "/force-rollout"
+	// AnnotationRestart asks for a rolling restart of every node type, in the
+	// deployment order: each new value (any token, a timestamp say)
+	// restarts them once. AnnotationRestart + "." + <node type> does the
+	// same for one node type.
+	AnnotationRestart = Prefix + "/restart"
 )
 
 // Annotation values.

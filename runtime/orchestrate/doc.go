@@ -133,6 +133,11 @@
 //   - reconcile "disabled": Reconcile does nothing for the CR; it says so
 //     once, with an event and the ReconcileDisabled condition.
 //   - force-rollout "<node type>[,<node type>]": see Escape hatches.
+//   - restart "<token>": each new token restarts every node type once, in
+//     the deployment order and gated like any rollout; restart.<node type>
+//     does so for one node type. The tokens are recorded on the workloads,
+//     so a restart survives an operator restart, and removing the
+//     annotation restarts nothing (restart.go).
 //
 // # Consumed ConfigMaps and Secrets the operator does not own
 //

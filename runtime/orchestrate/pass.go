@@ -69,9 +69,11 @@ type passRun[T Object] struct {
 	// st and b, by record: the pass's store and Builder.
 	st *store.Store
 	b  *builder.Builder
-	// lives and decisions, by observe: each group's workload as read, and
-	// what may change.
+	// lives, restarts and decisions, by observe: each group's workload as
+	// read, the restart tokens it is due for (restart.go), and what may
+	// change.
 	lives     [][]client.Object
+	restarts  [][]map[string]string
 	decisions []nodeTypeDecision
 	// refused and errs, by apply and later steps: the children the Builder
 	// would not write, and what failed (the pass goes on, and prunes
@@ -169,14 +171,20 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 	}
 	inputs := make([]nodeTypeInput, len(r.built))
 	r.lives = make([][]client.Object, len(r.built))
+	r.restarts = make([][]map[string]string, len(r.built))
 	for i, nt := range r.built {
 		inputs[i] = nodeTypeInput{Name: nt.name, Forced: forced[nt.name]}
 		r.lives[i] = make([]client.Object, len(nt.groups))
+		r.restarts[i] = make([]map[string]string, len(nt.groups))
 		for j, g := range nt.groups {
 			in, live, err := r.observeGroup(ctx, g)
 			if err != nil {
 				return err
 			}
+			// A restart the CR asks for is a change like any other: it
+			// waits for its turn in the deployment order.
+			r.restarts[i][j] = restartDue(r.owner, nt.name, live)
+			in.Changed = in.Changed || r.restarts[i][j] != nil
 			inputs[i].Groups = append(inputs[i].Groups, in)
 			r.lives[i][j] = live
 		}
@@ -291,6 +299,12 @@ func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObse
 		case res.Changed() || current == nil:
 			current = res.Object
 		}
+		if err == nil && current != nil && restartable(res.Operation) &&
+			r.restartGroup(ctx, i, j, current, res.Operation == builder.OperationCreated) {
+			// Its controller has not seen the new template yet.
+			gobs.Rollout = rollout{Updating: true, Message: "restarting, as the CR asks"}
+			return gobs, nil
+		}
 	case gd.Changing || gd.Apply:
 		// Not written: an object of the first tier failed, or one of the
 		// node type's objects was not written (its pods would consume
@@ -316,6 +330,35 @@ func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObse
 	}
 	gobs.Rollout = ro
 	return gobs, nil
+}
+
+// restartGroup carries out the restart group j of node type i is due for,
+// or records a workload created while a restart is asked as restarted. It
+// reports whether it restarted the workload's pods.
+func (r *passRun[T]) restartGroup(ctx context.Context, i, j int, live client.Object, created bool) bool {
+	tokens := r.restarts[i][j]
+	if created {
+		tokens = keys.RestartTokens(r.owner.GetAnnotations(), r.built[i].name)
+	}
+	if len(tokens) == 0 {
+		return false
+	}
+	if err := r.o.restart(ctx, r.owner, live, tokens, created); err != nil {
+		r.errs = append(r.errs, err)
+		return false
+	}
+	return !created
+}
+
+// restartable reports whether a workload the Builder reconciled with op may
+// be restarted: not one held for missing config (its new pods could not
+// start), blocked, refused or being recreated.
+func restartable(op builder.Operation) bool {
+	switch op {
+	case builder.OperationHeld, builder.OperationBlocked, builder.OperationRefused, builder.OperationRecreating:
+		return false
+	}
+	return true
 }
 
 // reconcileChild writes one child through the pass's Builder, noting a
