@@ -23,6 +23,11 @@
 // desired Secret and the stored one hash alike. An object or key that does not
 // exist hashes as "absent": creating it later changes the hash.
 //
+// Keys an application reloads by itself are named by the object's
+// opbuilder.io/reload annotation ("*" for all) and are not hashed, so
+// changing one rolls nothing; reading one through an environment variable
+// or a subPath mount, which never refresh, is an error (reload.go).
+//
 // Where objects come from is pluggable (Getter): any client.Reader works, and
 // FromObjects serves objects built in the same reconcile, so a workload is
 // stamped with the hash of the configuration it is applied with rather than a

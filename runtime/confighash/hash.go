@@ -38,18 +38,25 @@ func Compute(ctx context.Context, g Getter, namespace string, spec *corev1.PodSp
 	e := newEncoder()
 	for _, r := range refs {
 		var obj object
+		var annotations map[string]string
 		var err error
 		switch r.Kind {
 		case KindConfigMap:
 			cm := &corev1.ConfigMap{}
 			if err = g.Get(ctx, client.ObjectKey{Namespace: namespace, Name: r.Name}, cm); err == nil {
-				obj = configMapObject(cm)
+				obj, annotations = configMapObject(cm), cm.Annotations
 			}
 		case KindSecret:
 			s := &corev1.Secret{}
 			if err = g.Get(ctx, client.ObjectKey{Namespace: namespace, Name: r.Name}, s); err == nil {
-				obj = secretObject(s)
+				obj, annotations = secretObject(s), s.Annotations
 			}
+		}
+		if err == nil {
+			if err := checkReloadable(spec, r, annotations); err != nil {
+				return Hash{}, fmt.Errorf("confighash: %w", err)
+			}
+			obj = obj.withoutReloadable(annotations)
 		}
 		switch {
 		case apierrors.IsNotFound(err):

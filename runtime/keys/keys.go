@@ -53,7 +53,13 @@ const (
 	// and AnnotationRestartedNodeType to that of the owner's annotation for
 	// its node type alone. The workload's are the record; the template's
 	// change is what restarts the pods.
-	AnnotationRestarted         = Prefix + "/restarted"
+	AnnotationRestarted = Prefix + "/restarted"
+	// AnnotationReload is set on a ConfigMap or Secret (by the node type that
+	// builds it, or by its owner) to the keys the application reloads by
+	// itself, comma-separated, or to "*" for all of them. Those keys are
+	// left out of the config hash: changing one updates the object and the
+	// files in the pods' volumes, and restarts no pod.
+	AnnotationReload            = Prefix + "/reload"
 	AnnotationRestartedNodeType = Prefix + "/restarted-nodetype"
 )
 
