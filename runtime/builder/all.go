@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/internal/kinds"
 )
 
 // ReconcileAll reconciles every object given with WithObjects, in dependency
@@ -20,7 +22,7 @@ import (
 // the objects were reconciled.
 func (b *Builder) ReconcileAll(ctx context.Context) ([]Result, error) {
 	type item struct {
-		tier int
+		tier kinds.Tier
 		obj  client.Object
 	}
 	items := make([]item, 0, len(b.cfg.objects))
@@ -31,7 +33,7 @@ func (b *Builder) ReconcileAll(ctx context.Context) ([]Result, error) {
 			prepErrs = append(prepErrs, fmt.Errorf("builder: %w", err))
 			continue
 		}
-		items = append(items, item{tier: tierOf(gvk.Group, gvk.Kind), obj: o})
+		items = append(items, item{tier: kinds.TierOf(gvk.GroupKind()), obj: o})
 	}
 	if b.cfg.store != nil {
 		for _, it := range items {
@@ -51,7 +53,7 @@ func (b *Builder) ReconcileAll(ctx context.Context) ([]Result, error) {
 		}
 		return nil, err
 	}
-	slices.SortStableFunc(items, func(a, b item) int { return a.tier - b.tier })
+	slices.SortStableFunc(items, func(a, b item) int { return int(a.tier - b.tier) })
 
 	var (
 		results []Result
@@ -78,22 +80,4 @@ func (b *Builder) ReconcileAll(ctx context.Context) ([]Result, error) {
 		return results, err
 	}
 	return results, nil
-}
-
-// tierOf returns the position of a kind in ReconcileAll's dependency order.
-func tierOf(group, kind string) int {
-	switch group + "/" + kind {
-	case "/ServiceAccount", "/ConfigMap", "/Secret",
-		"rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding":
-		return 0
-	case "/PersistentVolumeClaim", "/Service":
-		return 1
-	case "apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "batch/Job", "batch/CronJob":
-		return 2
-	case "policy/PodDisruptionBudget", "autoscaling/HorizontalPodAutoscaler",
-		"networking.k8s.io/Ingress", "networking.k8s.io/NetworkPolicy":
-		return 3
-	default:
-		return 4
-	}
 }

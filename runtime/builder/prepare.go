@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 
-	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/opbuilder/opbuilder/runtime/confighash"
+	"github.com/opbuilder/opbuilder/runtime/internal/kinds"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
@@ -332,9 +332,7 @@ func (b *Builder) desiredConfig() []client.Object {
 // isWorkload reports whether gvk is a Deployment or a StatefulSet: a kind
 // whose pod template the Builder stamps and whose replicas and selector it
 // handles with care.
-func isWorkload(gvk schema.GroupVersionKind) bool {
-	return gvk.Group == appsv1.GroupName && (gvk.Kind == "Deployment" || gvk.Kind == "StatefulSet")
-}
+func isWorkload(gvk schema.GroupVersionKind) bool { return kinds.Rolled(gvk.GroupKind()) }
 
 // isConfig reports whether gvk is a ConfigMap or a Secret.
 func isConfig(gvk schema.GroupVersionKind) bool {

@@ -7,17 +7,16 @@ import (
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	networkingv1 "k8s.io/api/networking/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opbuilder/opbuilder/runtime/builder"
 	"github.com/opbuilder/opbuilder/runtime/confighash"
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
+	"github.com/opbuilder/opbuilder/runtime/internal/kinds"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 	"github.com/opbuilder/opbuilder/runtime/store"
 )
@@ -245,7 +244,7 @@ func (r *passRun[T]) judgeable(ctx context.Context, live client.Object) client.O
 func (r *passRun[T]) apply(ctx context.Context) error {
 	r.refused = newRefusals(r.built)
 	for _, obj := range r.desired {
-		if !isWorkload(obj) && !refersToWorkload(obj) {
+		if !isWorkload(obj) && !r.o.refersToWorkload(obj) {
 			_, _ = r.reconcileChild(ctx, obj)
 		}
 	}
@@ -263,7 +262,7 @@ func (r *passRun[T]) apply(ctx context.Context) error {
 	}
 	if len(r.errs) == 0 {
 		for _, obj := range r.desired {
-			if refersToWorkload(obj) {
+			if r.o.refersToWorkload(obj) {
 				_, _ = r.reconcileChild(ctx, obj)
 			}
 		}
@@ -452,13 +451,11 @@ func (o *Orchestrator[T]) newBuilder(owner T, desired []client.Object) (*builder
 	)
 }
 
-// refersToWorkload reports whether obj is a kind that refers to a workload
-// and is therefore applied after the workloads.
-func refersToWorkload(obj client.Object) bool {
-	switch obj.(type) {
-	case *policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler,
-		*networkingv1.Ingress, *networkingv1.NetworkPolicy:
-		return true
-	}
-	return false
+// refersToWorkload reports whether obj is of a kind that names a workload
+// or its pods (internal/kinds) and is therefore applied after the workloads.
+func (o *Orchestrator[T]) refersToWorkload(obj client.Object) bool {
+	gvk, err := apiutil.GVKForObject(obj, o.scheme)
+	// An object of a kind the scheme does not know fails to apply anyway,
+	// in whichever tier.
+	return err == nil && kinds.TierOf(gvk.GroupKind()) == kinds.RefersToWorkload
 }

@@ -93,7 +93,9 @@ func podSelector(workload client.Object) *metav1.LabelSelector {
 	return nil
 }
 
-// isWorkload reports whether obj is a kind the runtime rolls out in order.
+// isWorkload reports whether obj is a kind the runtime rolls out in order:
+// the typed forms of the kinds internal/kinds calls rolled, whose status the
+// rollout is judged on.
 func isWorkload(obj client.Object) bool {
 	switch obj.(type) {
 	case *appsv1.Deployment, *appsv1.StatefulSet:
