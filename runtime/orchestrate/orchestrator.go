@@ -45,6 +45,10 @@ type Orchestrator[T Object] struct {
 	// pass that reads the CR from a cache that has not seen that write
 	// starts from it instead of failing its status patch with a conflict.
 	statuses *statusMemo
+	// restarted remembers the restart tokens applied to each workload, so a
+	// pass that reads it from a cache that has not seen the restart does
+	// not restart it again.
+	restarted restartMemo
 }
 
 // defaultKinds are the kinds of children every Orchestrator owns.

@@ -182,7 +182,7 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 			}
 			// A restart the CR asks for is a change like any other: it
 			// waits for its turn in the deployment order.
-			r.restarts[i][j] = restartDue(r.owner, nt.name, live)
+			r.restarts[i][j] = r.o.restartDue(r.owner, nt.name, live)
 			in.Changed = in.Changed || r.restarts[i][j] != nil
 			inputs[i].Groups = append(inputs[i].Groups, in)
 			r.lives[i][j] = live

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
@@ -31,10 +33,11 @@ import (
 func (o *Orchestrator[T]) restartManager() string { return o.cfg.FieldOwner + "-restart" }
 
 // restartDue returns the restart tokens live must be restarted for, or nil
-// when its record has them all (or nothing is asked).
-func restartDue(owner client.Object, nodeType string, live client.Object) map[string]string {
+// when its record, or the memory of a restart the cache has not seen yet,
+// has them all (or nothing is asked).
+func (o *Orchestrator[T]) restartDue(owner client.Object, nodeType string, live client.Object) map[string]string {
 	want := keys.RestartTokens(owner.GetAnnotations(), nodeType)
-	if live == nil || len(want) == 0 {
+	if live == nil || len(want) == 0 || o.restarted.has(live.GetUID(), want) {
 		return nil
 	}
 	have := live.GetAnnotations()
@@ -44,6 +47,27 @@ func restartDue(owner client.Object, nodeType string, live client.Object) map[st
 		}
 	}
 	return nil
+}
+
+// restartMemo remembers, per workload UID, the tokens last applied.
+type restartMemo struct {
+	mu     sync.Mutex
+	tokens map[types.UID]map[string]string
+}
+
+func (m *restartMemo) remember(uid types.UID, tokens map[string]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tokens == nil {
+		m.tokens = map[types.UID]map[string]string{}
+	}
+	m.tokens[uid] = tokens
+}
+
+func (m *restartMemo) has(uid types.UID, want map[string]string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Equal(m.tokens[uid], want)
 }
 
 // restart applies tokens to live: as its record, and, unless the workload
@@ -76,5 +100,6 @@ func (o *Orchestrator[T]) restart(ctx context.Context, owner T, live client.Obje
 	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), append(opts, eventclient.Detail(detail))...); err != nil {
 		return fmt.Errorf("orchestrate: restart %s %s: %w", gvk.Kind, live.GetName(), err)
 	}
+	o.restarted.remember(live.GetUID(), tokens)
 	return nil
 }
