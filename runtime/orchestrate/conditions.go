@@ -1,12 +1,25 @@
 package orchestrate
 
-// Condition types the Orchestrator maintains. Ready, RolloutPaused and
-// ReconcileDisabled are set on the CR's status; Available, Progressing and
-// RolloutBlocked on each node type's entry in status.nodeTypes.
+import kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+// Condition types the Orchestrator maintains. Ready, Reconciling, Stalled,
+// RolloutPaused and ReconcileDisabled are set on the CR's status; Available,
+// Progressing and RolloutBlocked on each node type's entry in
+// status.nodeTypes.
 const (
 	// ConditionReady is True when every node type is rolled out, has no
 	// change pending and is available.
 	ConditionReady = "Ready"
+	// ConditionReconciling is kstatus's Reconciling: True while a change
+	// rolls out, with the reason and message of the first node type, in
+	// deployment order, that is rolling out or waiting for something that
+	// comes by itself (see verdicts in kstatus.go). Removed otherwise.
+	ConditionReconciling = string(kstatus.ConditionReconciling)
+	// ConditionStalled is kstatus's Stalled: True while a rollout is
+	// blocked by something retrying will not fix, with the reason and
+	// message of the first node type so blocked (see verdicts). Removed
+	// otherwise.
+	ConditionStalled = string(kstatus.ConditionStalled)
 	// ConditionRolloutPaused is True while the pause-rollout annotation holds
 	// workload changes; it is removed when the pause is lifted.
 	ConditionRolloutPaused = "RolloutPaused"

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opbuilder/opbuilder/runtime/builder"
 	"github.com/opbuilder/opbuilder/runtime/cachescope"
@@ -217,6 +218,7 @@ func (o *Orchestrator[T]) Reconcile(ctx context.Context, owner T) (ctrl.Result, 
 		out.disabled = true
 	} else {
 		res, passErr = o.pass(ctx, owner, out)
+		out.terminal = errors.Is(passErr, reconcile.TerminalError(nil))
 	}
 	if err := o.writeStatus(ctx, base, owner, out); err != nil {
 		return res, errors.Join(passErr, err)

@@ -187,8 +187,10 @@ func firstWorkload(groups []groupObserved) int {
 }
 
 // clusterConditions sets the CR-level conditions from the node types'
-// entries: Ready, and RolloutPaused while paused.
-func clusterConditions(cs *status.ClusterStatus, paused bool, generation int64) {
+// entries: Ready, and RolloutPaused while paused. A failed pass's failure
+// is Ready's instead, set once: setting Ready from the node types first would
+// give it a new lastTransitionTime, and a status write, on every retry.
+func clusterConditions(cs *status.ClusterStatus, paused bool, failure string, generation int64) {
 	set := func(st metav1.ConditionStatus, reason, msg string) {
 		meta.SetStatusCondition(&cs.Conditions, metav1.Condition{
 			Type: ConditionReady, Status: st, Reason: reason, Message: msg, ObservedGeneration: generation,
@@ -220,6 +222,8 @@ func clusterConditions(cs *status.ClusterStatus, paused bool, generation int64) 
 		}
 	}
 	switch {
+	case failure != "":
+		set(metav1.ConditionFalse, ReasonReconcileFailed, failure)
 	case refused != nil:
 		// A safety refusal needs a human: it comes before everything else.
 		set(metav1.ConditionFalse, refused.Reason, fmt.Sprintf("node type %q: %s", refusedNT, refused.Message))

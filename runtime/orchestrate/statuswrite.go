@@ -35,8 +35,11 @@ type outcome struct {
 	// inventory is the owner's inventory after pruning, when inventorySet.
 	inventory    []string
 	inventorySet bool
-	// observed: the pass completed, so observedGeneration catches up.
+	// observed: the pass completed without an error.
 	observed bool
+	// terminal: the pass failed with an error retrying will not fix
+	// (reconcile.TerminalError).
+	terminal bool
 }
 
 var disabledMessage = fmt.Sprintf("the %s annotation is %q: the operator makes no change to this resource or its children", keys.AnnotationReconcile, keys.ValueDisabled)
@@ -70,14 +73,10 @@ func (out *outcome) apply(base *status.ClusterStatus) *status.ClusterStatus {
 	if out.inventorySet {
 		cs.Inventory = slices.Clone(out.inventory)
 	}
-	clusterConditions(cs, out.paused, out.generation)
-	if out.failure != "" {
-		meta.SetStatusCondition(&cs.Conditions, metav1.Condition{
-			Type: ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonReconcileFailed,
-			Message: out.failure, ObservedGeneration: out.generation,
-		})
-	}
-	if out.observed {
+	clusterConditions(cs, out.paused, out.failure, out.generation)
+	out.rolloutConditions(cs)
+	summarize(cs)
+	if out.settled(cs) {
 		cs.ObservedGeneration = out.generation
 	}
 	return cs

@@ -16,16 +16,34 @@ type Object interface {
 // ClusterStatus is the part of a CR's status that the runtime maintains.
 // +kubebuilder:object:generate=true
 type ClusterStatus struct {
-	// ObservedGeneration is the CR generation the runtime last acted on.
+	// ObservedGeneration is the latest CR generation whose rollout is
+	// settled: every node type rolled out and available (Ready is True), or
+	// blocked by something retrying will not fix (Stalled is True). While a
+	// change rolls out it stays at the previous such generation, so that
+	// kstatus, and the tools built on it, report the CR as in progress.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// Conditions describe the cluster as a whole; Ready is True once every
-	// node type is rolled out and available.
+	// Conditions describe the cluster as a whole: Ready is True once every
+	// node type is rolled out and available; Reconciling is True while a
+	// change rolls out and Stalled while a rollout is blocked by something
+	// retrying will not fix, as kstatus defines them.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ReadyNodeTypes is "<ready>/<total>": how many of the node types the CR
+	// runs are rolled out and available, out of how many it runs.
+	// +optional
+	ReadyNodeTypes string `json:"readyNodeTypes,omitempty"`
+
+	// RollingNodeType is the first node type, in deployment order, that is
+	// not rolled out: the one rolling out now, followed by " (blocked)"
+	// when its RolloutBlocked condition or a stalled rollout holds it.
+	// Empty when every node type is rolled out.
+	// +optional
+	RollingNodeType string `json:"rollingNodeType,omitempty"`
 
 	// NodeTypes reports each node type's rollout, one entry per node type.
 	// +listType=map
