@@ -137,7 +137,9 @@ func TestUnreadyNodeTypeBlocksLaterOnes(t *testing.T) {
 	e.update(func(cr *testv1.Cluster) { cr.Spec.Image = image2 })
 	cr = e.waitFor("c to be blocked by b", func(cr *testv1.Cluster) bool {
 		c := nodeTypeCondition(cr, "c", orchestrate.ConditionRolloutBlocked)
-		return cr.Status.ObservedGeneration == cr.Generation && c != nil && c.Status == metav1.ConditionTrue &&
+		// c's condition is of this generation: observedGeneration stays
+		// behind while b, never ready, holds the rollout.
+		return c != nil && c.ObservedGeneration == cr.Generation && c.Status == metav1.ConditionTrue &&
 			strings.Contains(c.Message, `"b"`)
 	})
 	blocked := nodeTypeCondition(cr, "c", orchestrate.ConditionRolloutBlocked)
