@@ -63,6 +63,9 @@ func TestVerdicts(t *testing.T) {
 	}{
 		{name: "rolled out", state: func(*outcome) {},
 			kstatus: kstatus.CurrentStatus, observed: 4, ready: "2/2"},
+		{name: "rolled out but not available", state: func(out *outcome) {
+			out.nodeTypes[1].Groups[0].Rollout = rollout{Done: true, Replicas: 3, ReadyReplicas: 1, AvailableReplicas: 1}
+		}, kstatus: kstatus.InProgressStatus, observed: 3, ready: "1/2"},
 		{name: "rolling out", state: rolling,
 			cond: ConditionReconciling, reason: ReasonRollingOut, kstatus: kstatus.InProgressStatus, observed: 3, ready: "1/2", rolling: "b"},
 		{name: "replicas not ready", state: func(out *outcome) {
@@ -133,17 +136,16 @@ func TestVerdicts(t *testing.T) {
 	}
 }
 
-// TestStalledWinsOverReconciling: with a rolled-out a, b refused and a
-// later c rolling, the CR is Stalled by b and not Reconciling, which would
-// hide the stall from kstatus; RollingNodeType names b, the first not rolled
-// out.
+// TestStalledWinsOverReconciling: with a rolling out, b refused and c rolled
+// out, the CR is Stalled by b and not Reconciling, which would hide the stall
+// from kstatus; RollingNodeType names a, the first not rolled out.
 func TestStalledWinsOverReconciling(t *testing.T) {
 	out := rolledOutCluster()
 	out.nodeTypes = append(out.nodeTypes, nodeTypeObserved{Name: "c", Groups: []groupObserved{doneGroup("", 1, "h4")}})
 	out.nodeTypes[1].Refused = []refusal{{Reason: builder.ReasonNameTaken, Message: "ConfigMap db-b-config is not the operator's"}}
 	out.nodeTypes[1].Groups[0].Decision = groupDecision{Hold: heldForFailure}
-	out.nodeTypes[2].Groups[0].Decision = groupDecision{Apply: true, Creating: true, Changing: true}
-	out.nodeTypes[2].Groups[0].Rollout.Done = false
+	out.nodeTypes[0].Groups[0].Decision = groupDecision{Apply: true, Changing: true}
+	out.nodeTypes[0].Groups[0].Rollout.Done = false
 	cs := out.apply(&status.ClusterStatus{})
 	if c := meta.FindStatusCondition(cs.Conditions, ConditionStalled); c == nil || c.Reason != builder.ReasonNameTaken ||
 		c.Message != `node type "b": ConfigMap db-b-config is not the operator's` {
@@ -152,7 +154,7 @@ func TestStalledWinsOverReconciling(t *testing.T) {
 	if c := meta.FindStatusCondition(cs.Conditions, ConditionReconciling); c != nil {
 		t.Errorf("Reconciling = %+v beside Stalled, want it absent", c)
 	}
-	if cs.ReadyNodeTypes != "1/3" || cs.RollingNodeType != "b (blocked)" {
-		t.Errorf("readyNodeTypes %q, rollingNodeType %q; want 1/3, b (blocked)", cs.ReadyNodeTypes, cs.RollingNodeType)
+	if cs.ReadyNodeTypes != "1/3" || cs.RollingNodeType != "a" {
+		t.Errorf("readyNodeTypes %q, rollingNodeType %q; want 1/3, a", cs.ReadyNodeTypes, cs.RollingNodeType)
 	}
 }
