@@ -84,8 +84,14 @@
 // Each node type's entry in status.nodeTypes has the conditions Available,
 // Progressing and RolloutBlocked (whose message names the node type waited
 // for), its ready and desired replicas and the config hash its pods run
-// with. The CR gets Ready, observedGeneration, and RolloutPaused or
-// ReconcileDisabled while those annotations are set. The status is written
+// with. The CR gets Ready, RolloutPaused or ReconcileDisabled while those
+// annotations are set, and what tools that read kstatus (kubectl wait, Flux,
+// Argo CD) need: Reconciling while a change rolls out, Stalled while a
+// rollout is blocked by something retrying will not fix (the rule is the
+// table verdicts in kstatus.go), and an observedGeneration that catches up
+// only once its generation is Ready or Stalled. readyNodeTypes ("2/3") and
+// rollingNodeType ("broker", "broker (blocked)") are for printer columns.
+// The status is written
 // with one JSON merge patch (carrying the resourceVersion read, so a pass
 // that read a stale copy cannot overwrite a newer one), and only when it
 // changed: a steady-state pass writes nothing. The Orchestrator remembers the
