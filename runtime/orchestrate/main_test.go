@@ -15,6 +15,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -350,6 +351,14 @@ func (e *env) waitFor(what string, cond func(*testv1.Cluster) bool) *testv1.Clus
 func ready(cr *testv1.Cluster) bool {
 	cs := cr.GetClusterStatus()
 	return cs.ObservedGeneration == cr.Generation && conditionIs(cs.Conditions, orchestrate.ConditionReady, metav1.ConditionTrue)
+}
+
+// seen is true once a pass ran on the CR's current generation: every pass
+// sets Ready for the generation it read. status.observedGeneration says
+// more, and later: that the generation is rolled out, or stalled.
+func seen(cr *testv1.Cluster) bool {
+	c := meta.FindStatusCondition(cr.GetClusterStatus().Conditions, orchestrate.ConditionReady)
+	return c != nil && c.ObservedGeneration == cr.Generation
 }
 
 func conditionIs(conds []metav1.Condition, typ string, st metav1.ConditionStatus) bool {

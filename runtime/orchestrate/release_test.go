@@ -276,8 +276,7 @@ func TestExternalLabelReleasedAfterRollout(t *testing.T) {
 		cr.Annotations[keys.AnnotationPauseRollout] = keys.ValueTrue
 	})
 	e.waitFor("the change to q to be held by the pause", func(cr *testv1.Cluster) bool {
-		return cr.Status.ObservedGeneration == cr.Generation &&
-			conditionIs(cr.Status.Conditions, orchestrate.ConditionRolloutPaused, metav1.ConditionTrue)
+		return seen(cr) && conditionIs(cr.Status.Conditions, orchestrate.ConditionRolloutPaused, metav1.ConditionTrue)
 	})
 	if !e.mounts(crName + "-q") {
 		t.Fatal("q's workload was written while rollouts are paused")
@@ -424,9 +423,7 @@ func TestExternalLabelKeptWhileAPausedCRConsumes(t *testing.T) {
 		cr.Annotations = map[string]string{keys.AnnotationPauseRollout: keys.ValueTrue}
 		removeQ(cr)
 	})
-	e.waitForSecond("the second CR to see the change while paused", func(cr *testv1.Cluster) bool {
-		return cr.Status.ObservedGeneration == cr.Generation
-	})
+	e.waitForSecond("the second CR to see the change while paused", seen)
 	e.update(removeQ)
 	e.waitFor("q of the first CR to be pruned", func(cr *testv1.Cluster) bool {
 		return ready(cr) && e.workloadGone(crName+"-q")

@@ -220,7 +220,7 @@ func TestPauseAndResume(t *testing.T) {
 		}
 	})
 	cr := e.waitFor("the paused changes to be held", func(cr *testv1.Cluster) bool {
-		if cr.Status.ObservedGeneration != cr.Generation {
+		if !seen(cr) {
 			return false
 		}
 		for _, nt := range []string{"a", "b", "c"} {
@@ -296,9 +296,7 @@ func TestPauseHoldsWorkloadDeletion(t *testing.T) {
 		cr.Spec.NodeTypes = slices.DeleteFunc(cr.Spec.NodeTypes, func(nt testv1.NodeTypeSpec) bool { return nt.Name == "c" })
 		cr.Spec.Order = []string{"a", "b"}
 	})
-	e.waitFor("the removal seen while paused", func(cr *testv1.Cluster) bool {
-		return cr.Status.ObservedGeneration == cr.Generation
-	})
+	e.waitFor("the removal seen while paused", seen)
 	e.poke()
 	c := client.ObjectKey{Namespace: e.ns, Name: crName + "-c"}
 	var sts appsv1.StatefulSet
