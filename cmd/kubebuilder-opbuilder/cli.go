@@ -15,7 +15,12 @@ import (
 	kbplugin "sigs.k8s.io/kubebuilder/v4/pkg/plugin"
 	kustomizecommonv2 "sigs.k8s.io/kubebuilder/v4/pkg/plugins/common/kustomize/v2"
 	"sigs.k8s.io/kubebuilder/v4/pkg/plugins/golang"
+	deployimagev1alpha1 "sigs.k8s.io/kubebuilder/v4/pkg/plugins/golang/deploy-image/v1alpha1"
 	golangv4 "sigs.k8s.io/kubebuilder/v4/pkg/plugins/golang/v4"
+	autoupdatev1alpha "sigs.k8s.io/kubebuilder/v4/pkg/plugins/optional/autoupdate/v1alpha"
+	grafanav1alpha "sigs.k8s.io/kubebuilder/v4/pkg/plugins/optional/grafana/v1alpha"
+	helmv1alpha "sigs.k8s.io/kubebuilder/v4/pkg/plugins/optional/helm/v1alpha" //nolint:staticcheck // stock kubebuilder still bundles it
+	helmv2alpha "sigs.k8s.io/kubebuilder/v4/pkg/plugins/optional/helm/v2alpha"
 
 	"github.com/opbuilder/opbuilder/plugin"
 	"github.com/opbuilder/opbuilder/plugin/external"
@@ -26,8 +31,9 @@ const (
 	kubebuilderPath = "sigs.k8s.io/kubebuilder/v4"
 )
 
-// newCLI assembles the CLI: kubebuilder's commands with go/v4 and
-// opbuilder/v1, create nodetype under create, and install-plugin.
+// newCLI assembles the CLI: kubebuilder's commands with the plugins stock
+// kubebuilder bundles and opbuilder/v1, create nodetype under create, and
+// install-plugin.
 func newCLI() (*cli.CLI, error) {
 	// go/v4 is golang v4 plus kustomize v2, exactly as in kubebuilder's CLI.
 	gov4, err := kbplugin.NewBundleWithOptions(
@@ -46,7 +52,8 @@ func newCLI() (*cli.CLI, error) {
 			"Kafka-like) that run on the opbuilder runtime.\n"),
 		cli.WithVersion(versionString()),
 		cli.WithCliVersion(kubebuilderVersion()),
-		cli.WithPlugins(golangv4.Plugin{}, gov4, &kustomizecommonv2.Plugin{}, plugin.Plugin{}),
+		cli.WithPlugins(stockPlugins(gov4)...),
+		cli.WithPlugins(plugin.Plugin{}),
 		cli.WithPlugins(otherExternalPlugins()...),
 		cli.WithDefaultPlugins(cfgv3.Version, gov4),
 		cli.WithDefaultProjectVersion(cfgv3.Version),
@@ -65,6 +72,22 @@ func newCLI() (*cli.CLI, error) {
 	}
 	create.AddCommand(plugin.NewCreateNodeTypeCommand(commandName))
 	return c, nil
+}
+
+// stockPlugins returns the plugins stock kubebuilder v4.16.0 bundles
+// (internal/cli/cmd/cmd.go there), so that every `--plugins` a kubebuilder
+// user knows resolves here too; gov4 is the go/v4 bundle.
+func stockPlugins(gov4 kbplugin.Bundle) []kbplugin.Plugin {
+	return []kbplugin.Plugin{
+		golangv4.Plugin{},
+		gov4,
+		&kustomizecommonv2.Plugin{},
+		&deployimagev1alpha1.Plugin{},
+		&grafanav1alpha.Plugin{},
+		&helmv1alpha.Plugin{},
+		&helmv2alpha.Plugin{},
+		&autoupdatev1alpha.Plugin{},
+	}
 }
 
 // otherExternalPlugins returns the external plugins kubebuilder would find,

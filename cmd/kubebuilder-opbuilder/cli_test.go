@@ -36,6 +36,23 @@ func TestCLIHasTheKubebuilderCommandsAndCreateNodeType(t *testing.T) {
 	}
 }
 
+// TestCLIBundlesWhatStockKubebuilderBundles checks the plugin keys the CLI
+// offers against those of stock kubebuilder v4.16.0's `kubebuilder --help`.
+func TestCLIBundlesWhatStockKubebuilderBundles(t *testing.T) {
+	c, err := newCLI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{
+		"go/v4", "kustomize/v2", "deploy-image/v1-alpha", "grafana/v1-alpha", "helm/v2-alpha",
+		"autoupdate/v1-alpha", "opbuilder/v1",
+	} {
+		if !strings.Contains(c.Command().Example, "\n  "+key+" ") {
+			t.Errorf("the CLI does not offer the %s plugin", key)
+		}
+	}
+}
+
 // buildCLI builds the binary once per test that needs it.
 func buildCLI(t *testing.T) string {
 	t.Helper()

@@ -2,9 +2,10 @@
 // it scaffolds operators for multi-node-type data systems that run on the
 // opbuilder runtime.
 //
-// It is built on kubebuilder's pkg/cli and bundles go/v4 (golang v4 plus
-// kustomize v2, as kubebuilder's own CLI does) with opbuilder/v1, so every
-// kubebuilder command works, plus `create nodetype`:
+// It is built on kubebuilder's pkg/cli and bundles the plugins kubebuilder's
+// own CLI does (go/v4, deploy-image, grafana, helm, autoupdate) with
+// opbuilder/v1, so every kubebuilder command and plugin works, plus `create
+// nodetype`:
 //
 //	kubebuilder-opbuilder init --plugins go/v4,opbuilder/v1 --domain example.com --repo example.com/druid-operator
 //	kubebuilder-opbuilder create api --group data --version v1alpha1 --kind Druid --resource --controller
