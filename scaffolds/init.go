@@ -15,6 +15,7 @@ import (
 	"github.com/opbuilder/opbuilder/scaffolds/internal/templates"
 	"github.com/opbuilder/opbuilder/scaffolds/internal/templates/cmd"
 	"github.com/opbuilder/opbuilder/scaffolds/internal/templates/controller"
+	"github.com/opbuilder/opbuilder/scaffolds/internal/templates/lint"
 )
 
 // boilerplatePath is where go/v4 keeps the license header of Go files.
@@ -115,6 +116,9 @@ func (s *InitScaffolder) Scaffold() error {
 	if err != nil {
 		return err
 	}
+	if patched, err = lintOffline(patched); err != nil {
+		return err
+	}
 
 	boilerplate, err := readBoilerplate(s.fs.FS)
 	if err != nil {
@@ -127,8 +131,10 @@ func (s *InitScaffolder) Scaffold() error {
 	if err := scaffold.Execute(
 		&cmd.Main{RuntimeModule: RuntimeModule},
 		&controller.Operator{FieldOwner: s.config.GetProjectName()},
+		&lint.Golangci{},
+		&lint.CustomGcl{GolangciLintVersion: GolangciLintVersion},
 	); err != nil {
-		return fmt.Errorf("scaffolding cmd/main.go: %w", err)
+		return fmt.Errorf("scaffolding cmd/main.go and the linter configuration: %w", err)
 	}
 
 	if err := afero.WriteFile(s.fs.FS, "go.mod", gomod, machinery.DefaultFilePermission); err != nil {
