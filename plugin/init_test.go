@@ -19,6 +19,8 @@ func TestInitWiresTheProjectForTheRuntime(t *testing.T) {
 	}
 
 	if diff := projecttest.Diff(before, p.Snapshot(t)); diff != strings.Join([]string{
+		"changed .custom-gcl.yml",
+		"changed .golangci.yml",
 		"changed Makefile",
 		"changed cmd/main.go",
 		"changed go.mod",
@@ -70,6 +72,10 @@ func TestInitWiresTheProjectForTheRuntime(t *testing.T) {
 		`KUBEBUILDER_ASSETS="$(or $(KUBEBUILDER_ASSETS),$(shell "$(ENVTEST)" use`)
 	if strings.Contains(makefile, "test: manifests generate fmt vet setup-envtest") {
 		t.Error("the Makefile's test target still always runs setup-envtest")
+	}
+	assertContains(t, "Makefile", makefile, `"$(LOGCHECK)" ./...`, "sigs.k8s.io/logtools/logcheck,$(LOGCHECK_VERSION)")
+	if strings.Contains(makefile, "golangci-lint custom") || strings.Contains(p.Read(t, ".golangci.yml"), "- logcheck") {
+		t.Error("make lint still builds a custom golangci-lint for logcheck")
 	}
 	assertGoParses(t, p)
 }

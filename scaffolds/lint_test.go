@@ -1,7 +1,6 @@
 package scaffolds
 
 import (
-	"bufio"
 	"os"
 	"strings"
 	"testing"
@@ -42,14 +41,13 @@ func TestLintOffline(t *testing.T) {
 // projects install in step with hack/versions.env, where this repository
 // pins every version.
 func TestLinterVersionsArePinnedInVersionsEnv(t *testing.T) {
-	f, err := os.Open("../hack/versions.env")
+	env, err := os.ReadFile("../hack/versions.env")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	pinned := map[string]string{}
-	for s := bufio.NewScanner(f); s.Scan(); {
-		if key, value, ok := strings.Cut(s.Text(), "="); ok && !strings.HasPrefix(key, "#") {
+	for line := range strings.Lines(string(env)) {
+		if key, value, ok := strings.Cut(strings.TrimSpace(line), "="); ok && !strings.HasPrefix(key, "#") {
 			pinned[key] = value
 		}
 	}

@@ -114,7 +114,7 @@ func TestServeInitAnswersWithTheChangedFilesOnly(t *testing.T) {
 		t.Fatalf("init failed: %v", resp.ErrorMsgs)
 	}
 	if got, want := keys(resp.Universe), []string{
-		"Makefile", "cmd/main.go", "go.mod", "internal/controller/operator.go",
+		".custom-gcl.yml", ".golangci.yml", "Makefile", "cmd/main.go", "go.mod", "internal/controller/operator.go",
 	}; !slices.Equal(got, want) {
 		t.Errorf("the response carries %v, want exactly the changed files %v", got, want)
 	}

@@ -129,6 +129,15 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 				Expect(filepath.Join(dir, "bin", "k8s")).NotTo(BeAnExistingFile(),
 					"`make test` downloaded envtest binaries although KUBEBUILDER_ASSETS was set")
 			}, NodeTimeout(buildTimeout))
+
+			It("passes make lint, with linters installed from the Go module proxy and no git", func(ctx SpecContext) {
+				dir := projects[path]
+				Expect(dir).NotTo(BeEmpty())
+				// git may use no network protocol: a golangci-lint built with
+				// module plugins would clone golangci-lint's repository.
+				env := append(scenario.ProjectEnv(assets), "GIT_ALLOW_PROTOCOL=file")
+				Expect(runner.Run(ctx, scenario.Command{Dir: dir, Name: "make", Args: []string{"lint"}, Env: env})).To(Succeed())
+			}, NodeTimeout(buildTimeout))
 		})
 	}
 
@@ -136,7 +145,8 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 		one, two := projects[scenario.PathCLI], projects[scenario.PathStock]
 		Expect(one).NotTo(BeEmpty())
 		Expect(two).NotTo(BeEmpty())
-		for _, sub := range []string{"api", "internal", "cmd", filepath.Join("config", "crd", "bases"), filepath.Join("config", "rbac", "role.yaml"), filepath.Join("config", "samples")} {
+		for _, sub := range []string{"api", "internal", "cmd", filepath.Join("config", "crd", "bases"), filepath.Join("config", "rbac", "role.yaml"), filepath.Join("config", "samples"),
+			"Makefile", ".golangci.yml", ".custom-gcl.yml"} {
 			Expect(sameTree(filepath.Join(one, sub), filepath.Join(two, sub))).To(Succeed(), "the two projects differ in %s", sub)
 		}
 	})
