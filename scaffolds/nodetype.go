@@ -109,30 +109,60 @@ func (s *NodeTypeScaffolder) Scaffold() error {
 	if err != nil {
 		return err
 	}
-	scaffold := machinery.NewScaffold(s.fs,
-		machinery.WithConfig(s.config),
-		machinery.WithBoilerplate(boilerplate),
-		machinery.WithResource(&s.resource),
-	)
 	nt := &s.nodeType
 	st, err := inspectKind(s.fs.FS, &s.resource)
 	if err != nil {
 		return err
 	}
-	if err := scaffold.Execute(
-		&api.NodeTypeSpec{NodeType: nt},
+	builders := append(nodeTypeOwnFiles(nt),
 		&api.NodeTypeNames{Names: append(slices.Clone(st.nodeTypes), nt.Name)},
-		&api.NodeTypeField{NodeType: nt},
 		&controller.Objects{RuntimeModule: RuntimeModule},
-		&controller.NodeTypeBuilder{NodeType: nt, RuntimeModule: RuntimeModule},
-		&controller.NodeTypeTest{NodeType: nt, RuntimeModule: RuntimeModule},
-		&controller.NodeTypeRegistration{NodeType: nt},
-		&controller.TestSample{NodeType: nt},
-		&samples.SampleUpdater{NodeType: nt},
-	); err != nil {
+	)
+	for _, ins := range nodeTypeInserters(&s.resource, nt) {
+		builders = append(builders, ins)
+	}
+	if err := newScaffold(s.fs, s.config, &s.resource, boilerplate).Execute(builders...); err != nil {
 		return fmt.Errorf("adding node type %q to kind %s: %w", nt.Name, s.resource.Kind, err)
 	}
 	return nil
+}
+
+// newScaffold returns the machinery that writes a kind's node type files
+// into fsys.
+func newScaffold(fsys machinery.Filesystem, cfg config.Config, res *resource.Resource,
+	boilerplate string) *machinery.Scaffold {
+	return machinery.NewScaffold(fsys,
+		machinery.WithConfig(cfg),
+		machinery.WithBoilerplate(boilerplate),
+		machinery.WithResource(res),
+	)
+}
+
+// nodeTypeOwnFiles returns the templates of the files that belong to the
+// node type alone: delete nodetype renders them again to tell whether the
+// user edited them.
+func nodeTypeOwnFiles(nt *model.NodeType) []machinery.Builder {
+	return []machinery.Builder{
+		&api.NodeTypeSpec{NodeType: nt},
+		&controller.NodeTypeBuilder{NodeType: nt, RuntimeModule: RuntimeModule},
+		&controller.NodeTypeTest{NodeType: nt, RuntimeModule: RuntimeModule},
+	}
+}
+
+// nodeTypeInserters returns what a node type inserts into its kind's own
+// files at their markers: its spec field, validation rule and place in the
+// deployment order, its registration, and its entries in the controller
+// test's and the sample's resources. create nodetype inserts these
+// fragments and delete nodetype takes out these same fragments, so the two
+// cannot drift apart.
+func nodeTypeInserters(res *resource.Resource, nt *model.NodeType) []machinery.Inserter {
+	mixin := machinery.ResourceMixin{Resource: res}
+	return []machinery.Inserter{
+		&api.NodeTypeField{ResourceMixin: mixin, NodeType: nt},
+		&controller.NodeTypeRegistration{ResourceMixin: mixin, NodeType: nt},
+		&controller.TestSample{ResourceMixin: mixin, NodeType: nt},
+		&samples.SampleUpdater{ResourceMixin: mixin, NodeType: nt},
+	}
 }
 
 // NodeTypes returns the node types of the kind res, read from the markers on
