@@ -110,3 +110,40 @@ func (pc Config) find(gvk resource.GVK) int {
 		return r.Group == gvk.Group && r.Domain == gvk.Domain && r.Version == gvk.Version && r.Kind == gvk.Kind
 	})
 }
+
+// recordedNodeType returns the node type name of the kind res as the record
+// has it, or nil when the record does not name it.
+func recordedNodeType(cfg config.Config, res resource.Resource, name string) (*model.NodeType, error) {
+	pc, err := loadPluginConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	i := pc.find(res.GVK)
+	if i < 0 {
+		return nil, nil
+	}
+	for _, n := range pc.Resources[i].NodeTypes {
+		if n.Name == name {
+			return &model.NodeType{
+				Name: n.Name, Workload: model.Workload(n.Workload), Port: n.Port, Storage: n.Storage, Replicas: n.Replicas,
+			}, nil
+		}
+	}
+	return nil, nil
+}
+
+// forgetNodeType removes the node type name of the kind res from the
+// record. The kind's own record stays, as create api wrote it.
+func forgetNodeType(cfg config.Config, res resource.Resource, name string) error {
+	pc, err := loadPluginConfig(cfg)
+	if err != nil {
+		return err
+	}
+	i := pc.find(res.GVK)
+	if i < 0 {
+		return nil
+	}
+	r := &pc.Resources[i]
+	r.NodeTypes = slices.DeleteFunc(r.NodeTypes, func(n NodeTypeConfig) bool { return n.Name == name })
+	return savePluginConfig(cfg, pc)
+}

@@ -81,7 +81,8 @@ func (a *nodeTypeAdder) check(fsys machinery.Filesystem, flags *nodeTypeFlags, g
 	if err != nil {
 		return err
 	}
-	res, err := resolveKind(a.config, gvk)
+	res, err := resolveKind(a.config, gvk, fmt.Sprintf("create it first with `create api --group <group> "+
+		"--version <version> --kind %s --resource --controller`", gvk.Kind))
 	if err != nil {
 		return err
 	}
@@ -117,8 +118,9 @@ func isOpbuilderKey(key string) bool {
 }
 
 // resolveKind finds the kind gvk names in PROJECT; group and version may be
-// left empty when the kind name alone is unambiguous.
-func resolveKind(cfg config.Config, gvk resource.GVK) (resource.Resource, error) {
+// left empty when the kind name alone is unambiguous. ifUnknown says what
+// to do when PROJECT has no such kind.
+func resolveKind(cfg config.Config, gvk resource.GVK, ifUnknown string) (resource.Resource, error) {
 	if gvk.Kind == "" {
 		return resource.Resource{}, fmt.Errorf("--kind is required: the kind to add the node type to, " +
 			"e.g. --kind Druid")
@@ -149,9 +151,8 @@ func resolveKind(cfg config.Config, gvk resource.GVK) (resource.Resource, error)
 		if len(known) > 0 {
 			have = "the kinds " + strings.Join(known, ", ")
 		}
-		return resource.Resource{}, fmt.Errorf("kind %s does not exist in PROJECT, which has %s: create it "+
-			"first with `create api --group <group> --version <version> --kind %s --resource --controller`",
-			describeKind(gvk), have, gvk.Kind)
+		return resource.Resource{}, fmt.Errorf("kind %s does not exist in PROJECT, which has %s: %s",
+			describeKind(gvk), have, ifUnknown)
 	default:
 		found := make([]string, 0, len(matches))
 		for _, m := range matches {

@@ -32,7 +32,8 @@ const (
 )
 
 // newCLI assembles the CLI: kubebuilder's commands with the plugins stock
-// kubebuilder bundles and opbuilder/v1, create nodetype under create, and
+// kubebuilder bundles and opbuilder/v1, create nodetype under create, delete
+// nodetype, and
 // install-plugin.
 func newCLI() (*cli.CLI, error) {
 	// go/v4 is golang v4 plus kustomize v2, exactly as in kubebuilder's CLI.
@@ -59,6 +60,7 @@ func newCLI() (*cli.CLI, error) {
 		cli.WithDefaultProjectVersion(cfgv3.Version),
 		cli.WithCompletion(),
 		cli.WithExtraCommands(newInstallPluginCommand()),
+		cli.WithExtraCommands(plugin.NewDeleteCommand(commandName)), // v4.16 has no delete command
 	)
 	if err != nil {
 		return nil, fmt.Errorf("creating the CLI: %w", err)

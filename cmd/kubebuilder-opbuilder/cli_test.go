@@ -19,8 +19,8 @@ func TestCLIHasTheKubebuilderCommandsAndCreateNodeType(t *testing.T) {
 	}
 	root := c.Command()
 	for _, path := range [][]string{
-		{"init"}, {"create", "api"}, {"create", "webhook"}, {"create", "nodetype"}, {"edit"}, {"version"},
-		{"completion"}, {"install-plugin"},
+		{"init"}, {"create", "api"}, {"create", "webhook"}, {"create", "nodetype"}, {"delete", "nodetype"},
+		{"edit"}, {"version"}, {"completion"}, {"install-plugin"},
 	} {
 		cmd, _, err := root.Find(path)
 		if err != nil || cmd.Name() != path[len(path)-1] {
