@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,6 +51,26 @@ const (
 	credentialsSecret = "druid-credentials"
 	credentialsKey    = "password"
 	credentialsEnv    = "DRUID_PASSWORD"
+)
+
+// Issue 12's steps (11 to 16) use these.
+const (
+	// overrideNodeType's overrideGroup gets a podTemplate (step 13) whose
+	// sidecar mounts overrideSecret (step 14): its other group, cold, must
+	// not roll.
+	overrideNodeType = "historical"
+	overrideGroup    = "hot"
+	overrideSecret   = "druid-exporter-tls"
+	// autoscaledNodeType's first group autoscales (step 16) between
+	// autoscaledMin and autoscaledMax: its minimum is above the sample's 2
+	// replicas, so that the autoscaler scales it up without a metrics
+	// server.
+	autoscaledNodeType = "broker"
+	autoscaledMin      = 3
+	autoscaledMax      = 4
+	// settleWindow is how long a check must keep holding after a change
+	// that should cause no further writes.
+	settleWindow = 5 * time.Second
 )
 
 // untilOK adapts a scenario check for Eventually: a permanent failure stops
@@ -435,6 +456,144 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 			Expect(err).NotTo(HaveOccurred())
 			AddReportEntry("workloads after the Secret is back", after.Summary())
 		}, NodeTimeout(5*stepTimeout))
+
+		It("11. refuses each bad spec of the admission rules at kubectl apply or update, naming the field, and creates nothing", func(ctx SpecContext) {
+			cases, err := s.AdmissionCases()
+			Expect(err).NotTo(HaveOccurred())
+			for _, c := range cases {
+				By(c.Rule)
+				message := expectRefused(ctx, s, c)
+				AddReportEntry("refused: "+c.Rule, message)
+			}
+		}, NodeTimeout(stepTimeout))
+
+		It("12. shows the printer columns Ready, Node Types, Rolling and Age in kubectl get", func(ctx SpecContext) {
+			names, values, err := s.GetColumns(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(names).To(Equal([]string{"NAME", "READY", "NODE TYPES", "ROLLING", "AGE"}))
+			Expect(values).To(HaveKeyWithValue("NAME", s.Instance.Name))
+			Expect(values).To(HaveKeyWithValue("READY", "True"), "the CR has been Ready since step 10")
+			Expect(values["AGE"]).NotTo(BeEmpty())
+			// The status fields behind these two columns are new; where the
+			// runtime sets one, its column must show it.
+			for column, field := range map[string]string{"NODE TYPES": "readyNodeTypes", "ROLLING": "rollingNodeType"} {
+				value, set, err := s.StatusString(ctx, field)
+				Expect(err).NotTo(HaveOccurred())
+				if !set {
+					AddReportEntry("not checked: "+column, fmt.Sprintf("status.%s is not set by this runtime; only the column's header is checked", field))
+					continue
+				}
+				Expect(values).To(HaveKeyWithValue(column, value), "the %s column shows status.%s", column, field)
+			}
+			AddReportEntry("kubectl get columns", fmt.Sprint(values))
+		}, NodeTimeout(stepTimeout))
+
+		It("13. merges a group's podTemplate over its pods: a sidecar mounting a Secret, an initContainer and a topology spread constraint; the main container keeps its settings and only that group rolls, once", func(ctx SpecContext) {
+			Expect(s.CreateSecret(ctx, overrideSecret, map[string][]byte{"tls.crt": []byte("e2e-certificate-1")})).To(Succeed())
+			main, err := s.MainContainer(ctx, overrideNodeType, overrideGroup)
+			Expect(err).NotTo(HaveOccurred())
+			before, err := s.Snapshot(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			override := s.SidecarOverride(overrideNodeType, overrideGroup, overrideSecret)
+			Expect(s.SetPodTemplate(ctx, overrideNodeType, override)).To(Succeed())
+
+			// The template changes, not what it consumes: no new config hash
+			// is required.
+			onlyThisGroup := func(ctx context.Context) error {
+				return s.CheckOnlyGroupRolled(ctx, before, overrideNodeType, overrideGroup, false)
+			}
+			Eventually(ctx, untilOK(onlyThisGroup)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Eventually(ctx, untilOK(func(ctx context.Context) error {
+				return s.CheckPodOverride(ctx, overrideNodeType, overrideGroup, main, override)
+			})).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Expect(onlyThisGroup(ctx)).To(Succeed(), "still exactly one new revision once everything has settled")
+			// The Secret is the user's: watched, so that rotating it rolls the
+			// group, but never owned.
+			Expect(s.CheckSecretWatched(ctx, overrideSecret)).To(Succeed())
+			Expect(s.CheckNotOwned(ctx, overrideSecret)).To(Succeed())
+		}, NodeTimeout(3*stepTimeout))
+
+		It("14. rolls only that group, once, when the Secret its podTemplate mounts is rotated", func(ctx SpecContext) {
+			before, err := s.Snapshot(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(s.RotateSecret(ctx, overrideSecret, map[string][]byte{"tls.crt": []byte("e2e-certificate-2")})).To(Succeed())
+
+			onlyThisGroup := func(ctx context.Context) error {
+				return s.CheckOnlyGroupRolled(ctx, before, overrideNodeType, overrideGroup, true)
+			}
+			Eventually(ctx, untilOK(onlyThisGroup)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Expect(onlyThisGroup(ctx)).To(Succeed(), "still exactly one new revision once everything has settled")
+			Expect(s.CheckSecretWatched(ctx, overrideSecret)).To(Succeed())
+			Expect(s.CheckNotOwned(ctx, overrideSecret)).To(Succeed())
+			writes, err := s.OperatorWritesTo(before.Taken, "secrets", overrideSecret)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(describeAll(writes)).To(BeEmpty(), "the operator only reads a Secret it already watches")
+		}, NodeTimeout(3*stepTimeout))
+
+		It("15. rolls a change of the shared config out to every node type once, in deployment order", func(ctx SpecContext) {
+			before, err := s.Snapshot(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			const content = "druid.zk.service.host=zookeeper-e2e\n"
+			since, err := s.ChangeSharedConfig(ctx, scenario.SharedConfigFile, content)
+			Expect(err).NotTo(HaveOccurred())
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckSharedConfig(ctx, scenario.SharedConfigFile, content) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+
+			var rollouts []scenario.Rollout
+			Eventually(ctx, untilOK(func(ctx context.Context) error {
+				var err error
+				rollouts, err = s.CheckConfigRollout(ctx, before, since, op.NodeTypeNames())
+				return err
+			})).WithTimeout(2 * stepTimeout).WithPolling(poll).Should(Succeed())
+			AddReportEntry("shared config rollout order (resourceVersions)", scenario.FormatRollouts(rollouts))
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Expect(s.CheckOnlyRolled(ctx, before, op.NodeTypeNames()...)).To(Succeed(), "each workload rolled exactly once")
+		}, NodeTimeout(4*stepTimeout))
+
+		It("16. leaves an autoscaled group's replicas to its HorizontalPodAutoscaler, writing nothing when it scales, and takes them back without a rollout", func(ctx SpecContext) {
+			groups, err := s.SampleGroups()
+			Expect(err).NotTo(HaveOccurred())
+			w, err := s.GroupWorkload(ctx, autoscaledNodeType, groups[autoscaledNodeType][0])
+			Expect(err).NotTo(HaveOccurred())
+			before, err := s.Snapshot(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(s.SetAutoscaling(ctx, autoscaledNodeType, autoscaledMin, autoscaledMax)).To(Succeed())
+
+			// kube-controller-manager's autoscaler, without a metrics server,
+			// still scales a workload below its minimum up to it.
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckAutoscaled(ctx, w, autoscaledMin, autoscaledMax) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Expect(s.CheckNoRollout(ctx, before, w.String())).To(Succeed())
+			scales, err := s.AutoscalerScales(before.Taken, w)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(scales).NotTo(BeEmpty(), "%s reached %d replicas without a write of the autoscaler to its scale", w, autoscaledMin)
+			scaled := scales[0].StageTimestamp.Time
+			handover, err := s.OperatorWritesTo(before.Taken, strings.ToLower(w.Kind)+"s", w.Object.GetName())
+			Expect(err).NotTo(HaveOccurred())
+
+			By("letting the operator reconcile the scaled workload")
+			retryPass(ctx, s)
+			Consistently(ctx, func() ([]string, error) {
+				writes, err := s.WorkloadWrites(scaled)
+				return describeAll(writes), err
+			}).WithTimeout(settleWindow).WithPolling(poll).Should(BeEmpty(), "write requests to workloads by %s after the autoscaler scaled %s", s.Identity.Username, w)
+			Expect(s.CheckAutoscaled(ctx, w, autoscaledMin, autoscaledMax)).To(Succeed(), "the operator left the autoscaler's replicas alone")
+			AddReportEntry("autoscaling", fmt.Sprintf("autoscaler: %s\noperator writes to workloads since: none\nbefore it: %v",
+				strings.Join(describeAll(scales), "\n"), describeAll(handover)))
+
+			By("turning autoscaling off")
+			Expect(s.RemoveAutoscaling(ctx, autoscaledNodeType)).To(Succeed())
+			_, replicas, err := s.Groups(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			want := replicas[autoscaledNodeType+"/"+groups[autoscaledNodeType][0]]
+			Expect(want).NotTo(BeNil(), "the sample sets the group's replicas")
+			Eventually(ctx, untilOK(func(ctx context.Context) error { return s.CheckHandedBack(ctx, w, int32(*want)) })).
+				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			Expect(s.CheckNoRollout(ctx, before, w.String())).To(Succeed())
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+		}, NodeTimeout(3*stepTimeout))
 	})
 
 	// A second control plane, started once the first one is gone, runs the
@@ -495,6 +654,33 @@ func retryPass(ctx context.Context, s *scenario.Scenario) float64 {
 	n, err := s.Process.Reconciles(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	return n
+}
+
+// expectRefused sends c's valid spec as a server-side dry run, which must
+// be accepted, and then its bad spec, which must be refused with a message
+// naming c.Field; a refused new CR must not exist, a refused change must
+// leave the CR's generation. It returns the refusal.
+func expectRefused(ctx context.Context, s *scenario.Scenario, c scenario.AdmissionCase) string {
+	GinkgoHelper()
+	if c.Update {
+		gen, _, err := s.Instance.ReadStatus(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(s.UpdateSpec(ctx, c.Good, true)).To(Succeed(), "the valid change is accepted")
+		refused := s.UpdateSpec(ctx, c.Bad, false)
+		Expect(apierrors.IsInvalid(refused)).To(BeTrue(), "want 422 Invalid, got %v", refused)
+		Expect(refused.Error()).To(And(ContainSubstring(c.Field), ContainSubstring(c.Says)))
+		after, _, err := s.Instance.ReadStatus(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(after).To(Equal(gen), "a refused change leaves the CR as it was")
+		return refused.Error()
+	}
+	_, err := s.ApplyVariant(ctx, cmp.Or(c.NameOK, c.Name), c.Good, true)
+	Expect(err).NotTo(HaveOccurred(), "the valid spec is accepted")
+	out, err := s.ApplyVariant(ctx, c.Name, c.Bad, false)
+	Expect(err).To(HaveOccurred(), "kubectl apply accepted the bad spec:\n%s", out)
+	Expect(out).To(And(ContainSubstring(c.Field), ContainSubstring(c.Says)))
+	Expect(s.CheckNotCreated(ctx, c.Name)).To(Succeed())
+	return out
 }
 
 // describeAll renders audit events for assertion messages.

@@ -36,6 +36,17 @@ func (c Child) String() string {
 	return c.Kind + " " + c.Object.GetNamespace() + "/" + c.Object.GetName()
 }
 
+// SharedConfigName is the ConfigMap the scaffold renders the spec.config of
+// the CR called crName into. Every node type mounts it and it belongs to
+// none: it carries no component label.
+func SharedConfigName(crName string) string { return crName + "-shared" }
+
+// IsShared reports whether the child is the shared ConfigMap of the CR
+// called crName.
+func (c Child) IsShared(crName string) bool {
+	return c.Kind == "ConfigMap" && c.Object.GetName() == SharedConfigName(crName)
+}
+
 // Children is every object of the kinds a node type consists of that
 // carries a CR's owner-uid label.
 type Children []Child
@@ -160,7 +171,7 @@ func (cs Children) Identity() map[string]string {
 
 // CheckOwnedAndLabelled returns an error for every child that is not
 // controlled by the CR or lacks one of the standard labels with the
-// expected value.
+// expected value; the shared ConfigMap must carry no component label.
 func (cs Children) CheckOwnedAndLabelled(crName string, owner types.UID, app string) error {
 	var problems []string
 	for _, c := range cs {
@@ -179,10 +190,14 @@ func (cs Children) CheckOwnedAndLabelled(crName string, owner types.UID, app str
 				problems = append(problems, fmt.Sprintf("%s: label %s=%q, want %q", c, k, l[k], v))
 			}
 		}
-		for _, k := range []string{keys.LabelComponent, keys.LabelManagedBy} {
-			if l[k] == "" {
-				problems = append(problems, fmt.Sprintf("%s: label %s missing", c, k))
-			}
+		if l[keys.LabelManagedBy] == "" {
+			problems = append(problems, fmt.Sprintf("%s: label %s missing", c, keys.LabelManagedBy))
+		}
+		switch component, ok := l[keys.LabelComponent]; {
+		case c.IsShared(crName) && ok:
+			problems = append(problems, fmt.Sprintf("%s: label %s=%q on the shared ConfigMap, which belongs to no node type", c, keys.LabelComponent, component))
+		case !c.IsShared(crName) && component == "":
+			problems = append(problems, fmt.Sprintf("%s: label %s missing", c, keys.LabelComponent))
 		}
 	}
 	if len(problems) > 0 {

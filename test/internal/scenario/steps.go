@@ -83,7 +83,8 @@ func (s *Scenario) Track(ctx context.Context) error {
 }
 
 // Groups returns, per node type present in the CR's spec, its group names
-// in the listed order, and each group's replicas (nil when defaulted).
+// in the listed order, and each group's replicas (nil when defaulted, or
+// when the group autoscales).
 func (s *Scenario) Groups(ctx context.Context) (map[string][]string, map[string]*int64, error) {
 	u, err := s.Instance.Get(ctx)
 	if err != nil {
@@ -122,6 +123,11 @@ func (o Operator) groupsOf(u *unstructured.Unstructured) (map[string][]string, m
 			}
 			name, _ := m["name"].(string)
 			groups[n.Name] = append(groups[n.Name], name)
+			// An autoscaled group's replicas are the autoscaler's, not the
+			// CR's: CheckAutoscaled judges them.
+			if _, autoscaled := m["autoscaling"]; autoscaled {
+				continue
+			}
 			if r, ok, _ := unstructured.NestedInt64(m, "replicas"); ok {
 				replicas[n.Name+"/"+name] = &r
 			}
@@ -136,8 +142,8 @@ func (s *Scenario) Children(ctx context.Context) (Children, error) {
 }
 
 // CheckRunning returns nil once every group of every node type in the CR
-// has its ConfigMap, workload, Service and PodDisruptionBudget, all owned
-// by the CR and labelled, every workload is rolled out with all its pods
+// has its ConfigMap, workload, Service and PodDisruptionBudget, and the CR
+// its shared ConfigMap, all owned by the CR and labelled, every workload is rolled out with all its pods
 // Ready, and the CR's Ready condition is True; otherwise an error that says
 // what is still missing.
 func (s *Scenario) CheckRunning(ctx context.Context) error { return s.checkRunning(ctx, "") }
@@ -213,8 +219,11 @@ func (s *Scenario) checkRunning(ctx context.Context, except string) error {
 			}
 		}
 	}
+	if !slices.ContainsFunc(children, func(c Child) bool { return c.IsShared(s.Instance.Name) }) {
+		missing = append(missing, "no shared ConfigMap "+SharedConfigName(s.Instance.Name))
+	}
 	for _, c := range children {
-		if _, ok := groups[c.NodeType()]; !ok {
+		if _, ok := groups[c.NodeType()]; !ok && !c.IsShared(s.Instance.Name) {
 			missing = append(missing, fmt.Sprintf("%s belongs to node type %q, which the CR does not have", c, c.NodeType()))
 		}
 	}
@@ -362,6 +371,14 @@ func (s *Scenario) ChangeConfig(ctx context.Context, nodeType, content string) e
 // that rolled twice, or one that should not have rolled, is a permanent
 // failure.
 func (s *Scenario) CheckOnlyRolled(ctx context.Context, before *Snapshot, nodeTypes ...string) error {
+	return s.checkOnlyRolled(ctx, before, strings.Join(nodeTypes, ", "), true,
+		func(w WorkloadState) bool { return slices.Contains(nodeTypes, w.NodeType()) })
+}
+
+// checkOnlyRolled is CheckOnlyRolled for the workloads rolls picks, which
+// what names in messages; newHash says whether each must also have a new
+// config hash (a change of what its pods consume, not of their template).
+func (s *Scenario) checkOnlyRolled(ctx context.Context, before *Snapshot, what string, newHash bool, rolls func(WorkloadState) bool) error {
 	after, err := s.Snapshot(ctx)
 	if err != nil {
 		return err
@@ -372,10 +389,10 @@ func (s *Scenario) CheckOnlyRolled(ctx context.Context, before *Snapshot, nodeTy
 		if !ok {
 			return permanent("%s disappeared", key)
 		}
-		if !slices.Contains(nodeTypes, b.NodeType()) {
+		if !rolls(b) {
 			if a.Revisions != b.Revisions || a.Object.GetGeneration() != b.Object.GetGeneration() {
-				return permanent("%s changed although it should not roll (rolling: %v): revisions %d → %d, generation %d → %d",
-					key, nodeTypes, b.Revisions, a.Revisions, b.Object.GetGeneration(), a.Object.GetGeneration())
+				return permanent("%s changed although it should not roll (rolling: %s): revisions %d → %d, generation %d → %d",
+					key, what, b.Revisions, a.Revisions, b.Object.GetGeneration(), a.Object.GetGeneration())
 			}
 			continue
 		}
@@ -384,14 +401,14 @@ func (s *Scenario) CheckOnlyRolled(ctx context.Context, before *Snapshot, nodeTy
 			return permanent("%s rolled more than once: revisions %d → %d", key, b.Revisions, a.Revisions)
 		case a.Revisions == b.Revisions:
 			waiting = append(waiting, key+": no new revision yet")
-		case a.ConfigHash == b.ConfigHash:
+		case newHash && a.ConfigHash == b.ConfigHash:
 			return permanent("%s got a new revision but its config hash is still %q", key, a.ConfigHash)
 		case !a.RolledOut():
 			waiting = append(waiting, a.String())
 		}
 	}
 	if len(waiting) > 0 {
-		return fmt.Errorf("waiting for %s to roll:\n  %s", strings.Join(nodeTypes, ", "), strings.Join(waiting, "\n  "))
+		return fmt.Errorf("waiting for %s to roll:\n  %s", what, strings.Join(waiting, "\n  "))
 	}
 	return nil
 }
