@@ -580,8 +580,8 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 				return describeAll(writes), err
 			}).WithTimeout(settleWindow).WithPolling(poll).Should(BeEmpty(), "write requests to workloads by %s after the autoscaler scaled %s", s.Identity.Username, w)
 			Expect(s.CheckAutoscaled(ctx, w, autoscaledMin, autoscaledMax)).To(Succeed(), "the operator left the autoscaler's replicas alone")
-			AddReportEntry("autoscaling", fmt.Sprintf("autoscaler: %s\noperator writes to workloads since: none\nbefore it: %v",
-				strings.Join(describeAll(scales), "\n"), describeAll(handover)))
+			AddReportEntry("autoscaling", fmt.Sprintf("autoscaler: %s (%s)\noperator writes to workloads since: none\nbefore it, turning autoscaling on: %v",
+				strings.Join(describeAll(scales), ", "), scales[0].UserAgent, describeAll(handover)))
 
 			By("turning autoscaling off")
 			Expect(s.RemoveAutoscaling(ctx, autoscaledNodeType)).To(Succeed())

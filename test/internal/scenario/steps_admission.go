@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/yaml"
 )
 
@@ -177,20 +178,23 @@ func (s *Scenario) ApplyVariant(ctx context.Context, name string, edit Edit, dry
 
 // UpdateSpec changes the live CR with edit and updates it, as a server-side
 // dry run when dryRun. It returns the API server's answer.
+// A status write of the operator in between is a conflict, and retried.
 func (s *Scenario) UpdateSpec(ctx context.Context, edit Edit, dryRun bool) error {
-	u, err := s.Instance.Get(ctx)
-	if err != nil {
-		return err
-	}
-	if err := edit(u); err != nil {
-		return err
-	}
 	opts := metav1.UpdateOptions{}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
-	_, err = s.Cluster.Dynamic.Resource(s.Instance.GVR()).Namespace(s.Instance.Namespace).Update(ctx, u, opts)
-	return err
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		u, err := s.Instance.Get(ctx)
+		if err != nil {
+			return err
+		}
+		if err := edit(u); err != nil {
+			return err
+		}
+		_, err = s.Cluster.Dynamic.Resource(s.Instance.GVR()).Namespace(s.Instance.Namespace).Update(ctx, u, opts)
+		return err
+	})
 }
 
 // CheckNotCreated returns an error when a CR called name exists.

@@ -142,7 +142,9 @@ func (s *Scenario) CheckPodOverride(ctx context.Context, nodeType, group string,
 	if len(t.Spec.Containers) == 0 || !equality.Semantic.DeepEqual(t.Spec.Containers[0], main) {
 		return permanent("%s: the main container changed or is no longer first: %+v", w, t.Spec.Containers)
 	}
-	problems := o.problems("the pod template of "+w.String(), main.Name, t.Spec, t.Labels)
+	// A StatefulSet's claim templates are volumes of its pods, not of its
+	// template.
+	problems := o.problems("the pod template of "+w.String(), main.Name, t.Spec, t.Labels, claimNames(w.Object)...)
 	pods, err := s.podsOf(ctx, w)
 	if err != nil {
 		return err
@@ -159,8 +161,9 @@ func (s *Scenario) CheckPodOverride(ctx context.Context, nodeType, group string,
 	return nil
 }
 
-// problems lists what of o spec and labels lack, where names them.
-func (o PodOverride) problems(where, main string, spec corev1.PodSpec, labels map[string]string) []string {
+// problems lists what of o spec and labels lack, where names them; claims
+// are volumes the pods get besides spec's.
+func (o PodOverride) problems(where, main string, spec corev1.PodSpec, labels map[string]string, claims ...string) []string {
 	var out []string
 	miss := func(format string, args ...any) { out = append(out, where+": "+fmt.Sprintf(format, args...)) }
 	if len(spec.Containers) == 0 || spec.Containers[0].Name != main {
@@ -181,6 +184,9 @@ func (o PodOverride) problems(where, main string, spec corev1.PodSpec, labels ma
 	volumes := map[string]corev1.Volume{}
 	for _, v := range spec.Volumes {
 		volumes[v.Name] = v
+	}
+	for _, c := range claims {
+		volumes[c] = corev1.Volume{Name: c}
 	}
 	if v, ok := volumes[SidecarVolume]; !ok || v.Secret == nil || v.Secret.SecretName != o.Secret {
 		miss("no volume %s of Secret %s: %v", SidecarVolume, o.Secret, slices.Sorted(maps.Keys(volumes)))
@@ -214,6 +220,19 @@ func findContainer(cs []corev1.Container, name string) *corev1.Container {
 func containerNames(cs []corev1.Container) []string {
 	out := make([]string, 0, len(cs))
 	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// claimNames returns the names of a StatefulSet's volume claim templates.
+func claimNames(o client.Object) []string {
+	sts, ok := o.(*appsv1.StatefulSet)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(sts.Spec.VolumeClaimTemplates))
+	for _, c := range sts.Spec.VolumeClaimTemplates {
 		out = append(out, c.Name)
 	}
 	return out
