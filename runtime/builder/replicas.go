@@ -91,7 +91,7 @@ func (b *Builder) ownsReplicas(live client.Object) bool {
 		var fields struct {
 			Spec map[string]json.RawMessage `json:"f:spec"`
 		}
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err == nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields); err == nil {
 			if _, ok := fields.Spec["f:replicas"]; ok {
 				return true
 			}

@@ -30,7 +30,7 @@ func TestTiers(t *testing.T) {
 	}
 	// Applying in tier order puts what a workload needs before it and what
 	// refers to it after it.
-	if !(Config < Attached && Attached < Workload && Workload < RefersToWorkload && RefersToWorkload < Other) {
+	if Config >= Attached || Attached >= Workload || Workload >= RefersToWorkload || RefersToWorkload >= Other {
 		t.Error("tiers are out of order")
 	}
 }

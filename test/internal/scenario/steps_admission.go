@@ -124,8 +124,11 @@ func setField(value any, fields ...string) Edit {
 func setGroupField(n NodeType, value any, fields ...string) Edit {
 	return func(u *unstructured.Unstructured) error {
 		list, _, err := unstructured.NestedSlice(u.Object, "spec", n.FieldName())
-		if err != nil || len(list) == 0 {
-			return fmt.Errorf("spec.%s has no group: %v", n.FieldName(), err)
+		if err != nil {
+			return fmt.Errorf("spec.%s: %w", n.FieldName(), err)
+		}
+		if len(list) == 0 {
+			return fmt.Errorf("spec.%s has no group", n.FieldName())
 		}
 		group, ok := list[0].(map[string]any)
 		if !ok {
