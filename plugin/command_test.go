@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/opbuilder/opbuilder/plugin/internal/projecttest"
@@ -72,4 +73,41 @@ func TestCreateNodeTypeCommandKeepsTheCLIChecks(t *testing.T) {
 			t.Errorf("create nodetype has no --%s flag", flag)
 		}
 	}
+}
+
+func TestDeleteNodeTypeCommandRemovesThePROJECTRecord(t *testing.T) {
+	p := withDruid(t)
+	saveProject(t, p)
+	before := p.Snapshot(t)
+	if err := runCommand(t, p, append([]string{"--make=false"}, broker...)...); err != nil {
+		t.Fatal(err)
+	}
+	cmd := NewDeleteCommand("kubebuilder-opbuilder", WithFilesystem(p.FS))
+	cmd.SetArgs([]string{"nodetype", "--make=false", "--kind", "Druid", "--name", "broker"})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	after := p.Snapshot(t)
+	// The store writes PROJECT with a header that saveProject leaves out.
+	after["PROJECT"] = strings.TrimPrefix(after["PROJECT"], projectHeader(after["PROJECT"]))
+	if diff := projecttest.Diff(before, after); diff != "" {
+		t.Errorf("create and delete nodetype left the project changed:\n%s", diff)
+	}
+	if strings.Contains(p.Read(t, "PROJECT"), "broker") {
+		t.Errorf("PROJECT still records the node type:\n%s", p.Read(t, "PROJECT"))
+	}
+}
+
+// projectHeader returns the comment lines PROJECT starts with.
+func projectHeader(project string) string {
+	end := 0
+	for _, line := range strings.SplitAfter(project, "\n") {
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		end += len(line)
+	}
+	return project[:end]
 }
