@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -48,6 +49,66 @@ type NodeType[T Object] struct {
 	// node type's workloads, unless a group sets its own. The zero value
 	// generates one with maxUnavailable: 1.
 	Disruption Disruption
+
+	// Hooks are the application's own say in the node type's rollouts and
+	// removals. The zero value leaves them to Kubernetes readiness.
+	Hooks Hooks[T]
+}
+
+// Hooks let a node type's application decide what Kubernetes cannot see:
+// whether a pod that is Ready is also healthy in the application's terms,
+// and whether a pod may go away now. Each hook is given the CR and one pod.
+// The Orchestrator calls them while a rollout, a restart or a scale-down is
+// under way, never at steady state, never while holding a lock, and not
+// again for a pod whose answer is younger than Recheck.
+//
+// With either hook set, the Orchestrator owns the partition of the node
+// type's StatefulSets that use the RollingUpdate strategy and rolls them
+// one pod at a time, highest ordinal first; do not set it in the build
+// function. Listing the pods needs the list verb on pods in the operator's
+// RBAC.
+type Hooks[T Object] struct {
+	// Healthy reports whether a ready pod running the workload's new
+	// revision is healthy, for example by asking the pod's own health
+	// endpoint. A StatefulSet's rollout moves to its next pod, and a
+	// workload counts as rolled out (so the next group and node type may
+	// start), only once every pod of it is Ready and Healthy says yes. Nil
+	// means Kubernetes readiness alone.
+	Healthy PodHook[T]
+
+	// BeforeRemove reports whether a pod may be removed now, for example
+	// once its data has been moved off. It is asked before each pod a
+	// StatefulSet's rolling update would replace, before each pod a
+	// StatefulSet's scale-down would delete (one pod at a time, highest
+	// ordinal first), and before each pod of a group or node type the CR
+	// no longer runs (the workload is deleted after its last pod is gone).
+	// Nil means pods may go at any time.
+	BeforeRemove PodHook[T]
+
+	// Timeout bounds one hook call: a call still running after it is
+	// reported as blocked, and the pod is asked again once that call has
+	// returned and its answer is older than Recheck. Defaults to ten
+	// seconds.
+	Timeout time.Duration
+
+	// Recheck is how long an answer stays fresh. A pod a hook said no to
+	// is asked again after it, by a requeue, since the application's state
+	// brings no watch event. Defaults to ten seconds.
+	Recheck time.Duration
+}
+
+// PodHook is a hook of Hooks. It must not modify owner or pod. An error is
+// reported on the CR (condition and Warning event) and counts as a no.
+type PodHook[T Object] func(ctx context.Context, owner T, pod *corev1.Pod) (Verdict, error)
+
+// Verdict is a hook's answer.
+type Verdict struct {
+	// OK is the hook's yes.
+	OK bool
+	// Reason says why not, in the application's terms; it is shown in the
+	// node type's conditions and in one Warning event per pod and reason,
+	// so keep it free of secrets and of figures that change on every call.
+	Reason string
 }
 
 // SharedFunc returns the desired objects of a CR that belong to no node

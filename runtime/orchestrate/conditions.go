@@ -77,6 +77,13 @@ const (
 	ReasonNotBlocked         = "NotBlocked"
 
 	ReasonStorageResizing = "StorageResizing"
+
+	// ReasonWaitingForHook is RolloutBlocked's reason while a hook (Hooks)
+	// has not said yes to a pod; the message names the pod and the hook's
+	// reason. ReasonHookFailed: the hook returned an error or did not
+	// answer in time.
+	ReasonWaitingForHook = "WaitingForHook"
+	ReasonHookFailed     = "HookFailed"
 )
 
 // Event reasons. Each is recorded once per change of state, on the CR.
@@ -103,4 +110,14 @@ const (
 	// EventStuckPodDeleted (Warning): StuckPodRecovery deleted a pod that
 	// blocked a StatefulSet's rolling update.
 	EventStuckPodDeleted = "StuckPodDeleted"
+	// EventPodNotHealthy (Warning): a node type's Healthy hook said no to a
+	// pod, so its rollout waits; once per pod and reason.
+	EventPodNotHealthy = "PodNotHealthy"
+	// EventPodRemovalHeld (Warning): a node type's BeforeRemove hook said
+	// no to a pod, so its replacement or removal waits; once per pod and
+	// reason.
+	EventPodRemovalHeld = "PodRemovalHeld"
+	// EventHookFailed (Warning): a hook returned an error or did not answer
+	// within its timeout; once per pod and error.
+	EventHookFailed = "HookFailed"
 )

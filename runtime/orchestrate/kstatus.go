@@ -52,6 +52,10 @@ var verdicts = map[string]verdict{
 	// Retried until the ConfigMap or Secret exists, which in a GitOps sync
 	// or with a secrets operator routinely happens after the CR is applied.
 	builder.ReasonConfigMissing: reconciling,
+	// A node type's hook has not said yes to a pod yet, or failed: it is
+	// asked again, and the application's state changes by itself.
+	ReasonWaitingForHook: reconciling,
+	ReasonHookFailed:     reconciling,
 
 	ReasonRolloutPaused: held,
 

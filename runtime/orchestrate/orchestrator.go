@@ -50,6 +50,10 @@ type Orchestrator[T Object] struct {
 	// pass that reads it from a cache that has not seen the restart does
 	// not restart it again.
 	restarted restartMemo
+	// hooks calls the node types' hooks and remembers their answers per
+	// pod; gates remembers the workloads whose pods passed the health gate.
+	hooks *hookRunner
+	gates gateMemo
 }
 
 // defaultKinds are the kinds of children every Orchestrator owns.
@@ -118,6 +122,7 @@ func New[T Object](mgr manager.Manager, cfg Config, nodeTypes ...NodeType[T]) (*
 
 		expectations: builder.NewExpectations(),
 		statuses:     newStatusMemo(),
+		hooks:        newHookRunner(time.Now),
 	}, nil
 }
 

@@ -6,7 +6,12 @@ import (
 	"fmt"
 	"slices"
 
+	"time"
+
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
@@ -74,6 +79,12 @@ type passRun[T Object] struct {
 	lives     [][]client.Object
 	restarts  [][]map[string]string
 	decisions []nodeTypeDecision
+	// steps, pods and hookRecheck, by observe and apply: the pod-by-pod
+	// step of each hooked StatefulSet, the pods listed for the hooks, and
+	// how soon a hook is to be asked again (gate.go).
+	steps       [][]*stepOutcome
+	pods        map[types.UID][]corev1.Pod
+	hookRecheck time.Duration
 	// refused and errs, by apply and later steps: the children the Builder
 	// would not write, and what failed (the pass goes on, and prunes
 	// nothing once one did).
@@ -171,12 +182,14 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 	inputs := make([]nodeTypeInput, len(r.built))
 	r.lives = make([][]client.Object, len(r.built))
 	r.restarts = make([][]map[string]string, len(r.built))
+	r.steps = make([][]*stepOutcome, len(r.built))
 	for i, nt := range r.built {
 		inputs[i] = nodeTypeInput{Name: nt.name, Forced: forced[nt.name]}
 		r.lives[i] = make([]client.Object, len(nt.groups))
 		r.restarts[i] = make([]map[string]string, len(nt.groups))
-		for j, g := range nt.groups {
-			in, live, err := r.observeGroup(ctx, g)
+		r.steps[i] = make([]*stepOutcome, len(nt.groups))
+		for j := range nt.groups {
+			in, live, err := r.observeGroup(ctx, i, j)
 			if err != nil {
 				return err
 			}
@@ -192,13 +205,19 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 	return nil
 }
 
-// observeGroup is what the decision needs of one group: the Builder's own
-// comparison, without writing, says whether its workload has a change
-// pending.
-func (r *passRun[T]) observeGroup(ctx context.Context, g builtGroup) (groupInput, client.Object, error) {
+// observeGroup is what the decision needs of group j of node type i: the
+// Builder's own comparison, without writing, says whether its workload has
+// a change pending. A StatefulSet of a node type with hooks takes its next
+// pod-by-pod step here (gate.go), as part of its desired state.
+func (r *passRun[T]) observeGroup(ctx context.Context, i, j int) (groupInput, client.Object, error) {
+	g := r.built[i].groups[j]
 	in := groupInput{Name: g.name, HasWorkload: g.workload != nil}
 	if g.workload == nil {
 		return in, nil, nil
+	}
+	stepped, want, err := r.pin(ctx, i, g.workload)
+	if err != nil {
+		return in, nil, err
 	}
 	plan, err := r.b.Plan(ctx, g.workload)
 	if err != nil {
@@ -210,16 +229,48 @@ func (r *passRun[T]) observeGroup(ctx context.Context, g builtGroup) (groupInput
 		return in, nil, nil
 	}
 	live := r.judgeable(ctx, plan.Live)
+	if sts, ok := live.(*appsv1.StatefulSet); ok && stepped != nil {
+		changing := plan.Changes() || r.o.restartDue(r.owner, r.built[i].name, live) != nil
+		step, moved, err := r.stepStatefulSet(ctx, i, stepped, sts, want, changing)
+		if err != nil {
+			return in, nil, err
+		}
+		r.steps[i][j], in.Changed = &step, moved
+	}
 	ro, err := workloadRollout(live)
 	if err != nil {
+		return in, nil, err
+	}
+	if err := r.gate(ctx, i, live, &ro, r.steps[i][j]); err != nil {
 		return in, nil, err
 	}
 	// A held or blocked workload has a change to make all the same: the
 	// node type is not rolled out, so the order waits and its old config
 	// is kept, and its turn reports why the change is not made.
 	pending := plan.Operation == builder.OperationHeld || plan.Operation == builder.OperationBlocked
-	in.Exists, in.Done, in.Changed = true, ro.Done, plan.Changes() || pending
+	in.Exists, in.Done, in.Changed = true, ro.Done, in.Changed || plan.Changes() || pending
 	return in, live, nil
+}
+
+// pin prepares the desired StatefulSet of a node type with hooks for its
+// pod-by-pod step: while it exists, it is compared with the live replicas
+// and partition (pinStatefulSet). It returns the StatefulSet, or nil when
+// nothing is stepped, and the replicas the build function asked for.
+func (r *passRun[T]) pin(ctx context.Context, i int, workload client.Object) (*appsv1.StatefulSet, *int32, error) {
+	desired, ok := workload.(*appsv1.StatefulSet)
+	if !ok || r.o.hooksOf(r.built[i].name) == nil {
+		return nil, nil, nil
+	}
+	var live appsv1.StatefulSet
+	if err := r.o.client.Get(ctx, client.ObjectKeyFromObject(desired), &live); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Created as built: a new StatefulSet's pods start at its
+			// only revision.
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("orchestrate: read StatefulSet %s: %w", desired.Name, err)
+	}
+	return desired, pinStatefulSet(desired, &live), nil
 }
 
 // judgeable returns the live workload as its rollout is judged: a
@@ -327,6 +378,9 @@ func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObse
 	if err != nil {
 		return gobs, err
 	}
+	if err := r.gate(ctx, i, current, &ro, r.steps[i][j]); err != nil {
+		return gobs, err
+	}
 	gobs.Rollout = ro
 	return gobs, nil
 }
@@ -414,6 +468,9 @@ func (r *passRun[T]) requeue(ctx context.Context) ctrl.Result {
 		// the creation of a missing ConfigMap or Secret, or the growth of
 		// a claim, brings no watch event.
 		res.RequeueAfter = refusalRetry
+	}
+	if r.hookRecheck > 0 && (res.RequeueAfter == 0 || res.RequeueAfter > r.hookRecheck) {
+		res.RequeueAfter = r.hookRecheck
 	}
 	return res
 }

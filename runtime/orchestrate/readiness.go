@@ -34,6 +34,9 @@ type rollout struct {
 	AvailableReplicas int32
 	// ConfigHash is the config-hash annotation of the live pod template.
 	ConfigHash string
+	// Hook is set when the rollout waits for a node type's hook to say yes
+	// to a pod (gate.go).
+	Hook *hookWait
 }
 
 // workloadRollout reports the rollout state of a live Deployment or

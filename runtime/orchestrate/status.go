@@ -55,6 +55,7 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 
 	var hashes []string
 	var unavailable, stalled, converging, waiting string
+	var hook *groupObserved // first group waiting on a hook
 	updating := false
 	workloads := 0
 	for _, g := range nt.Groups {
@@ -66,6 +67,9 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 		out.Replicas += r.Replicas
 		out.ReadyReplicas += r.ReadyReplicas
 		hashes = append(hashes, groupHash(g.Name, r.ConfigHash))
+		if r.Hook != nil && hook == nil {
+			hook = &g
+		}
 		if need := g.Budget.availableNeeded(r.Replicas); r.AvailableReplicas < need && unavailable == "" {
 			unavailable = fmt.Sprintf("%s%d of %d replicas available, %d needed", groupPrefix(g.Name), r.AvailableReplicas, r.Replicas, need)
 		}
@@ -144,6 +148,12 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 		// The first refusal is enough to act on; the Builder recorded a
 		// Warning event for each.
 		set(ConditionRolloutBlocked, metav1.ConditionTrue, nt.Refused[0].Reason, nt.Refused[0].Message)
+	case hook != nil:
+		reason := ReasonWaitingForHook
+		if st := hook.Rollout.Hook.Answer.State; st == hookFailed || st == hookBlocked {
+			reason = ReasonHookFailed
+		}
+		set(ConditionRolloutBlocked, metav1.ConditionTrue, reason, groupPrefix(hook.Name)+hook.Rollout.Hook.message())
 	case d.BlockedBy != "":
 		set(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonWaitingForNodeType, blockedMessage(d.BlockedBy))
 	case d.Paused:
