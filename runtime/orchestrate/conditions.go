@@ -83,7 +83,10 @@ const (
 	// reason. ReasonHookFailed: the hook returned an error or did not
 	// answer in time.
 	ReasonWaitingForHook = "WaitingForHook"
-	ReasonHookFailed     = "HookFailed"
+	// ReasonRemovingPods is Progressing's reason while a workload no longer
+	// desired is removed one pod at a time (Hooks.BeforeRemove).
+	ReasonRemovingPods = "RemovingPods"
+	ReasonHookFailed   = "HookFailed"
 )
 
 // Event reasons. Each is recorded once per change of state, on the CR.

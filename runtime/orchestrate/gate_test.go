@@ -326,3 +326,86 @@ func (e *env) podsOfDeployment(name, image string) []string {
 	}
 	return out
 }
+
+// withoutNodeType removes node type name from the CR.
+func withoutNodeType(name string) func(*testv1.Cluster) {
+	return func(cr *testv1.Cluster) {
+		cr.Spec.NodeTypes = slices.DeleteFunc(cr.Spec.NodeTypes, func(nt testv1.NodeTypeSpec) bool { return nt.Name == name })
+	}
+}
+
+// Removing a node type with a BeforeRemove hook from the CR removes its
+// StatefulSet's pods one at a time, highest ordinal first, each once the
+// hook says yes, and deletes the StatefulSet only after its last pod.
+func TestBeforeRemoveDrainsARemovedNodeType(t *testing.T) {
+	gate := newAppGate()
+	e := newEnvWith(t, orchestrate.Config{}, hookedNodeTypes("c", gate))
+	e.createCluster(withReplicas("c", 3))
+	e.waitFor("Ready", ready)
+	c := crName + "-c"
+
+	gate.set(gate.keep, c+"-2", true)
+	e.update(withoutNodeType("c"))
+	cr := e.waitFor("c's removal to wait on pod 2", func(cr *testv1.Cluster) bool {
+		cond := nodeTypeCondition(cr, "c", orchestrate.ConditionProgressing)
+		return cond != nil && cond.Reason == orchestrate.ReasonRemovingPods && strings.Contains(cond.Message, c+"-2")
+	})
+	if ready(cr) {
+		t.Error("the CR is Ready while a removed node type still has pods")
+	}
+	e.poke()
+	if sts := e.statefulSet(c); ptr.Deref(sts.Spec.Replicas, 0) != 3 || len(e.podRevisions(sts)) != 3 {
+		t.Fatalf("the StatefulSet of c has %d replicas and pods %v while pod 2 may not go, want 3 and 3",
+			ptr.Deref(sts.Spec.Replicas, 0), e.podRevisions(sts))
+	}
+
+	gate.set(gate.keep, c+"-2", false)
+	e.waitFor("Ready without c", func(cr *testv1.Cluster) bool {
+		if !ready(cr) {
+			return false
+		}
+		var sts appsv1.StatefulSet
+		return apierrors.IsNotFound(e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: c}, &sts))
+	})
+	if got, want := gate.removed(), []string{c + "-2", c + "-1", c + "-0"}; !slices.Equal(got, want) {
+		t.Errorf("BeforeRemove said yes to %v, want %v", got, want)
+	}
+	if n := e.events.Count(orchestrate.EventPodRemovalHeld, "c"); n != 1 {
+		t.Errorf("%d %s events, want 1", n, orchestrate.EventPodRemovalHeld)
+	}
+	if cr := e.waitFor("c to leave the status", func(cr *testv1.Cluster) bool { return nodeTypeCondition(cr, "c", orchestrate.ConditionProgressing) == nil }); !ready(cr) {
+		t.Error("not Ready after c is gone")
+	}
+}
+
+// Removing a Deployment's node type with a BeforeRemove hook removes the
+// very pod the hook agreed to, one at a time, before the Deployment.
+func TestBeforeRemoveDrainsADeploymentPodTheHookChose(t *testing.T) {
+	gate := newAppGate()
+	e := newEnvWith(t, orchestrate.Config{}, hookedNodeTypes("b", gate))
+	e.createCluster(spec())
+	e.waitFor("Ready", ready)
+	pods := e.podsOfDeployment(crName+"-b", image1)
+	if len(pods) != 2 {
+		t.Fatalf("b runs pods %v, want 2", pods)
+	}
+	// The first pod by name must stay: the other one is to go first.
+	gate.set(gate.keep, pods[0], true)
+	e.update(withoutNodeType("b"))
+	e.waitFor("the Deployment of b to be down to the kept pod", func(*testv1.Cluster) bool {
+		left := e.podsOfDeployment(crName+"-b", image1)
+		return len(left) == 1 && left[0] == pods[0]
+	})
+	e.poke()
+	if left := e.podsOfDeployment(crName+"-b", image1); len(left) != 1 {
+		t.Fatalf("b runs %v while its last pod may not go", left)
+	}
+	gate.set(gate.keep, pods[0], false)
+	e.waitFor("Ready without b", func(cr *testv1.Cluster) bool {
+		var d appsv1.Deployment
+		return ready(cr) && apierrors.IsNotFound(e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: crName + "-b"}, &d))
+	})
+	if got, want := gate.removed(), []string{pods[1], pods[0]}; !slices.Equal(got, want) {
+		t.Errorf("BeforeRemove said yes to %v, want %v", got, want)
+	}
+}

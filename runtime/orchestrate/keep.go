@@ -22,7 +22,9 @@ import (
 //     restarts reads what that template names;
 //   - while rollouts are paused, the workloads no longer desired, with their
 //     node type's ConfigMaps and Secrets (keepWorkloads): a pause holds
-//     every change to workloads, their deletion included.
+//     every change to workloads, their deletion included;
+//   - the workloads no longer desired of a node type with a BeforeRemove
+//     hook, until their last pod is gone (drain.go).
 
 // keepConfig records in the store the ConfigMaps and Secrets of a node type
 // (by its component label) that owner controls, so the pruner keeps them.
@@ -55,29 +57,10 @@ func (o *Orchestrator[T]) keepConfig(ctx context.Context, owner T, st recorder, 
 // (those of a removed group or node type), and the ConfigMaps and Secrets of
 // their node types.
 func (o *Orchestrator[T]) keepWorkloads(ctx context.Context, owner T, st recorder, desired []client.Object) error {
-	in := []client.ListOption{client.InNamespace(owner.GetNamespace()), client.MatchingLabels{keys.LabelOwnerUID: string(owner.GetUID())}}
-	var deployments appsv1.DeploymentList
-	if err := o.client.List(ctx, &deployments, in...); err != nil {
-		return fmt.Errorf("orchestrate: list Deployments: %w", err)
+	undesired, err := o.undesiredWorkloads(ctx, owner, desired)
+	if err != nil {
+		return err
 	}
-	var statefulSets appsv1.StatefulSetList
-	if err := o.client.List(ctx, &statefulSets, in...); err != nil {
-		return fmt.Errorf("orchestrate: list StatefulSets: %w", err)
-	}
-	wanted := map[client.ObjectKey]bool{}
-	for _, obj := range desired {
-		if isWorkload(obj) {
-			wanted[client.ObjectKey{Namespace: owner.GetNamespace(), Name: obj.GetName()}] = true
-		}
-	}
-	var undesired []client.Object
-	for i := range deployments.Items {
-		undesired = append(undesired, &deployments.Items[i])
-	}
-	for i := range statefulSets.Items {
-		undesired = append(undesired, &statefulSets.Items[i])
-	}
-	undesired = slices.DeleteFunc(undesired, func(w client.Object) bool { return wanted[client.ObjectKeyFromObject(w)] })
 	kept, err := recordControlled(owner, st, undesired)
 	if err != nil {
 		return fmt.Errorf("orchestrate: keep workloads while paused: %w", err)
@@ -92,6 +75,36 @@ func (o *Orchestrator[T]) keepWorkloads(ctx context.Context, owner T, st recorde
 		}
 	}
 	return nil
+}
+
+// undesiredWorkloads lists, from the cache, the Deployments and
+// StatefulSets labelled as owner's children that are not among desired:
+// those of a removed group or node type. The caller checks that owner
+// controls them.
+func (o *Orchestrator[T]) undesiredWorkloads(ctx context.Context, owner T, desired []client.Object) ([]client.Object, error) {
+	in := []client.ListOption{client.InNamespace(owner.GetNamespace()), client.MatchingLabels{keys.LabelOwnerUID: string(owner.GetUID())}}
+	var deployments appsv1.DeploymentList
+	if err := o.client.List(ctx, &deployments, in...); err != nil {
+		return nil, fmt.Errorf("orchestrate: list Deployments: %w", err)
+	}
+	var statefulSets appsv1.StatefulSetList
+	if err := o.client.List(ctx, &statefulSets, in...); err != nil {
+		return nil, fmt.Errorf("orchestrate: list StatefulSets: %w", err)
+	}
+	wanted := map[client.ObjectKey]bool{}
+	for _, obj := range desired {
+		if isWorkload(obj) {
+			wanted[client.ObjectKey{Namespace: owner.GetNamespace(), Name: obj.GetName()}] = true
+		}
+	}
+	var undesired []client.Object
+	for i := range deployments.Items {
+		undesired = append(undesired, &deployments.Items[i])
+	}
+	for i := range statefulSets.Items {
+		undesired = append(undesired, &statefulSets.Items[i])
+	}
+	return slices.DeleteFunc(undesired, func(w client.Object) bool { return wanted[client.ObjectKeyFromObject(w)] }), nil
 }
 
 // recordControlled records in st each of objs that owner controls and that

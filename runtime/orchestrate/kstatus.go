@@ -56,6 +56,7 @@ var verdicts = map[string]verdict{
 	// asked again, and the application's state changes by itself.
 	ReasonWaitingForHook: reconciling,
 	ReasonHookFailed:     reconciling,
+	ReasonRemovingPods:   reconciling,
 
 	ReasonRolloutPaused: held,
 

@@ -28,7 +28,8 @@ import (
 
 // pass is one reconcile of an enabled CR, as a pipeline of named steps:
 // build, label the external config, record the desired state, observe and
-// decide, apply, keep what pods still run on, unstick, prune. It fills out
+// decide, apply, keep what pods still run on, drain removed workloads,
+// unstick, prune. It fills out
 // with what the status must say.
 func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl.Result, error) {
 	out.paused = keys.RolloutPaused(owner.GetAnnotations())
@@ -49,6 +50,7 @@ func (o *Orchestrator[T]) pass(ctx context.Context, owner T, out *outcome) (ctrl
 		return ctrl.Result{}, err
 	}
 	r.keep(ctx)
+	r.drain(ctx)
 	res := r.requeue(ctx)
 	r.prune(ctx)
 	out.inventory, out.inventorySet = owner.GetClusterStatus().Inventory, true
@@ -70,9 +72,11 @@ type passRun[T Object] struct {
 	// the workloads consume that the operator does not own, and those of
 	// them that do not exist and are not optional.
 	external, missing []confighash.Ref
-	// st and b, by record: the pass's store and Builder.
-	st *store.Store
-	b  *builder.Builder
+	// st, b and writer, by record: the pass's store and Builder, and the
+	// event-recording client the store prunes and drain.go scales with.
+	st     *store.Store
+	b      *builder.Builder
+	writer *eventclient.Client
 	// lives, restarts and decisions, by observe: each group's workload as
 	// read, the restart tokens it is due for (restart.go), and what may
 	// change.
@@ -153,11 +157,11 @@ func (r *passRun[T]) labelExternal(ctx context.Context) error {
 func (r *passRun[T]) record() error {
 	// The store deletes through an event-recording client, so every prune
 	// is recorded on the CR.
-	pruner, err := eventclient.New(r.o.client, r.o.recorder, eventclient.WithOwner(r.owner))
-	if err != nil {
+	var err error
+	if r.writer, err = eventclient.New(r.o.client, r.o.recorder, eventclient.WithOwner(r.owner)); err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
-	if r.st, err = store.New(r.owner, pruner, store.WithKinds(r.o.kinds...)); err != nil {
+	if r.st, err = store.New(r.owner, r.writer, store.WithKinds(r.o.kinds...)); err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
 	for _, obj := range r.desired {
@@ -461,7 +465,7 @@ func (r *passRun[T]) requeue(ctx context.Context) ctrl.Result {
 		}
 		res.RequeueAfter = after
 	}
-	waiting := !r.refused.empty() || len(r.missing) > 0 || resizing(r.out.nodeTypes)
+	waiting := !r.refused.empty() || len(r.missing) > 0 || resizing(r.out.nodeTypes) || draining(r.out.nodeTypes)
 	if waiting && (res.RequeueAfter == 0 || res.RequeueAfter > refusalRetry) {
 		// What the pass waits for is outside the scoped cache: the
 		// rename, deletion or adopt annotation of the object in the way,

@@ -36,6 +36,20 @@ type nodeTypeObserved struct {
 	// Resizing are the claims of the node type's StatefulSets whose
 	// capacity has not reached their grown request (see storage.go).
 	Resizing []string
+	// Draining says what the removal of one of its workloads no longer
+	// desired waits for (drain.go), or is empty.
+	Draining string
+}
+
+// draining reports whether a node type has a workload being removed one
+// pod at a time.
+func draining(nts []nodeTypeObserved) bool {
+	for _, nt := range nts {
+		if nt.Draining != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // nodeTypeStatus computes the status entry of one node type. prev is the
@@ -121,6 +135,8 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 		set(ConditionProgressing, metav1.ConditionFalse, nt.Refused[0].Reason, nt.Refused[0].Message)
 	case stalled != "":
 		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutStalled, stalled)
+	case nt.Draining != "":
+		set(ConditionProgressing, metav1.ConditionTrue, ReasonRemovingPods, nt.Draining)
 	case converging != "" && updating:
 		set(ConditionProgressing, metav1.ConditionTrue, ReasonRollingOut, converging)
 	case converging != "":

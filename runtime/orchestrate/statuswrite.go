@@ -58,7 +58,7 @@ func (out *outcome) apply(base *status.ClusterStatus) *status.ClusterStatus {
 	if out.nodeTypes != nil {
 		var nts []status.NodeTypeStatus
 		for _, nt := range out.nodeTypes {
-			if len(nt.Groups) == 0 {
+			if len(nt.Groups) == 0 && nt.Draining == "" {
 				// The CR does not run this node type.
 				continue
 			}
