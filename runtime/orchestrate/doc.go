@@ -66,7 +66,35 @@
 // configuration of its template names its ConfigMaps after their content.
 //
 // Progress is observed through watches on the owned workloads; Reconcile
-// never asks to be requeued after a fixed delay.
+// asks to be requeued only for what brings no watch event (a hook's answer,
+// an object in the way, a missing ConfigMap, a claim growing).
+//
+// # The application's say: hooks
+//
+// NodeType.Hooks lets the application decide what Kubernetes cannot see
+// (gate.go carries it out, hooks.go calls them):
+//
+//   - Healthy: a workload counts as rolled out, so the next group and node
+//     type may start, only once every pod of it also passes this check;
+//   - BeforeRemove: asked before a pod goes away. A hooked StatefulSet with
+//     the RollingUpdate strategy rolls one pod at a time, highest ordinal
+//     first, through its partition, which the Orchestrator then owns: each
+//     pod is asked before it is replaced, and the next goes once the
+//     replaced one is Ready and Healthy (the rules are in podbypod.go). A
+//     scale-down removes one pod at a time the same way. The workload of a
+//     removed group or node type is scaled down one pod at a time, each
+//     once the hook agrees (for a Deployment, the pod the hook agreed to
+//     is given the lowest pod-deletion cost), and deleted after its last
+//     pod (drain.go).
+//
+// A no, an error or a call that outlives Hooks.Timeout shows on the node
+// type's RolloutBlocked condition (WaitingForHook, HookFailed) naming the
+// pod, with one Warning event per pod and answer; the pod is asked again
+// once its answer is older than Hooks.Recheck, by a requeue. Hooks are
+// asked only while something moves: at steady state no pod is listed. A
+// Deployment's rolling update and restart are the Deployment controller's,
+// so BeforeRemove is not asked for the pods they replace; nor for pods the
+// garbage collector removes when the CR is deleted.
 //
 // # Escape hatches
 //
@@ -175,5 +203,7 @@
 // PersistentVolumeClaims when a StatefulSet has storage (to grow it); get,
 // list, watch on the CR, patch on its status and update on its finalizers
 // (for the owner references' blockOwnerDeletion); create and patch on
-// events.k8s.io events; and, with StuckPodRecovery, list and delete on pods.
+// events.k8s.io events; with StuckPodRecovery, list and delete on pods; and
+// with hooks, list on pods, and patch on pods when a hooked node type runs
+// a Deployment (the deletion cost of the pod a removal takes).
 package orchestrate

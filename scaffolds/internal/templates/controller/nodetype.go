@@ -99,6 +99,10 @@ func {{ .Prefix }}NodeType() orchestrate.NodeType[*{{ .Resource.ImportAlias }}.{
 	return orchestrate.NodeType[*{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}]{
 		Name:  {{ .Prefix }}Name,
 		Build: build{{ .Resource.Kind }}{{ .NodeType.FieldName }},
+		// The application's say in the rollout: none yet, so pods roll
+		// when Kubernetes says they are Ready. See the end of
+		// {{ lower .Resource.Kind }}_objects.go for a health gate to start from.
+		Hooks: orchestrate.Hooks[*{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}]{},
 	}
 }
 

@@ -327,4 +327,38 @@ func {{ .Var }}ReadinessProbe(probe *corev1.Probe, port int32) *corev1.Probe {
 		PeriodSeconds: 10,
 	}
 }
+
+// Each node type's Hooks (in its registration) give the application a say
+// in rollouts and removals. Empty, a rollout moves on when Kubernetes says
+// the pods are Ready. A health gate that asks a pod's own health endpoint,
+// by the pod's IP, could read:
+//
+//	func {{ .Var }}HealthyByHTTP(path string, port int) orchestrate.PodHook[*{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}] {
+//		return func(ctx context.Context, _ *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}, pod *corev1.Pod) (orchestrate.Verdict, error) {
+//			url := "http://" + net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port)) + path
+//			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+//			if err != nil {
+//				return orchestrate.Verdict{}, err
+//			}
+//			resp, err := http.DefaultClient.Do(req)
+//			if err != nil {
+//				// Not up yet: a no, asked again later, rather than an error.
+//				return orchestrate.Verdict{Reason: "the health endpoint does not answer"}, nil
+//			}
+//			defer resp.Body.Close()
+//			if resp.StatusCode != http.StatusOK {
+//				return orchestrate.Verdict{Reason: "the health endpoint answers " + resp.Status}, nil
+//			}
+//			return orchestrate.Verdict{OK: true}, nil
+//		}
+//	}
+//
+// set as Hooks: orchestrate.Hooks[...]{Healthy: {{ .Var }}HealthyByHTTP("/status/health", 8080)}.
+// BeforeRemove is written the same way, for example to ask the pod whether
+// its data has been moved off. The runtime calls a hook with a deadline
+// (Hooks.Timeout), and not again for a pod until its answer is older than
+// Hooks.Recheck. It lists the pods to ask about, and marks the pod a
+// Deployment's removal is to take first, so a project that sets a hook
+// grants the operator list on pods, and patch for a Deployment's node type:
+// add them to the RBAC markers of the controller.
 `

@@ -42,6 +42,10 @@ func druidBrokerNodeType() orchestrate.NodeType[*datav1alpha1.Druid] {
 	return orchestrate.NodeType[*datav1alpha1.Druid]{
 		Name:  druidBrokerName,
 		Build: buildDruidBrokers,
+		// The application's say in the rollout: none yet, so pods roll
+		// when Kubernetes says they are Ready. See the end of
+		// druid_objects.go for a health gate to start from.
+		Hooks: orchestrate.Hooks[*datav1alpha1.Druid]{},
 	}
 }
 

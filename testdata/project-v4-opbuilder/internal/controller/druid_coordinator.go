@@ -42,6 +42,10 @@ func druidCoordinatorNodeType() orchestrate.NodeType[*datav1alpha1.Druid] {
 	return orchestrate.NodeType[*datav1alpha1.Druid]{
 		Name:  druidCoordinatorName,
 		Build: buildDruidCoordinators,
+		// The application's say in the rollout: none yet, so pods roll
+		// when Kubernetes says they are Ready. See the end of
+		// druid_objects.go for a health gate to start from.
+		Hooks: orchestrate.Hooks[*datav1alpha1.Druid]{},
 	}
 }
 
