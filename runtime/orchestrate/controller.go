@@ -8,9 +8,12 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	crevent "sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -56,6 +59,13 @@ func (o *Orchestrator[T]) Controller(mgr manager.Manager) (*builder.Builder, err
 	if err := cachescope.WatchReferencedConfig(b, mgr, newObject[T]()); err != nil {
 		return nil, fmt.Errorf("orchestrate: %w", err)
 	}
+	// A CR deleted without a finalizer is never reconciled again: its
+	// metrics are removed when the deletion is seen.
+	b = b.Watches(newObject[T](), handler.Funcs{
+		DeleteFunc: func(_ context.Context, e crevent.DeleteEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			o.metrics.forget(client.ObjectKeyFromObject(e.Object))
+		},
+	})
 	return b, nil
 }
 

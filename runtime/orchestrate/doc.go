@@ -137,6 +137,17 @@
 // their notes, keeps one Event per node type. Writes to children are
 // recorded by runtime/eventclient.
 //
+// # Metrics
+//
+// The Orchestrator registers its metrics in controller-runtime's registry,
+// which the manager's metrics endpoint serves (metrics.go):
+// opbuilder_node_type_state (ready, rolling, waiting, blocked or
+// unavailable), opbuilder_rollout_duration_seconds,
+// opbuilder_hook_waiting_pods, opbuilder_hook_errors_total,
+// opbuilder_pruned_objects_total and opbuilder_refused_objects. They are
+// labelled by the CR's kind, namespace and name and by node type, never by
+// pod, and a CR's series are removed when it is deleted.
+//
 // # PodDisruptionBudgets
 //
 // Every workload gets a PodDisruptionBudget named after it, selecting its

@@ -193,6 +193,7 @@ func (r *passRun[T]) noteWait(ctx context.Context, i int, w *hookWait, pod *core
 	if r.hookRecheck == 0 || recheck < r.hookRecheck {
 		r.hookRecheck = recheck
 	}
+	r.out.wait(r.built[i].name, w.Kind, pod.UID)
 	if !r.o.hooks.firstReport(w.Kind, pod.UID, w.Answer) {
 		return
 	}
@@ -200,6 +201,7 @@ func (r *passRun[T]) noteWait(ctx context.Context, i int, w *hookWait, pod *core
 	switch {
 	case w.Answer.State == hookFailed || w.Answer.State == hookBlocked:
 		reason = EventHookFailed
+		r.o.metrics.hookError(client.ObjectKeyFromObject(r.owner), r.built[i].name, w.Kind)
 		log.FromContext(ctx).Error(nil, "a node type's hook did not answer yes or no",
 			"nodeType", r.built[i].name, "hook", w.Kind.String(), "pod", pod.Name, "answer", w.Answer.Reason)
 	case w.Kind == hookBeforeRemove:

@@ -16,8 +16,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/orchestrate"
 )
 
 // appGate plays the application behind a node type's hooks: pods it is
@@ -28,10 +28,12 @@ type appGate struct {
 	keep      map[string]bool
 	// badImage, if set, makes every pod running it unhealthy.
 	badImage string
-	removals  []string // pods BeforeRemove said yes to, in order
-	healthy   []string // pods Healthy was asked about, in order
+	removals []string // pods BeforeRemove said yes to, in order
+	healthy  []string // pods Healthy was asked about, in order
 	// whenRemoving, if set, runs on each BeforeRemove question.
 	whenRemoving func(pod string)
+	// fail, if set, is the error Healthy answers for every pod.
+	fail error
 }
 
 func newAppGate() *appGate {
@@ -50,6 +52,9 @@ func (g *appGate) hooks() orchestrate.Hooks[*testv1.Cluster] {
 			g.mu.Lock()
 			defer g.mu.Unlock()
 			g.healthy = append(g.healthy, pod.Name)
+			if g.fail != nil {
+				return orchestrate.Verdict{}, g.fail
+			}
 			if g.unhealthy[pod.Name] || (g.badImage != "" && pod.Spec.Containers[0].Image == g.badImage) {
 				return orchestrate.Verdict{Reason: "loading segments"}, nil
 			}
@@ -228,7 +233,7 @@ func TestHealthGateHoldsLaterNodeTypes(t *testing.T) {
 	if got := e.images(); got[3] != image1 {
 		t.Fatalf("c took the new image while b's pods are unhealthy: %v\n%s", got, describeStatus(cr))
 	}
-	if n := len(e.podsOfDeployment(crName+"-b", image2)); n != 2 {
+	if n := len(e.podsOfB(image2)); n != 2 {
 		t.Errorf("b runs %d pods of the new image, want 2: its rollout is done but for the gate", n)
 	}
 	gate.mu.Lock()
@@ -306,12 +311,12 @@ func (e *env) podLists() int {
 	return n
 }
 
-// podsOfDeployment returns the names of the pods of a Deployment that run
-// image.
-func (e *env) podsOfDeployment(name, image string) []string {
+// podsOfB returns the names of the pods of node type b's Deployment that
+// run image.
+func (e *env) podsOfB(image string) []string {
 	e.t.Helper()
 	var d appsv1.Deployment
-	if err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: name}, &d); err != nil {
+	if err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: crName + "-b"}, &d); err != nil {
 		e.t.Fatal(err)
 	}
 	var pods corev1.PodList
@@ -373,7 +378,9 @@ func TestBeforeRemoveDrainsARemovedNodeType(t *testing.T) {
 	if n := e.events.Count(orchestrate.EventPodRemovalHeld, "c"); n != 1 {
 		t.Errorf("%d %s events, want 1", n, orchestrate.EventPodRemovalHeld)
 	}
-	if cr := e.waitFor("c to leave the status", func(cr *testv1.Cluster) bool { return nodeTypeCondition(cr, "c", orchestrate.ConditionProgressing) == nil }); !ready(cr) {
+	if cr := e.waitFor("c to leave the status", func(cr *testv1.Cluster) bool {
+		return nodeTypeCondition(cr, "c", orchestrate.ConditionProgressing) == nil
+	}); !ready(cr) {
 		t.Error("not Ready after c is gone")
 	}
 }
@@ -385,7 +392,7 @@ func TestBeforeRemoveDrainsADeploymentPodTheHookChose(t *testing.T) {
 	e := newEnvWith(t, orchestrate.Config{}, hookedNodeTypes("b", gate))
 	e.createCluster(spec())
 	e.waitFor("Ready", ready)
-	pods := e.podsOfDeployment(crName+"-b", image1)
+	pods := e.podsOfB(image1)
 	if len(pods) != 2 {
 		t.Fatalf("b runs pods %v, want 2", pods)
 	}
@@ -393,11 +400,11 @@ func TestBeforeRemoveDrainsADeploymentPodTheHookChose(t *testing.T) {
 	gate.set(gate.keep, pods[0], true)
 	e.update(withoutNodeType("b"))
 	e.waitFor("the Deployment of b to be down to the kept pod", func(*testv1.Cluster) bool {
-		left := e.podsOfDeployment(crName+"-b", image1)
+		left := e.podsOfB(image1)
 		return len(left) == 1 && left[0] == pods[0]
 	})
 	e.poke()
-	if left := e.podsOfDeployment(crName+"-b", image1); len(left) != 1 {
+	if left := e.podsOfB(image1); len(left) != 1 {
 		t.Fatalf("b runs %v while its last pod may not go", left)
 	}
 	gate.set(gate.keep, pods[0], false)

@@ -54,6 +54,8 @@ type Orchestrator[T Object] struct {
 	// pod; gates remembers the workloads whose pods passed the health gate.
 	hooks *hookRunner
 	gates gateMemo
+	// metrics are the domain metrics (metrics.go).
+	metrics *domainMetrics
 }
 
 // defaultKinds are the kinds of children every Orchestrator owns.
@@ -84,8 +86,13 @@ func New[T Object](mgr manager.Manager, cfg Config, nodeTypes ...NodeType[T]) (*
 	if reflect.TypeFor[T]().Kind() != reflect.Pointer {
 		return nil, fmt.Errorf("orchestrate: the owner type %s must be a pointer type, such as *v1.Druid", reflect.TypeFor[T]())
 	}
-	if _, err := apiutil.GVKForObject(newObject[T](), mgr.GetScheme()); err != nil {
+	gvk, err := apiutil.GVKForObject(newObject[T](), mgr.GetScheme())
+	if err != nil {
 		return nil, fmt.Errorf("orchestrate: the owner type is not in the manager's scheme: %w", err)
+	}
+	metrics, err := newDomainMetrics(defaultMetricsRegistry(), gvk.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrate: register the metrics: %w", err)
 	}
 	recorder := cfg.EventRecorder
 	if recorder == nil {
@@ -123,6 +130,7 @@ func New[T Object](mgr manager.Manager, cfg Config, nodeTypes ...NodeType[T]) (*
 		expectations: builder.NewExpectations(),
 		statuses:     newStatusMemo(),
 		hooks:        newHookRunner(time.Now),
+		metrics:      metrics,
 	}, nil
 }
 
@@ -201,6 +209,7 @@ func (o *Orchestrator[T]) Reconcile(ctx context.Context, owner T) (ctrl.Result, 
 		// The garbage collector removes the children through their owner
 		// references; nothing may be applied any more.
 		o.statuses.forget(owner.GetUID())
+		o.metrics.forget(client.ObjectKeyFromObject(owner))
 		return ctrl.Result{}, nil
 	}
 	if owner.GetClusterStatus() == nil {
@@ -228,5 +237,6 @@ func (o *Orchestrator[T]) Reconcile(ctx context.Context, owner T) (ctrl.Result, 
 	if err := o.writeStatus(ctx, base, owner, out); err != nil {
 		return res, errors.Join(passErr, err)
 	}
+	o.metrics.observePass(client.ObjectKeyFromObject(owner), owner.GetClusterStatus(), out)
 	return res, passErr
 }

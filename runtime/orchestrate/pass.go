@@ -490,6 +490,7 @@ func (r *passRun[T]) prune(ctx context.Context) {
 	}
 	if pruned := r.st.Result().Pruned; len(pruned) > 0 {
 		log.FromContext(ctx).V(1).Info("pruned children that are no longer desired", "count", len(pruned))
+		r.o.metrics.observePruned(client.ObjectKeyFromObject(r.owner), pruned)
 		for _, id := range pruned {
 			r.o.expectations.Forget(id.GroupKind(), client.ObjectKey{Namespace: id.Namespace, Name: id.Name})
 		}

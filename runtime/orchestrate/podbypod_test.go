@@ -2,6 +2,7 @@ package orchestrate
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 
 	"k8s.io/utils/ptr"
@@ -14,10 +15,10 @@ type fakeJudge struct {
 }
 
 func (f *fakeJudge) answer(kind hookKind, no []int32, ord int32) (hookAnswer, *hookWait) {
-	f.asked = append(f.asked, kind.String()+" "+string(rune('0'+ord)))
+	f.asked = append(f.asked, kind.String()+" "+strconv.Itoa(int(ord)))
 	if slices.Contains(no, ord) {
 		a := hookAnswer{State: hookNo, Reason: "no"}
-		return a, &hookWait{Kind: kind, Pod: string(rune('0' + ord)), Answer: a}
+		return a, &hookWait{Kind: kind, Pod: strconv.Itoa(int(ord)), Answer: a}
 	}
 	return hookAnswer{State: hookYes}, nil
 }

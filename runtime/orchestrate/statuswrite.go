@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -40,6 +41,23 @@ type outcome struct {
 	// terminal: the pass failed with an error retrying will not fix
 	// (reconcile.TerminalError).
 	terminal bool
+	// waiting holds, per node type and hook, the pods the pass found a
+	// hook had not said yes to (for the metrics).
+	waiting map[string]map[hookKind]map[types.UID]bool
+}
+
+// wait notes that node type nodeType waits on hook k for pod.
+func (out *outcome) wait(nodeType string, k hookKind, pod types.UID) {
+	if out.waiting == nil {
+		out.waiting = map[string]map[hookKind]map[types.UID]bool{}
+	}
+	if out.waiting[nodeType] == nil {
+		out.waiting[nodeType] = map[hookKind]map[types.UID]bool{}
+	}
+	if out.waiting[nodeType][k] == nil {
+		out.waiting[nodeType][k] = map[types.UID]bool{}
+	}
+	out.waiting[nodeType][k][pod] = true
 }
 
 var disabledMessage = fmt.Sprintf("the %s annotation is %q: the operator makes no change to this resource or its children", keys.AnnotationReconcile, keys.ValueDisabled)
@@ -129,6 +147,7 @@ func (o *Orchestrator[T]) writeStatus(ctx context.Context, base, owner T, out *o
 		}
 		o.statuses.written(base.GetUID(), base.GetResourceVersion(), patched.GetResourceVersion(), next)
 		recordEvents(ctx, o.recorder, o.scheme, patched, statusEvents(base.GetClusterStatus(), next))
+		o.metrics.observeRollouts(client.ObjectKeyFromObject(base), base.GetClusterStatus(), next, o.now())
 		*owner.GetClusterStatus() = *next
 		owner.SetResourceVersion(patched.GetResourceVersion())
 		return nil
