@@ -67,7 +67,8 @@
 //
 // Progress is observed through watches on the owned workloads; Reconcile
 // asks to be requeued only for what brings no watch event (a hook's answer,
-// an object in the way, a missing ConfigMap, a claim growing).
+// an object in the way, a missing ConfigMap, a claim growing, progress whose
+// status write was held back).
 //
 // # The application's say: hooks
 //
@@ -122,7 +123,11 @@
 // The status is written
 // with one JSON merge patch (carrying the resourceVersion read, so a pass
 // that read a stale copy cannot overwrite a newer one), and only when it
-// changed: a steady-state pass writes nothing. The Orchestrator remembers the
+// changed: a steady-state pass writes nothing. Transitions are written when
+// they happen; a rollout's progress alone (replica counts and the messages
+// quoting them) at most once per ten seconds, so a rollout writes the
+// status when it starts and ends whatever its number of pods
+// (statuspace.go). The Orchestrator remembers the
 // status it last wrote per CR, so a pass that reads the CR from a cache that
 // has not yet seen that write starts from it rather than meeting a 409
 // Conflict (statusmemo.go).

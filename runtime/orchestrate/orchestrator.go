@@ -198,9 +198,11 @@ func newObject[T Object]() T {
 // deployment order, pause and disable annotations, and patches the CR's status
 // when it changed. Call it from the controller's Reconcile with the CR just
 // read from the cache; on return owner carries the status that was written.
-// The returned Result never carries a fixed requeue delay: progress is driven
-// by the watches Controller sets up. It only asks to be requeued when
-// StuckPodRecovery waits for a pod's grace period to run out.
+// Progress is driven by the watches Controller sets up; the returned Result
+// asks to be requeued only for what brings no watch event: a hook to ask
+// again, an object in the way, a missing ConfigMap, a claim growing, a pod
+// StuckPodRecovery waits on, or rollout progress whose status write was
+// held back (statuspace.go).
 func (o *Orchestrator[T]) Reconcile(ctx context.Context, owner T) (ctrl.Result, error) {
 	if reflect.ValueOf(owner).IsNil() {
 		return ctrl.Result{}, errors.New("orchestrate: Reconcile: nil owner")
@@ -238,5 +240,9 @@ func (o *Orchestrator[T]) Reconcile(ctx context.Context, owner T) (ctrl.Result, 
 		return res, errors.Join(passErr, err)
 	}
 	o.metrics.observePass(client.ObjectKeyFromObject(owner), owner.GetClusterStatus(), out)
+	if due := out.progressDue; due > 0 && (res.RequeueAfter == 0 || due < res.RequeueAfter) {
+		// Nothing else may come to write the progress held back.
+		res.RequeueAfter = due
+	}
 	return res, passErr
 }

@@ -46,6 +46,10 @@ type statusMemo struct {
 	now       func() time.Time
 	entries   map[types.UID]statusMemoEntry
 	lastSweep time.Time
+	// lastWrite is when each CR's status was last written, for the pace of
+	// progress writes (statuspace.go); it outlives the entry, which goes
+	// once the cache caught up.
+	lastWrite map[types.UID]time.Time
 }
 
 type statusMemoEntry struct {
@@ -60,7 +64,7 @@ type statusMemoEntry struct {
 }
 
 func newStatusMemo() *statusMemo {
-	return &statusMemo{now: time.Now, entries: map[types.UID]statusMemoEntry{}}
+	return &statusMemo{now: time.Now, entries: map[types.UID]statusMemoEntry{}, lastWrite: map[types.UID]time.Time{}}
 }
 
 // catchUp brings owner, read from the cache, up to the status this controller
@@ -99,6 +103,7 @@ func (m *statusMemo) written(uid types.UID, from, to string, st *status.ClusterS
 		superseded = superseded[len(superseded)-maxSuperseded:]
 	}
 	m.entries[uid] = statusMemoEntry{superseded: superseded, resourceVersion: to, status: st.DeepCopy(), at: now}
+	m.lastWrite[uid] = now
 	// Entries of CRs that were deleted are never caught up with; a sweep
 	// once per TTL keeps the map bounded by the CRs written in the last two
 	// TTLs without walking it on every write.
@@ -109,6 +114,11 @@ func (m *statusMemo) written(uid types.UID, from, to string, st *status.ClusterS
 				delete(m.entries, k)
 			}
 		}
+		for k, at := range m.lastWrite {
+			if now.Sub(at) > progressInterval {
+				delete(m.lastWrite, k)
+			}
+		}
 	}
 }
 
@@ -117,4 +127,17 @@ func (m *statusMemo) forget(uid types.UID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.entries, uid)
+	delete(m.lastWrite, uid)
+}
+
+// progressWait is how long a status write that carries progress only must
+// wait for the CR with uid; 0 when it may go now.
+func (m *statusMemo) progressWait(uid types.UID) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at, ok := m.lastWrite[uid]
+	if !ok {
+		return 0
+	}
+	return max(0, progressInterval-m.now().Sub(at))
 }

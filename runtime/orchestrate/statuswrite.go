@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,6 +45,9 @@ type outcome struct {
 	// waiting holds, per node type and hook, the pods the pass found a
 	// hook had not said yes to (for the metrics).
 	waiting map[string]map[hookKind]map[types.UID]bool
+	// progressDue, set by writeStatus, is how soon the progress it held
+	// back may be written (statuspace.go); 0 when nothing was held back.
+	progressDue time.Duration
 }
 
 // wait notes that node type nodeType waits on hook k for pod.
@@ -117,6 +121,11 @@ func (o *Orchestrator[T]) writeStatus(ctx context.Context, base, owner T, out *o
 		next := out.apply(base.GetClusterStatus())
 		if equality.Semantic.DeepEqual(base.GetClusterStatus(), next) {
 			*owner.GetClusterStatus() = *next
+			return nil
+		}
+		if wait := o.statuses.progressWait(base.GetUID()); wait > 0 && progressOnly(base.GetClusterStatus(), next) {
+			out.progressDue = wait
+			*owner.GetClusterStatus() = *base.GetClusterStatus().DeepCopy()
 			return nil
 		}
 		patched, ok := base.DeepCopyObject().(T)

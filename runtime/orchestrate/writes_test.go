@@ -87,3 +87,43 @@ func (e *env) requireNoConflicts(during string) {
 		e.t.Errorf("during %s the operator's requests met 409 responses %v, want none", during, got)
 	}
 }
+
+// statusPatches counts the operator's status patches of the CR since the
+// counter was last reset.
+func (e *env) statusPatches() int {
+	n := 0
+	for req, c := range e.counter.Snapshot() {
+		if strings.HasPrefix(req, "PATCH ") && strings.HasSuffix(req, "/clusters/"+crName+"/status") {
+			n += c
+		}
+	}
+	return n
+}
+
+// A rollout writes the CR's status when the node type starts and when it
+// completes, whatever its number of replicas: the ready count of each pod
+// that comes up is no reason for a write of its own. Node type c runs a
+// StatefulSet and b a Deployment, each at 6 replicas.
+func TestStatusWritesDoNotGrowWithReplicas(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	s := withReplicas("c", 6)
+	for i := range s.NodeTypes {
+		if s.NodeTypes[i].Name == "b" {
+			s.NodeTypes[i].Replicas = 6
+		}
+	}
+	e.createCluster(s)
+	e.waitFor("Ready", ready)
+	e.requireSteady()
+	for _, nt := range []string{"b", "c"} {
+		e.counter.Reset()
+		e.update(setLevel(nt, "2"))
+		e.waitFor(nt+" to roll out", func(cr *testv1.Cluster) bool { return ready(cr) && configHashOf(cr, nt) != "" })
+		e.poke()
+		e.requireNoConflicts("the rollout of " + nt)
+		t.Logf("node type %s: %d status patches", nt, e.statusPatches())
+		if n := e.statusPatches(); n > 2 {
+			t.Errorf("node type %s: the rollout of 6 replicas made %d status patches, want at most 2", nt, n)
+		}
+	}
+}
