@@ -106,9 +106,9 @@ func (e *env) statusPatches() int {
 // StatefulSet and b a Deployment, each at 6 replicas.
 func TestStatusWritesDoNotGrowWithReplicas(t *testing.T) {
 	e := newEnv(t, orchestrate.Config{})
-	s := withReplicas("c", 6)
+	s := withReplicas("b", 6)
 	for i := range s.NodeTypes {
-		if s.NodeTypes[i].Name == "b" {
+		if s.NodeTypes[i].Name == "c" {
 			s.NodeTypes[i].Replicas = 6
 		}
 	}
