@@ -80,6 +80,11 @@ const (
 	// restarts them once. AnnotationRestart + "." + <node type> does the
 	// same for one node type.
 	AnnotationRestart = Prefix + "/restart"
+	// AnnotationApproveRollout + "." + <node type>, set to the revision a
+	// node type's canary runs (the StatefulSet's update revision, which the
+	// node type's RolloutBlocked condition names), lets that rollout go on
+	// past its canary. A later revision needs an approval of its own.
+	AnnotationApproveRollout = Prefix + "/approve-rollout"
 )
 
 // Annotation values.

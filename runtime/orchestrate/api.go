@@ -53,6 +53,35 @@ type NodeType[T Object] struct {
 	// Hooks are the application's own say in the node type's rollouts and
 	// removals. The zero value leaves them to Kubernetes readiness.
 	Hooks Hooks[T]
+
+	// Canary, when set, stops each rollout of the node type once a few
+	// pods of its first group run the new revision, and holds the rest of
+	// the node type, and the node types after it, until the canary is
+	// approved. Nil rolls without stopping.
+	Canary *Canary
+}
+
+// Canary is where a node type's rollout stops, and what lets it go on.
+//
+// The first group's workload must be a StatefulSet with the RollingUpdate
+// strategy: the Orchestrator then owns its partition and rolls it one pod
+// at a time, highest ordinal first, as with Hooks. The rollout stops once
+// Pods of its pods run the new revision, are Ready and pass Hooks.Healthy;
+// it goes on when the CR's annotation keys.AnnotationApproveRollout + "." +
+// <node type> names the revision, or once those pods have been Ready for
+// Soak. The state lives in the StatefulSet and the CR, so an operator
+// restart does not lose a canary's place.
+type Canary struct {
+	// Pods is how many pods of the first group take the new revision
+	// before the rollout stops: a number, or a percentage of the group's
+	// replicas rounded up. At least one pod and at most all but one are
+	// used, so a group of one pod has no canary.
+	Pods intstr.IntOrString
+
+	// Soak, when positive, lets the rollout go on by itself once the
+	// canary's pods have been Ready (and Healthy) for this long. Zero
+	// waits for the approval annotation.
+	Soak time.Duration
 }
 
 // Hooks let a node type's application decide what Kubernetes cannot see:

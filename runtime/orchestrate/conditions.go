@@ -87,6 +87,10 @@ const (
 	// desired is removed one pod at a time (Hooks.BeforeRemove).
 	ReasonRemovingPods = "RemovingPods"
 	ReasonHookFailed   = "HookFailed"
+	// ReasonCanaryWaiting is RolloutBlocked's reason while the node type's
+	// rollout waits at its canary for an approval (NodeType.Canary); the
+	// message says which annotation lets it go on.
+	ReasonCanaryWaiting = "CanaryWaiting"
 )
 
 // Event reasons. Each is recorded once per change of state, on the CR.

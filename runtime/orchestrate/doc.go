@@ -88,6 +88,14 @@
 //     is given the lowest pod-deletion cost), and deleted after its last
 //     pod (drain.go).
 //
+// NodeType.Canary stops each rollout of a node type once a few pods of its
+// first group (a StatefulSet, rolled pod by pod as with hooks) run the new
+// revision and are Ready and Healthy: the rest of the node type and the node
+// types after it wait until the CR's annotation
+// opbuilder.io/approve-rollout.<node type> names that revision, or until the
+// canary's pods have been Ready for Canary.Soak (canary.go; RolloutBlocked
+// CanaryWaiting says what to set).
+//
 // A no, an error or a call that outlives Hooks.Timeout shows on the node
 // type's RolloutBlocked condition (WaitingForHook, HookFailed) naming the
 // pod, with one Warning event per pod and answer; the pod is asked again

@@ -35,6 +35,12 @@ func (o *Orchestrator[T]) hooksOf(name string) *Hooks[T] {
 	return nil
 }
 
+// podByPod reports whether the node type name rolls its StatefulSets pod
+// by pod: it has hooks or a canary.
+func (o *Orchestrator[T]) podByPod(name string) bool {
+	return o.hooksOf(name) != nil || o.canaryOf(name) != nil
+}
+
 func (h *Hooks[T]) timeout() time.Duration {
 	if h.Timeout > 0 {
 		return h.Timeout
@@ -90,7 +96,7 @@ func setPartition(sts *appsv1.StatefulSet, p int32) {
 // StatefulSet of node type i and sets it on desired. changing says whether
 // desired, pinned, still differs from live. It reports whether the step
 // itself changes live.
-func (r *passRun[T]) stepStatefulSet(ctx context.Context, i int, desired, live *appsv1.StatefulSet,
+func (r *passRun[T]) stepStatefulSet(ctx context.Context, i, j int, desired, live *appsv1.StatefulSet,
 	want *int32, changing bool) (stepOutcome, bool, error) {
 	replicas := ptr.Deref(live.Spec.Replicas, 1)
 	in := stepInput{
@@ -122,6 +128,10 @@ func (r *passRun[T]) stepStatefulSet(ctx context.Context, i int, desired, live *
 				Updated: pods[k].Labels[appsv1.ControllerRevisionHashLabelKey] == live.Status.UpdateRevision,
 				Ready:   podReady(&pods[k]),
 			}
+		}
+		if c := r.canaryOf(i, j); c != nil && in.Rolling {
+			in.Canary = c.pods(replicas)
+			in.Approved = in.Canary > 0 && r.canaryApproved(i, c, live, in.Partition, judge.byOrdinal)
 		}
 	}
 	out := nextStep(in, judge)
@@ -190,9 +200,7 @@ func (r *passRun[T]) askHook(ctx context.Context, i int, kind hookKind, pod *cor
 // a log line for a failure, and a requeue after recheck, since the
 // application's state brings no watch event.
 func (r *passRun[T]) noteWait(ctx context.Context, i int, w *hookWait, pod *corev1.Pod, recheck time.Duration) {
-	if r.hookRecheck == 0 || recheck < r.hookRecheck {
-		r.hookRecheck = recheck
-	}
+	r.recheckIn(recheck)
 	r.out.wait(r.built[i].name, w.Kind, pod.UID)
 	if !r.o.hooks.firstReport(w.Kind, pod.UID, w.Answer) {
 		return
@@ -209,6 +217,15 @@ func (r *passRun[T]) noteWait(ctx context.Context, i int, w *hookWait, pod *core
 	}
 	r.o.recorder.Eventf(r.owner, pod, corev1.EventTypeWarning, reason, actionWait,
 		"node type %q: %s", r.built[i].name, w.message())
+}
+
+// recheckIn asks for the CR to be reconciled again within d, for what
+// brings no watch event: a hook's answer growing stale, a canary's soak
+// running out.
+func (r *passRun[T]) recheckIn(d time.Duration) {
+	if r.hookRecheck == 0 || d < r.hookRecheck {
+		r.hookRecheck = d
+	}
 }
 
 // podsOf lists the pods of a live workload through the API reader, once per
@@ -246,7 +263,7 @@ func (r *passRun[T]) podsOf(ctx context.Context, live client.Object) ([]corev1.P
 // generation is not asked about again (gateMemo), so steady state makes no
 // request.
 func (r *passRun[T]) gate(ctx context.Context, i int, live client.Object, ro *rollout, step *stepOutcome) error {
-	if r.o.hooksOf(r.built[i].name) == nil {
+	if !r.o.podByPod(r.built[i].name) {
 		return nil
 	}
 	if step != nil {
@@ -257,6 +274,11 @@ func (r *passRun[T]) gate(ctx context.Context, i int, live client.Object, ro *ro
 			return nil
 		case step.ScalingDown:
 			ro.Done, ro.Message = false, "removing pods one at a time"
+			return nil
+		case step.AtCanary && sts != nil:
+			w := &canaryWait{NodeType: r.built[i].name, Revision: sts.Status.UpdateRevision,
+				Updated: sts.Status.UpdatedReplicas, Replicas: ro.Replicas, Soak: r.o.canaryOf(r.built[i].name).Soak}
+			ro.Done, ro.Updating, ro.Canary, ro.Message = false, true, w, w.message()
 			return nil
 		case sts != nil && ro.Done && sts.Status.UpdateRevision != sts.Status.CurrentRevision:
 			ro.Done, ro.Updating = false, true

@@ -59,6 +59,8 @@ var verdicts = map[string]verdict{
 	ReasonRemovingPods:   reconciling,
 
 	ReasonRolloutPaused: held,
+	// A canary waits for its approval (or its soak).
+	ReasonCanaryWaiting: held,
 
 	// An object the operator did not create has the name of a child: a
 	// human renames, deletes or adopts it.

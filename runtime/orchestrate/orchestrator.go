@@ -181,6 +181,9 @@ func validateNodeTypes[T Object](nodeTypes []NodeType[T]) error {
 		if err := nt.Disruption.validate(); err != nil {
 			errs = append(errs, fmt.Errorf("node type %q: %w", nt.Name, err))
 		}
+		if err := nt.Canary.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("node type %q: Canary: %w", nt.Name, err))
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("orchestrate: %w", errors.Join(errs...))

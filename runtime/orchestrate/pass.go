@@ -235,7 +235,7 @@ func (r *passRun[T]) observeGroup(ctx context.Context, i, j int) (groupInput, cl
 	live := r.judgeable(ctx, plan.Live)
 	if sts, ok := live.(*appsv1.StatefulSet); ok && stepped != nil {
 		changing := plan.Changes() || r.o.restartDue(r.owner, r.built[i].name, live) != nil
-		step, moved, err := r.stepStatefulSet(ctx, i, stepped, sts, want, changing)
+		step, moved, err := r.stepStatefulSet(ctx, i, j, stepped, sts, want, changing)
 		if err != nil {
 			return in, nil, err
 		}
@@ -262,7 +262,7 @@ func (r *passRun[T]) observeGroup(ctx context.Context, i, j int) (groupInput, cl
 // nothing is stepped, and the replicas the build function asked for.
 func (r *passRun[T]) pin(ctx context.Context, i int, workload client.Object) (*appsv1.StatefulSet, *int32, error) {
 	desired, ok := workload.(*appsv1.StatefulSet)
-	if !ok || r.o.hooksOf(r.built[i].name) == nil {
+	if !ok || !r.o.podByPod(r.built[i].name) {
 		return nil, nil, nil
 	}
 	var live appsv1.StatefulSet

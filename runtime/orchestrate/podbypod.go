@@ -20,7 +20,9 @@ package orchestrate
 //     every pod at or above it runs the new revision, is Ready and is
 //     Healthy, and BeforeRemove says yes for the pod below it (a pod that
 //     already runs the new revision is not replaced, so it is not asked).
-//  4. Otherwise replicas and partition stay as they are.
+//  4. A canary that is not approved stops rule 3 once as many pods as it
+//     asks for run the new revision, are Ready and are Healthy.
+//  5. Otherwise replicas and partition stay as they are.
 
 // stepInput is the observed state of one StatefulSet rolled pod by pod.
 type stepInput struct {
@@ -44,6 +46,10 @@ type stepInput struct {
 	// PartitionManaged is false for the OnDelete strategy, which has no
 	// partition: only rule 1 applies.
 	PartitionManaged bool
+	// Canary is how many pods of the new revision the rollout stops at
+	// (rule 4), 0 for none; Approved lets it go on past them.
+	Canary   int32
+	Approved bool
 }
 
 // stepPod is one pod of a StatefulSet, by ordinal.
@@ -67,6 +73,9 @@ type stepOutcome struct {
 	Wait      *hookWait
 	// ScalingDown is true while replicas are above the desired count.
 	ScalingDown bool
+	// AtCanary is true while the rollout waits for its canary to be
+	// approved.
+	AtCanary bool
 }
 
 // nextStep applies the rules above.
@@ -110,6 +119,10 @@ func nextStep(in stepInput, judge podJudge) stepOutcome {
 		}
 	}
 	if p == 0 {
+		return out
+	}
+	if in.Canary > 0 && !in.Approved && in.Replicas-p >= in.Canary {
+		out.AtCanary = true
 		return out
 	}
 	if below := in.Pods[p-1]; below.Exists && !below.Updated {

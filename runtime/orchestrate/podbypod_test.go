@@ -41,6 +41,12 @@ func pods(n, updatedFrom int) []stepPod {
 	return out
 }
 
+// canary returns in with a canary of n pods, approved or not.
+func canary(in stepInput, n int32, approved bool) stepInput {
+	in.Canary, in.Approved = n, approved
+	return in
+}
+
 func TestNextStep(t *testing.T) {
 	rolling := func(partition int32, p []stepPod) stepInput {
 		return stepInput{Replicas: 3, Desired: ptr.To[int32](3), Partition: partition, Observed: true, Settled: true,
@@ -53,6 +59,7 @@ func TestNextStep(t *testing.T) {
 		wantReplicas  int32
 		wantPartition int32
 		wantWait      bool
+		wantCanary    bool
 		wantAsked     []string
 	}{{
 		name:          "rule 2: a change is applied with the partition at the replica count, so no pod is replaced yet",
@@ -134,10 +141,43 @@ func TestNextStep(t *testing.T) {
 		wantReplicas:  3,
 		wantPartition: 0,
 	}, {
-		name:          "rule 4: replicas an HPA owns are left to it",
+		name:          "rule 5: replicas an HPA owns are left to it",
 		in:            stepInput{Replicas: 5, Observed: true, Settled: true, PartitionManaged: true},
 		wantReplicas:  5,
 		wantPartition: 0,
+	}, {
+		name:          "rule 4: a canary of one pod stops the rollout once that pod is ready and healthy",
+		in:            canary(rolling(2, pods(3, 2)), 1, false),
+		wantReplicas:  3,
+		wantPartition: 2,
+		wantCanary:    true,
+		wantAsked:     []string{"health gate 2"},
+	}, {
+		name:          "rule 4: the canary's pod is replaced and judged before the rollout stops",
+		in:            canary(rolling(3, pods(3, 3)), 1, false),
+		wantReplicas:  3,
+		wantPartition: 2,
+		wantAsked:     []string{"before-remove hook 2"},
+	}, {
+		name:          "rule 4: an unhealthy canary waits on its gate, not on the approval",
+		in:            canary(rolling(2, pods(3, 2)), 1, false),
+		judge:         fakeJudge{unhealthy: []int32{2}},
+		wantReplicas:  3,
+		wantPartition: 2,
+		wantWait:      true,
+		wantAsked:     []string{"health gate 2"},
+	}, {
+		name:          "rule 4: an approved canary lets the rollout go on",
+		in:            canary(rolling(2, pods(3, 2)), 1, true),
+		wantReplicas:  3,
+		wantPartition: 1,
+		wantAsked:     []string{"health gate 2", "before-remove hook 1"},
+	}, {
+		name:          "rule 4: a canary of two pods lets the second one go",
+		in:            canary(rolling(2, pods(3, 2)), 2, false),
+		wantReplicas:  3,
+		wantPartition: 1,
+		wantAsked:     []string{"health gate 2", "before-remove hook 1"},
 	}, {
 		name:          "OnDelete: only the scale-down rule applies",
 		in:            stepInput{Replicas: 2, Desired: ptr.To[int32](2), Observed: true, Settled: true, Changing: true, Rolling: true, Pods: pods(2, 2)},
@@ -147,9 +187,9 @@ func TestNextStep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := nextStep(tt.in, &tt.judge)
-			if got.Replicas != tt.wantReplicas || got.Partition != tt.wantPartition || (got.Wait != nil) != tt.wantWait {
-				t.Errorf("got replicas %d, partition %d, waiting %v; want %d, %d, %v",
-					got.Replicas, got.Partition, got.Wait != nil, tt.wantReplicas, tt.wantPartition, tt.wantWait)
+			if got.Replicas != tt.wantReplicas || got.Partition != tt.wantPartition || (got.Wait != nil) != tt.wantWait || got.AtCanary != tt.wantCanary {
+				t.Errorf("got replicas %d, partition %d, waiting %v, at canary %v; want %d, %d, %v, %v",
+					got.Replicas, got.Partition, got.Wait != nil, got.AtCanary, tt.wantReplicas, tt.wantPartition, tt.wantWait, tt.wantCanary)
 			}
 			if !slices.Equal(tt.judge.asked, tt.wantAsked) {
 				t.Errorf("asked %q, want %q", tt.judge.asked, tt.wantAsked)

@@ -35,8 +35,9 @@ type rollout struct {
 	// ConfigHash is the config-hash annotation of the live pod template.
 	ConfigHash string
 	// Hook is set when the rollout waits for a node type's hook to say yes
-	// to a pod (gate.go).
-	Hook *hookWait
+	// to a pod (gate.go), Canary when it waits at its canary (canary.go).
+	Hook   *hookWait
+	Canary *canaryWait
 }
 
 // workloadRollout reports the rollout state of a live Deployment or

@@ -69,7 +69,8 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 
 	var hashes []string
 	var unavailable, stalled, converging, waiting string
-	var hook *groupObserved // first group waiting on a hook
+	var hook *groupObserved   // first group waiting on a hook
+	var canary *groupObserved // first group waiting at its canary
 	updating := false
 	workloads := 0
 	for _, g := range nt.Groups {
@@ -83,6 +84,9 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 		hashes = append(hashes, groupHash(g.Name, r.ConfigHash))
 		if r.Hook != nil && hook == nil {
 			hook = &g
+		}
+		if r.Canary != nil && canary == nil {
+			canary = &g
 		}
 		if need := g.Budget.availableNeeded(r.Replicas); r.AvailableReplicas < need && unavailable == "" {
 			unavailable = fmt.Sprintf("%s%d of %d replicas available, %d needed", groupPrefix(g.Name), r.AvailableReplicas, r.Replicas, need)
@@ -170,6 +174,8 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 			reason = ReasonHookFailed
 		}
 		set(ConditionRolloutBlocked, metav1.ConditionTrue, reason, groupPrefix(hook.Name)+hook.Rollout.Hook.message())
+	case canary != nil:
+		set(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonCanaryWaiting, groupPrefix(canary.Name)+canary.Rollout.Canary.message())
 	case d.BlockedBy != "":
 		set(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonWaitingForNodeType, blockedMessage(d.BlockedBy))
 	case d.Paused:

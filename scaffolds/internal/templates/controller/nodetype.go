@@ -103,6 +103,11 @@ func {{ .Prefix }}NodeType() orchestrate.NodeType[*{{ .Resource.ImportAlias }}.{
 		// when Kubernetes says they are Ready. See the end of
 		// {{ lower .Resource.Kind }}_objects.go for a health gate to start from.
 		Hooks: orchestrate.Hooks[*{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}]{},
+		// A canary, such as &orchestrate.Canary{Pods: intstr.FromInt32(1)},
+		// would stop each rollout once one pod of the first group runs the
+		// new revision, until the {{ .Resource.Kind }}'s opbuilder.io/approve-rollout.<node type>
+		// annotation names it. Nil rolls without stopping.
+		Canary: nil,
 	}
 }
 

@@ -46,6 +46,11 @@ func druidCoordinatorNodeType() orchestrate.NodeType[*datav1alpha1.Druid] {
 		// when Kubernetes says they are Ready. See the end of
 		// druid_objects.go for a health gate to start from.
 		Hooks: orchestrate.Hooks[*datav1alpha1.Druid]{},
+		// A canary, such as &orchestrate.Canary{Pods: intstr.FromInt32(1)},
+		// would stop each rollout once one pod of the first group runs the
+		// new revision, until the Druid's opbuilder.io/approve-rollout.<node type>
+		// annotation names it. Nil rolls without stopping.
+		Canary: nil,
 	}
 }
 

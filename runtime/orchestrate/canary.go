@@ -1,0 +1,137 @@
+package orchestrate
+
+import (
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/opbuilder/opbuilder/runtime/keys"
+)
+
+// This file holds canaries (NodeType.Canary): which group has one, how many
+// pods it takes, and whether it is approved. Where the rollout stops is rule
+// 4 of podbypod.go; the wait shows on RolloutBlocked as CanaryWaiting.
+
+func (c *Canary) validate() error {
+	if c == nil {
+		return nil
+	}
+	if _, err := intstr.GetScaledValueFromIntOrPercent(&c.Pods, 100, true); err != nil {
+		return fmt.Errorf("invalid pods: %w", err)
+	}
+	if v, _ := intstr.GetScaledValueFromIntOrPercent(&c.Pods, 100, true); v <= 0 {
+		return fmt.Errorf("pods is %s: a canary takes at least one pod", c.Pods.String())
+	}
+	if c.Soak < 0 {
+		return fmt.Errorf("soak is negative (%s)", c.Soak)
+	}
+	return nil
+}
+
+// pods is how many pods of a group of replicas the canary takes: at least
+// one and at most all but one, since a canary of every pod would leave
+// nothing to hold. 0 means no canary.
+func (c *Canary) pods(replicas int32) int32 {
+	if replicas < 2 {
+		return 0
+	}
+	n, _ := intstr.GetScaledValueFromIntOrPercent(&c.Pods, int(replicas), true)
+	return min(max(int32(n), 1), replicas-1)
+}
+
+// canaryOf returns the canary of the node type name, nil when it has none.
+func (o *Orchestrator[T]) canaryOf(name string) *Canary {
+	for i := range o.nodeTypes {
+		if o.nodeTypes[i].Name == name {
+			return o.nodeTypes[i].Canary
+		}
+	}
+	return nil
+}
+
+// canaryOf returns the canary of node type i when group j is the one it
+// applies to, the first group that has a workload; nil otherwise.
+func (r *passRun[T]) canaryOf(i, j int) *Canary {
+	c := r.o.canaryOf(r.built[i].name)
+	if c == nil {
+		return nil
+	}
+	for k, g := range r.built[i].groups {
+		if g.workload != nil {
+			if k == j {
+				return c
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// canaryApproved reports whether the canary of node type i may let live's
+// rollout go on: the CR's approval names its update revision, or every
+// updated pod at or above the partition has been Ready for Soak. While
+// soaking, the pass is requeued for when Soak runs out.
+func (r *passRun[T]) canaryApproved(i int, c *Canary, live *appsv1.StatefulSet, partition int32, byOrdinal map[int32]*corev1.Pod) bool {
+	annotation := keys.AnnotationApproveRollout + "." + r.built[i].name
+	if v := r.owner.GetAnnotations()[annotation]; v != "" && v == live.Status.UpdateRevision {
+		return true
+	}
+	if c.Soak <= 0 {
+		return false
+	}
+	var since time.Time
+	for ord, pod := range byOrdinal {
+		if ord < partition || pod.Labels[appsv1.ControllerRevisionHashLabelKey] != live.Status.UpdateRevision {
+			continue
+		}
+		ready := podReadySince(pod)
+		if ready.IsZero() {
+			return false
+		}
+		if ready.After(since) {
+			since = ready
+		}
+	}
+	if since.IsZero() {
+		return false
+	}
+	left := c.Soak - r.o.now().Sub(since)
+	if left <= 0 {
+		return true
+	}
+	r.recheckIn(left)
+	return false
+}
+
+// podReadySince is when pod last became Ready; zero when it is not Ready.
+func podReadySince(pod *corev1.Pod) time.Time {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			return c.LastTransitionTime.Time
+		}
+	}
+	return time.Time{}
+}
+
+// canaryWait is a rollout stopped at its canary.
+type canaryWait struct {
+	NodeType string
+	Revision string
+	Updated  int32
+	Replicas int32
+	Soak     time.Duration
+}
+
+// message is the wait as the RolloutBlocked condition says it: what to do
+// to go on.
+func (w canaryWait) message() string {
+	msg := fmt.Sprintf("canary: %d of %d pods run revision %s; the rollout goes on once the annotation %s.%s is %q",
+		w.Updated, w.Replicas, w.Revision, keys.AnnotationApproveRollout, w.NodeType, w.Revision)
+	if w.Soak > 0 {
+		msg += fmt.Sprintf(", or once they have been ready for %s", w.Soak)
+	}
+	return msg
+}
