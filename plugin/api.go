@@ -120,7 +120,7 @@ func (p *createAPISubcommand) Scaffold(fsys machinery.Filesystem) error {
 		if err := p.kind.Scaffold(); err != nil {
 			return err
 		}
-		return recordKind(p.config, *p.resource)
+		return recordKind(p.config, *p.resource, p.image)
 	case nodeTypeAPI:
 		return p.nodeTypes.scaffold(fsys)
 	default:

@@ -122,8 +122,9 @@ func TestCreateAPIMakesADataSystemResource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pc.Resources) != 1 || pc.Resources[0].Kind != "Druid" || pc.Resources[0].Group != "data" {
-		t.Errorf("PROJECT records %+v, want the kind Druid", pc.Resources)
+	if len(pc.Resources) != 1 || pc.Resources[0].Kind != "Druid" || pc.Resources[0].Group != "data" ||
+		pc.Resources[0].Image != "apache/druid:34.0.0" {
+		t.Errorf("PROJECT records %+v, want the kind Druid with its image", pc.Resources)
 	}
 }
 

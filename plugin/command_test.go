@@ -35,7 +35,7 @@ func TestCreateNodeTypeCommandLoadsAndSavesProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertContains(t, "PROJECT", p.Read(t, "PROJECT"),
-		"plugins:", "opbuilder/v1:", "kind: Druid", "nodeTypes:", "- name: broker", "port: 8082",
+		"plugins:", "opbuilder/v1:", "kind: Druid", "nodeTypes:", "- groups:\n        - default\n        name: broker", "port: 8082",
 		"replicas: 2", "workload: deployment")
 	if !p.Exists(t, "internal/controller/druid_broker.go") {
 		t.Error("the node type's builder was not written")

@@ -13,20 +13,35 @@ import (
 )
 
 // Config is what the plugin records under its key in PROJECT when it
-// runs in-process. It is a record for people and tools; the plugin itself
-// reads a project's state from the markers in its files, because it cannot
-// write PROJECT when it runs as an external plugin.
+// runs in-process: every option of init, create api and create nodetype
+// that shapes the scaffold, so that alpha generate can replay them. The
+// plugin itself reads a project's state from the markers in its files,
+// because it cannot write PROJECT when it runs as an external plugin.
 type Config struct {
+	// Runtime is the runtime module go.mod was wired to by init.
+	Runtime *RuntimeConfig `json:"runtime,omitempty"`
 	// Resources are the kinds created with opbuilder.
 	Resources []ResourceConfig `json:"resources,omitempty"`
 }
 
+// RuntimeConfig records init's runtime options.
+type RuntimeConfig struct {
+	// Module is the runtime's module path.
+	Module string `json:"module"`
+	// Version is --runtime-version; empty for a development build's default.
+	Version string `json:"version,omitempty"`
+	// Path is --runtime-path as given, relative to the project when it was.
+	Path string `json:"path,omitempty"`
+}
+
 // ResourceConfig records one kind created with opbuilder.
 type ResourceConfig struct {
-	Group     string           `json:"group,omitempty"`
-	Domain    string           `json:"domain,omitempty"`
-	Version   string           `json:"version"`
-	Kind      string           `json:"kind"`
+	Group   string `json:"group,omitempty"`
+	Domain  string `json:"domain,omitempty"`
+	Version string `json:"version"`
+	Kind    string `json:"kind"`
+	// Image is create api's --image; empty means the default.
+	Image     string           `json:"image,omitempty"`
 	NodeTypes []NodeTypeConfig `json:"nodeTypes,omitempty"`
 }
 
@@ -37,6 +52,8 @@ type NodeTypeConfig struct {
 	Port     int32  `json:"port"`
 	Storage  string `json:"storage,omitempty"`
 	Replicas int32  `json:"replicas"`
+	// Groups are the sample resource's groups of the node type.
+	Groups []string `json:"groups,omitempty"`
 }
 
 // loadPluginConfig reads the plugin's record from cfg; a project without one
@@ -69,15 +86,26 @@ func pluginConfigKey(cfg config.Config) string {
 	return kbplugin.GetPluginKeyForConfig(cfg.GetPluginChain(), Plugin{})
 }
 
-// recordKind adds the kind res to the record, once.
-func recordKind(cfg config.Config, res resource.Resource) error {
+// recordRuntime records init's runtime options.
+func recordRuntime(cfg config.Config, rc RuntimeConfig) error {
+	pc, err := loadPluginConfig(cfg)
+	if err != nil {
+		return err
+	}
+	pc.Runtime = &rc
+	return savePluginConfig(cfg, pc)
+}
+
+// recordKind adds the kind res, whose sample uses image, to the record,
+// once.
+func recordKind(cfg config.Config, res resource.Resource, image string) error {
 	pc, err := loadPluginConfig(cfg)
 	if err != nil {
 		return err
 	}
 	if pc.find(res.GVK) < 0 {
 		pc.Resources = append(pc.Resources, ResourceConfig{
-			Group: res.Group, Domain: res.Domain, Version: res.Version, Kind: res.Kind,
+			Group: res.Group, Domain: res.Domain, Version: res.Version, Kind: res.Kind, Image: image,
 		})
 	}
 	return savePluginConfig(cfg, pc)
@@ -100,6 +128,7 @@ func recordNodeType(cfg config.Config, res resource.Resource, nt model.NodeType)
 	r.NodeTypes = slices.DeleteFunc(r.NodeTypes, func(n NodeTypeConfig) bool { return n.Name == nt.Name })
 	r.NodeTypes = append(r.NodeTypes, NodeTypeConfig{
 		Name: nt.Name, Workload: string(nt.Workload), Port: nt.Port, Storage: nt.Storage, Replicas: nt.Replicas,
+		Groups: slices.Clone(nt.Groups),
 	})
 	return savePluginConfig(cfg, pc)
 }
@@ -126,6 +155,7 @@ func recordedNodeType(cfg config.Config, res resource.Resource, name string) (*m
 		if n.Name == name {
 			return &model.NodeType{
 				Name: n.Name, Workload: model.Workload(n.Workload), Port: n.Port, Storage: n.Storage, Replicas: n.Replicas,
+				Groups: slices.Clone(n.Groups),
 			}, nil
 		}
 	}

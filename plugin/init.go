@@ -99,7 +99,9 @@ func (p *initSubcommand) Scaffold(fsys machinery.Filesystem) error {
 	if err := p.scaffolder.Scaffold(); err != nil {
 		return err
 	}
-	return savePluginConfig(p.config, Config{})
+	return recordRuntime(p.config, RuntimeConfig{
+		Module: scaffolds.RuntimeModule, Version: p.runtimeVersion, Path: p.runtimePath,
+	})
 }
 
 // PostScaffold implements plugin.HasPostScaffold.

@@ -187,5 +187,6 @@ func TestInitRecordsThePluginInProject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertContains(t, "PROJECT", string(out), "layout:", "- opbuilder/v1", "plugins:", "opbuilder/v1: {}")
+	assertContains(t, "PROJECT", string(out), "layout:", "- opbuilder/v1", "plugins:", "opbuilder/v1:",
+		"runtime:", "module: github.com/opbuilder/opbuilder/runtime", "path: "+projecttest.RuntimeDir)
 }

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -137,8 +138,9 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nts := pc.Resources[0].NodeTypes; len(nts) != 1 || nts[0] != (NodeTypeConfig{
+	if nts := pc.Resources[0].NodeTypes; len(nts) != 1 || !reflect.DeepEqual(nts[0], NodeTypeConfig{
 		Name: "historical", Workload: "statefulset", Port: 8083, Storage: "10Gi", Replicas: 1,
+		Groups: []string{"hot", "cold"},
 	}) {
 		t.Errorf("PROJECT records node types %+v", nts)
 	}
