@@ -22,6 +22,7 @@ import (
 	helmv1alpha "sigs.k8s.io/kubebuilder/v4/pkg/plugins/optional/helm/v1alpha" //nolint:staticcheck // stock kubebuilder still bundles it
 	helmv2alpha "sigs.k8s.io/kubebuilder/v4/pkg/plugins/optional/helm/v2alpha"
 
+	"github.com/opbuilder/opbuilder/cmd/kubebuilder-opbuilder/internal/alpha"
 	"github.com/opbuilder/opbuilder/plugin"
 	"github.com/opbuilder/opbuilder/plugin/external"
 )
@@ -33,8 +34,8 @@ const (
 
 // newCLI assembles the CLI: kubebuilder's commands with the plugins stock
 // kubebuilder bundles and opbuilder/v1, create nodetype under create, delete
-// nodetype, and
-// install-plugin.
+// nodetype, install-plugin, and alpha generate and update that replay
+// opbuilder's commands.
 func newCLI() (*cli.CLI, error) {
 	// go/v4 is golang v4 plus kustomize v2, exactly as in kubebuilder's CLI.
 	gov4, err := kbplugin.NewBundleWithOptions(
@@ -73,7 +74,32 @@ func newCLI() (*cli.CLI, error) {
 		return nil, errors.New("the CLI has no create command to add create nodetype to")
 	}
 	create.AddCommand(plugin.NewCreateNodeTypeCommand(commandName))
+
+	// cli.WithExtraAlphaCommands refuses names the CLI has, so generate and
+	// update take the place of kubebuilder's here.
+	if err := replaceAlphaCommands(c.Command(),
+		alpha.NewGenerateCommand(commandName), alpha.NewUpdateCommand(commandName)); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// replaceAlphaCommands puts cmds under root's alpha command in place of
+// the commands of the same names.
+func replaceAlphaCommands(root *cobra.Command, cmds ...*cobra.Command) error {
+	parent, _, err := root.Find([]string{"alpha"})
+	if err != nil || parent == root {
+		return errors.New("the CLI has no alpha command to add generate and update to")
+	}
+	for _, cmd := range cmds {
+		for _, old := range parent.Commands() {
+			if old.Name() == cmd.Name() {
+				parent.RemoveCommand(old)
+			}
+		}
+		parent.AddCommand(cmd)
+	}
+	return nil
 }
 
 // stockPlugins returns the plugins stock kubebuilder v4.16.0 bundles
