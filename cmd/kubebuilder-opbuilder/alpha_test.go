@@ -35,7 +35,7 @@ func TestAlphaGenerateScaffoldsTheSameProject(t *testing.T) {
 	if err != nil {
 		t.Fatalf("alpha generate: %v\n%s", err, out)
 	}
-	if status := gitIn(t, project, "status", "--porcelain"); status != " M "+builderPath {
+	if status := gitIn(t, project, "status", "--porcelain"); status != "M "+builderPath {
 		t.Errorf("after alpha generate, git status is\n%s\nwant only the edited %s", status, builderPath)
 	}
 	if b := string(readFile(t, filepath.Join(project, builderPath))); !strings.Contains(b, scaffoldedDir) {
@@ -128,7 +128,7 @@ func TestAlphaUpdateKeepsTheUsersEditOfABuilder(t *testing.T) {
 			t.Errorf("%v: %v\n%s", args, err, out)
 		}
 	}
-	if status := gitIn(t, project, "status", "--porcelain"); status != " M "+builderPath {
+	if status := gitIn(t, project, "status", "--porcelain"); status != "M "+builderPath {
 		t.Fatalf("a refused alpha update changed the project:\n%s", status)
 	}
 	gitIn(t, project, "commit", "-qam", "Configure the broker")
