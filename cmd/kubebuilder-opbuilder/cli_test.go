@@ -36,6 +36,30 @@ func TestCLIHasTheKubebuilderCommandsAndCreateNodeType(t *testing.T) {
 	}
 }
 
+func TestCLIHasOpbuildersAlphaGenerateAndUpdate(t *testing.T) {
+	c, err := newCLI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alpha, _, err := c.Command().Find([]string{"alpha"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]int{}
+	for _, cmd := range alpha.Commands() {
+		names[cmd.Name()]++
+	}
+	if names["generate"] != 1 || names["update"] != 1 {
+		t.Errorf("alpha has the subcommands %v, want one generate and one update", names)
+	}
+	generate, _, _ := alpha.Find([]string{"generate"})
+	update, _, _ := alpha.Find([]string{"update"})
+	// Stock kubebuilder's have --skip-go-version-check and --from-version.
+	if generate.Flags().Lookup("skip-go-version-check") != nil || update.Flags().Lookup("from-binary") == nil {
+		t.Error("alpha generate or alpha update is stock kubebuilder's")
+	}
+}
+
 // TestCLIBundlesWhatStockKubebuilderBundles checks the plugin keys the CLI
 // offers against those of stock kubebuilder v4.16.0's `kubebuilder --help`.
 func TestCLIBundlesWhatStockKubebuilderBundles(t *testing.T) {
