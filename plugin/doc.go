@@ -13,6 +13,10 @@
 //     not a kubebuilder command: NewCreateNodeTypeCommand builds it for a CLI
 //     built on kubebuilder's pkg/cli.
 //
+// In-process, each subcommand records its options in PROJECT (config.go),
+// and ReplayCommands (replay.go) turns that record back into the commands
+// that made the project, for alpha generate and alpha update.
+//
 // Every subcommand validates everything in PreScaffold, so a bad flag or an
 // unsuitable project fails before a file is written; the files themselves
 // are written by package scaffolds.

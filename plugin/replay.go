@@ -13,6 +13,16 @@ import (
 	"github.com/opbuilder/opbuilder/scaffolds"
 )
 
+// ReplayOptions change what ReplayCommands replays.
+type ReplayOptions struct {
+	// LicenseFile, when not empty, is given to init as the license header
+	// to use, so that the header of the project's files is kept.
+	LicenseFile string
+	// RuntimeVersion, when not empty, replaces the runtime version PROJECT
+	// records, for a scaffold that moves the project to another runtime.
+	RuntimeVersion string
+}
+
 // ReplayCommands returns the commands, each as the arguments of a
 // kubebuilder-opbuilder invocation, that scaffold again the project cfg
 // describes: init, then for each kind create api followed by create
@@ -20,12 +30,10 @@ import (
 // Only the last create nodetype runs make: generate and manifests rewrite
 // their output from the whole source, so running them once at the end
 // writes what running them after each node type does.
-// licenseFile, when not empty, is given to init as the license header to
-// use, so that the header of the project's files is kept.
 //
 // It returns an error, saying what to do, when PROJECT records something
 // it cannot replay; nothing should be written then.
-func ReplayCommands(cfg config.Config, licenseFile string) ([][]string, error) {
+func ReplayCommands(cfg config.Config, opts ReplayOptions) ([][]string, error) {
 	if err := checkOpbuilderProject(cfg); err != nil {
 		return nil, err
 	}
@@ -47,7 +55,11 @@ func ReplayCommands(cfg config.Config, licenseFile string) ([][]string, error) {
 		return nil, fmt.Errorf("reading the kinds in PROJECT: %w", err)
 	}
 
-	cmds := [][]string{initArgs(cfg, *pc.Runtime, licenseFile)}
+	rc := *pc.Runtime
+	if opts.RuntimeVersion != "" {
+		rc.Version = opts.RuntimeVersion
+	}
+	cmds := [][]string{initArgs(cfg, rc, opts.LicenseFile)}
 	last := -1
 	for _, res := range resources {
 		i := pc.find(res.GVK)

@@ -26,7 +26,7 @@ func TestReplayCommandsAreTheCommandsThatMadeTheProject(t *testing.T) {
 		}
 	}
 
-	got, err := ReplayCommands(p.Config, "/tmp/boilerplate.go.txt")
+	got, err := ReplayCommands(p.Config, ReplayOptions{LicenseFile: "/tmp/boilerplate.go.txt"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +45,15 @@ func TestReplayCommandsAreTheCommandsThatMadeTheProject(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("replay commands:\n%s\nwant:\n%s", join(got), join(want))
+	}
+
+	got, err = ReplayCommands(p.Config, ReplayOptions{RuntimeVersion: "v0.4.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if init := join(got[:1]); !strings.Contains(init, "--runtime-version v0.4.0 --runtime-path") ||
+		strings.Contains(init, "--license-file") {
+		t.Errorf("with another runtime version and no license file, init is %s", init)
 	}
 }
 
@@ -94,7 +103,7 @@ func TestReplayCommandsRefuseWhatTheyCannotReplay(t *testing.T) {
 		}, []string{"the helm.kubebuilder.io/v2-alpha plugin's configuration"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReplayCommands(tc.project(t).Config, "")
+			_, err := ReplayCommands(tc.project(t).Config, ReplayOptions{})
 			if err == nil {
 				t.Fatal("no error")
 			}

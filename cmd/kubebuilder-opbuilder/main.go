@@ -11,6 +11,10 @@
 //	kubebuilder-opbuilder create api --group data --version v1alpha1 --kind Druid --resource --controller
 //	kubebuilder-opbuilder create nodetype --kind Druid --name historical --workload statefulset --port 8083 --storage 10Gi
 //
+// Its alpha generate and alpha update replace kubebuilder's: they replay the
+// commands PROJECT records with a kubebuilder-opbuilder binary, so that an
+// opbuilder project can be scaffolded again and moved onto a newer scaffold.
+//
 // The same binary is also the opbuilder/v1 external plugin of stock
 // kubebuilder: `kubebuilder-opbuilder install-plugin` copies it to where
 // kubebuilder looks, and when it is started with no arguments and a plugin

@@ -68,7 +68,7 @@ func generate(inputDir, outputDir string, cmd *cobra.Command) error {
 	if outputDir != "" {
 		return generateInto(r, exe, outputDir)
 	}
-	fresh, err := r.scaffold(exe, filepath.Dir(r.dir))
+	fresh, err := r.scaffold(exe, filepath.Dir(r.dir), "")
 	if err != nil {
 		return fmt.Errorf("%w; the project is unchanged", err)
 	}
@@ -97,7 +97,7 @@ func generateInto(r *replay, exe, dir string) error {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", parent, err)
 	}
-	fresh, err := r.scaffold(exe, parent)
+	fresh, err := r.scaffold(exe, parent, "")
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func loadReplay(dir string, log io.Writer) (*replay, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("loading PROJECT in %s: %w", abs, err)
 	}
-	if _, err := plugin.ReplayCommands(store.Config(), ""); err != nil {
+	if _, err := plugin.ReplayCommands(store.Config(), plugin.ReplayOptions{}); err != nil {
 		return nil, err
 	}
 	license, err := os.ReadFile(filepath.Join(abs, boilerplatePath))
@@ -59,15 +59,16 @@ func loadReplay(dir string, log io.Writer) (*replay, error) {
 }
 
 // scaffold runs the project's commands with the binary exe in a new
-// directory next to parent's child named like the project, so that a
-// relative --runtime-path means the same there, and returns that
-// directory. On failure nothing is left behind.
-func (r *replay) scaffold(exe, parent string) (string, error) {
+// directory in parent, where the project or the output directory is, so
+// that a relative --runtime-path means the same there, and returns that
+// directory. runtimeVersion, when not empty, replaces the recorded one. On
+// failure nothing is left behind.
+func (r *replay) scaffold(exe, parent, runtimeVersion string) (string, error) {
 	out, err := os.MkdirTemp(parent, "."+filepath.Base(r.dir)+"-generate-")
 	if err != nil {
 		return "", fmt.Errorf("creating a directory to scaffold into: %w", err)
 	}
-	if err := r.scaffoldInto(exe, out); err != nil {
+	if err := r.scaffoldInto(exe, out, runtimeVersion); err != nil {
 		_ = os.RemoveAll(out)
 		return "", err
 	}
@@ -76,13 +77,14 @@ func (r *replay) scaffold(exe, parent string) (string, error) {
 
 // scaffoldInto runs the project's commands with exe in the empty
 // directory out.
-func (r *replay) scaffoldInto(exe, out string) error {
+func (r *replay) scaffoldInto(exe, out, runtimeVersion string) error {
 	licenseFile, cleanup, err := r.licenseFile()
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	cmds, err := plugin.ReplayCommands(r.config, licenseFile)
+	cmds, err := plugin.ReplayCommands(r.config,
+		plugin.ReplayOptions{LicenseFile: licenseFile, RuntimeVersion: runtimeVersion})
 	if err != nil {
 		return err
 	}

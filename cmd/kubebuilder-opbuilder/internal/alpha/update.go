@@ -13,7 +13,7 @@ import (
 // onto the scaffold of the running binary and keeps the user's changes.
 // commandName is the CLI's name.
 func NewUpdateCommand(commandName string) *cobra.Command {
-	var fromBinary string
+	var fromBinary, runtimeVersion string
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "Move an opbuilder project onto this binary's scaffold, keeping your changes",
@@ -31,6 +31,9 @@ result is left in the working tree and the index, not committed: review it with
 git diff --cached, resolve any conflict markers, and commit. Nothing changes when a
 scaffold fails.
 
+Both scaffolds require the runtime version or path PROJECT records; --runtime-version
+moves the new one, and so the project, to another version of the runtime.
+
 Unlike stock kubebuilder's alpha update it downloads nothing and makes no branches.`,
 		Example: fmt.Sprintf(`  # Install the version the project was made with next to this one, then update
   GOBIN=/tmp/old go install github.com/opbuilder/opbuilder/cmd/kubebuilder-opbuilder@<old version>
@@ -40,7 +43,7 @@ Unlike stock kubebuilder's alpha update it downloads nothing and makes no branch
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := update(fromBinary, cmd); err != nil {
+			if err := update(fromBinary, runtimeVersion, cmd); err != nil {
 				return fmt.Errorf("alpha update: %w", err)
 			}
 			return nil
@@ -48,12 +51,15 @@ Unlike stock kubebuilder's alpha update it downloads nothing and makes no branch
 	}
 	cmd.Flags().StringVar(&fromBinary, "from-binary", "",
 		"The kubebuilder-opbuilder binary the project was scaffolded with (required)")
+	cmd.Flags().StringVar(&runtimeVersion, "runtime-version", "",
+		"Version of the runtime module the new scaffold requires (default: the one PROJECT records)")
 	return cmd
 }
 
 // update merges into the project in the working directory what changed
-// between the scaffold of fromBinary and that of the running binary.
-func update(fromBinary string, cmd *cobra.Command) error {
+// between the scaffold of fromBinary and that of the running binary, which
+// requires runtimeVersion of the runtime when it is not empty.
+func update(fromBinary, runtimeVersion string, cmd *cobra.Command) error {
 	from, err := checkBinary(fromBinary)
 	if err != nil {
 		return err
@@ -72,12 +78,12 @@ func update(fromBinary string, cmd *cobra.Command) error {
 	}
 
 	parent := filepath.Dir(r.dir)
-	oldScaffold, err := r.scaffold(from, parent)
+	oldScaffold, err := r.scaffold(from, parent, "")
 	if err != nil {
 		return fmt.Errorf("scaffolding with --from-binary: %w; the project is unchanged", err)
 	}
 	defer func() { _ = os.RemoveAll(oldScaffold) }()
-	newScaffold, err := r.scaffold(exe, parent)
+	newScaffold, err := r.scaffold(exe, parent, runtimeVersion)
 	if err != nil {
 		return fmt.Errorf("scaffolding with this binary: %w; the project is unchanged", err)
 	}
