@@ -90,7 +90,9 @@ func (r *replay) scaffoldInto(exe, out, runtimeVersion string) error {
 	}
 	for _, args := range cmds {
 		line := commandLine(filepath.Base(exe), args)
-		fmt.Fprintf(r.log, "Running %s\n", line)
+		if _, err := fmt.Fprintf(r.log, "Running %s\n", line); err != nil {
+			return fmt.Errorf("writing the log: %w", err)
+		}
 		cmd := exec.Command(exe, args...)
 		cmd.Dir = out
 		cmd.Stdout, cmd.Stderr = r.log, r.log

@@ -36,7 +36,7 @@ func TestMergeBringsTheScaffoldsChangesAndKeepsTheUsers(t *testing.T) {
 	if got := files(t, project); !reflect.DeepEqual(got, want) {
 		t.Errorf("after the merge the project has %q, want %q", got, want)
 	}
-	if staged := run(t, project, "git", "diff", "--cached", "--no-renames", "--name-status"); staged !=
+	if staged := git(t, project, "diff", "--cached", "--no-renames", "--name-status"); staged !=
 		"A\tadded.go\nM\tbuilder.go\nD\tgone.go" {
 		t.Errorf("the merge staged\n%s", staged)
 	}
@@ -88,9 +88,9 @@ func builder(doc, dir string) string {
 func committedRepo(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := tree(t, files)
-	run(t, dir, "git", "init", "-q")
-	run(t, dir, "git", "add", "-A")
-	run(t, dir, "git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-qm", "Project")
+	git(t, dir, "init", "-q")
+	git(t, dir, "add", "-A")
+	git(t, dir, "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-qm", "Project")
 	return dir
 }
 
@@ -127,13 +127,14 @@ func files(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func run(t *testing.T, dir, name string, args ...string) string {
+// git runs git in dir and returns its trimmed output.
+func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(name, args...)
+	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
 }
