@@ -193,6 +193,23 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 		}
 	}, NodeTimeout(buildTimeout))
 
+	It("scaffolds the CLI's project again with alpha generate, to the byte: git status is clean", func(ctx SpecContext) {
+		dir := filepath.Join(work, "generate", scenario.ProjectName)
+		Expect(os.MkdirAll(filepath.Dir(dir), 0o755)).To(Succeed())
+		Expect(runner.Run(ctx, scenario.Command{Dir: work, Name: "cp", Args: []string{"-a", projects[scenario.PathCLI], dir}})).To(Succeed())
+		git := func(args ...string) scenario.Command {
+			return scenario.Command{Dir: dir, Name: "git",
+				Args: append([]string{"-c", "user.name=e2e", "-c", "user.email=e2e@example.com"}, args...)}
+		}
+		for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"commit", "-qm", "Scaffold"}} {
+			Expect(runner.Run(ctx, git(args...))).To(Succeed())
+		}
+
+		Expect(runner.Run(ctx, scenario.Command{Dir: dir, Name: tools.CLI, Args: []string{"alpha", "generate"},
+			Env: scenario.ProjectEnv(assets)})).To(Succeed())
+		Expect(runner.Output(ctx, git("status", "--porcelain"))).To(BeEmpty())
+	}, NodeTimeout(buildTimeout))
+
 	Describe("running the operator against a control plane with kube-controller-manager, kube-scheduler and 3 kwok nodes", Ordered, func() {
 		var (
 			s *scenario.Scenario

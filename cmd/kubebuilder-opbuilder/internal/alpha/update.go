@@ -35,8 +35,8 @@ Both scaffolds require the runtime version or path PROJECT records; --runtime-ve
 moves the new one, and so the project, to another version of the runtime.
 
 Unlike stock kubebuilder's alpha update it downloads nothing and makes no branches.`,
-		Example: fmt.Sprintf(`  # Install the version the project was made with next to this one, then update
-  GOBIN=/tmp/old go install github.com/opbuilder/opbuilder/cmd/kubebuilder-opbuilder@<old version>
+		Example: fmt.Sprintf(`  # Build the version the project was made with, in a checkout of it, then update
+  (cd ../opbuilder-old && GOBIN=/tmp/old go install ./cmd/kubebuilder-opbuilder)
   %[1]s alpha update --from-binary /tmp/old/kubebuilder-opbuilder
   git diff --cached
 `, commandName),
@@ -134,8 +134,8 @@ func merge(g repo, oldScaffold, newScaffold string) ([]string, error) {
 func checkBinary(path string) (string, error) {
 	if path == "" {
 		return "", fmt.Errorf("--from-binary is required: the kubebuilder-opbuilder binary the project " +
-			"was scaffolded with, e.g. one installed with GOBIN=/tmp/old go install " +
-			"github.com/opbuilder/opbuilder/cmd/kubebuilder-opbuilder@<version>")
+			"was scaffolded with, e.g. one built in a checkout of that version with " +
+			"GOBIN=/tmp/old go install ./cmd/kubebuilder-opbuilder")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
