@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,6 +13,16 @@ import (
 
 	"github.com/opbuilder/opbuilder/scaffolds"
 )
+
+// helmKey is the helm/v2-alpha plugin's key in PROJECT.
+const helmKey = "helm.kubebuilder.io/v2-alpha"
+
+// helmConfig is what helm/v2-alpha records in PROJECT: its edit's
+// --manifests and --output-dir.
+type helmConfig struct {
+	Manifests string `json:"manifests,omitempty"`
+	Output    string `json:"output,omitempty"`
+}
 
 // ReplayOptions change what ReplayCommands replays.
 type ReplayOptions struct {
@@ -26,8 +37,9 @@ type ReplayOptions struct {
 // ReplayCommands returns the commands, each as the arguments of a
 // kubebuilder-opbuilder invocation, that scaffold again the project cfg
 // describes: init, then for each kind create api followed by create
-// nodetype for each of its node types, in the order PROJECT records them.
-// Only the last create nodetype runs make: generate and manifests rewrite
+// nodetype for each of its node types, in the order PROJECT records them,
+// then edit --plugins helm/v2-alpha when PROJECT records the chart. Only the
+// last create nodetype runs make: generate and manifests rewrite
 // their output from the whole source, so running them once at the end
 // writes what running them after each node type does.
 //
@@ -76,12 +88,20 @@ func ReplayCommands(cfg config.Config, opts ReplayOptions) ([][]string, error) {
 	if last >= 0 {
 		cmds[last] = cmds[last][:len(cmds[last])-1]
 	}
+	helm, err := helmEditArgs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if helm != nil {
+		cmds = append(cmds, helm)
+	}
 	return cmds, nil
 }
 
 // checkReplayable returns an error naming what PROJECT records that
-// ReplayCommands does not replay: webhooks, external APIs and the
-// configuration of plugins other than this one.
+// ReplayCommands does not replay: webhooks, external APIs, named
+// controllers and the configuration of plugins other than this one and
+// helm/v2-alpha.
 func checkReplayable(cfg config.Config) error {
 	resources, err := cfg.GetResources()
 	if err != nil {
@@ -115,7 +135,7 @@ func checkReplayable(cfg config.Config) error {
 }
 
 // otherPluginKeys returns the keys under PROJECT's plugins other than this
-// plugin's.
+// plugin's and helm/v2-alpha's.
 func otherPluginKeys(cfg config.Config) ([]string, error) {
 	raw, err := cfg.MarshalYAML()
 	if err != nil {
@@ -129,7 +149,7 @@ func otherPluginKeys(cfg config.Config) ([]string, error) {
 	}
 	var keys []string
 	for key := range project.Plugins {
-		if !isOpbuilderKey(key) {
+		if !isOpbuilderKey(key) && key != helmKey {
 			keys = append(keys, key)
 		}
 	}
@@ -199,4 +219,25 @@ func createNodeTypeArgs(gvk resource.GVK, nt NodeTypeConfig) []string {
 		args = append(args, "--"+flagGroups, strings.Join(nt.Groups, ","))
 	}
 	return args
+}
+
+// helmEditArgs returns the edit command that made the project's helm
+// chart, or nil when PROJECT records none.
+func helmEditArgs(cfg config.Config) ([]string, error) {
+	var hc helmConfig
+	err := cfg.DecodePluginConfig(helmKey, &hc)
+	switch {
+	case errors.As(err, &config.PluginKeyNotFoundError{}), errors.As(err, &config.UnsupportedFieldError{}):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the %s record in PROJECT: %w", helmKey, err)
+	}
+	args := []string{"edit", "--plugins", helmKey}
+	if hc.Manifests != "" {
+		args = append(args, "--manifests", hc.Manifests)
+	}
+	if hc.Output != "" {
+		args = append(args, "--output-dir", hc.Output)
+	}
+	return args, nil
 }

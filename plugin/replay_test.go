@@ -47,6 +47,11 @@ func TestReplayCommandsAreTheCommandsThatMadeTheProject(t *testing.T) {
 		t.Errorf("replay commands:\n%s\nwant:\n%s", join(got), join(want))
 	}
 
+	// The helm chart is made last, from the manifests of every node type.
+	if err := p.Config.EncodePluginConfig("helm.kubebuilder.io/v2-alpha",
+		helmConfig{Manifests: "dist/install.yaml", Output: "deploy"}); err != nil {
+		t.Fatal(err)
+	}
 	got, err = ReplayCommands(p.Config, ReplayOptions{RuntimeVersion: "v0.4.0"})
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +59,10 @@ func TestReplayCommandsAreTheCommandsThatMadeTheProject(t *testing.T) {
 	if init := join(got[:1]); !strings.Contains(init, "--runtime-version v0.4.0 --runtime-path") ||
 		strings.Contains(init, "--license-file") {
 		t.Errorf("with another runtime version and no license file, init is %s", init)
+	}
+	if len(got) != len(want)+1 || join(got[len(want):]) !=
+		"edit --plugins helm.kubebuilder.io/v2-alpha --manifests dist/install.yaml --output-dir deploy" {
+		t.Errorf("with a helm chart, the commands end with\n%s", join(got[len(want)-1:]))
 	}
 }
 
@@ -96,11 +105,11 @@ func TestReplayCommandsRefuseWhatTheyCannotReplay(t *testing.T) {
 		}, []string{"PROJECT records the webhooks of Druid (data/v1alpha1)", "--output-dir"}},
 		{"another plugin's configuration", func(t *testing.T) *projecttest.Project {
 			p := withDruid(t)
-			if err := p.Config.EncodePluginConfig("helm.kubebuilder.io/v2-alpha", map[string]any{"manifests": "dist/install.yaml"}); err != nil {
+			if err := p.Config.EncodePluginConfig("grafana.kubebuilder.io/v1-alpha", map[string]any{}); err != nil {
 				t.Fatal(err)
 			}
 			return p
-		}, []string{"the helm.kubebuilder.io/v2-alpha plugin's configuration"}},
+		}, []string{"the grafana.kubebuilder.io/v1-alpha plugin's configuration"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ReplayCommands(tc.project(t).Config, ReplayOptions{})

@@ -17,10 +17,10 @@ const (
 	editedDir     = `druidBrokerConfigDir = "/opt/druid/conf/broker"`
 )
 
-// TestAlphaGenerateScaffoldsTheSameProject scaffolds a project, commits
-// it, edits a node type's builder and commits that too, then runs alpha
-// generate: git status must show the edited builder, back to the scaffold,
-// and nothing else.
+// TestAlphaGenerateScaffoldsTheSameProject scaffolds a project with a helm
+// chart, commits it, edits a node type's builder and commits that too, then
+// runs alpha generate: git status must show the edited builder, back to the
+// scaffold, and nothing else.
 func TestAlphaGenerateScaffoldsTheSameProject(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -28,6 +28,14 @@ func TestAlphaGenerateScaffoldsTheSameProject(t *testing.T) {
 	}
 	cli := buildCLI(t)
 	project := scaffoldProject(t, cli)
+	if out, err := runCLI(t, project, cli, "edit", "--plugins", "helm/v2-alpha"); err != nil {
+		t.Fatalf("edit --plugins helm/v2-alpha: %v\n%s", err, out)
+	}
+	gitIn(t, project, "add", "-A")
+	gitIn(t, project, "commit", "-qm", "Add a helm chart")
+	if _, err := os.Stat(filepath.Join(project, "dist", "chart", "Chart.yaml")); err != nil {
+		t.Fatalf("edit --plugins helm/v2-alpha made no chart: %v", err)
+	}
 	editBuilder(t, project)
 	gitIn(t, project, "commit", "-qam", "Configure the broker")
 

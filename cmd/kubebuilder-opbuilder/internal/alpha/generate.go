@@ -23,7 +23,8 @@ func NewGenerateCommand(commandName string) *cobra.Command {
 
 It runs again the init, create api and create nodetype commands PROJECT records,
 with the options they were given (the runtime's version or path, each node type's
-workload, port, replicas, storage and groups), keeping the project's license header.
+workload, port, replicas, storage and groups), then edit --plugins helm/v2-alpha when
+PROJECT records a helm chart, keeping the project's license header.
 On a project nothing was changed in, the result is the project: git status is clean.
 
 The new scaffold is made in a directory next to the project. Only when every command
@@ -32,7 +33,8 @@ project as it was. Files git ignores, such as bin/, are replaced too.
 
 It replays the commands of ` + plugin.Key + ` projects only: PROJECT must have ` + plugin.Key + `
 in its layout and its record (written by this binary; stock kubebuilder running the
-external plugin cannot write it), and no webhooks or other plugins' configuration.`,
+external plugin cannot write it), and no webhooks, external APIs, named controllers or
+configuration of plugins other than helm/v2-alpha.`,
 		Example: fmt.Sprintf(`  # Re-scaffold the project in the current directory, then see what changed
   %[1]s alpha generate && git status
 
