@@ -10,12 +10,15 @@ import (
 	"strings"
 )
 
-// scaffoldIdentity is the author of the commits update makes of the
-// scaffolds it merges. They are never on a branch; naming this binary keeps
-// them from depending on the user's git configuration.
-var scaffoldIdentity = []string{
-	"GIT_AUTHOR_NAME=kubebuilder-opbuilder", "GIT_AUTHOR_EMAIL=kubebuilder-opbuilder@localhost",
-	"GIT_COMMITTER_NAME=kubebuilder-opbuilder", "GIT_COMMITTER_EMAIL=kubebuilder-opbuilder@localhost",
+// scaffoldIdentity returns the environment that makes this binary the
+// author of the commits update makes of the scaffolds it merges. They are
+// never on a branch; naming this binary keeps them from depending on the
+// user's git configuration.
+func scaffoldIdentity() []string {
+	return []string{
+		"GIT_AUTHOR_NAME=kubebuilder-opbuilder", "GIT_AUTHOR_EMAIL=kubebuilder-opbuilder@localhost",
+		"GIT_COMMITTER_NAME=kubebuilder-opbuilder", "GIT_COMMITTER_EMAIL=kubebuilder-opbuilder@localhost",
+	}
 }
 
 // repo runs git in the repository of a project.
@@ -27,11 +30,11 @@ type repo struct {
 // git runs git with args in the repository's directory; env is added to
 // the environment. It returns the trimmed standard output.
 func (r repo) git(env []string, args ...string) (string, error) {
-	return r.gitIn(r.dir, env, args...)
+	return gitIn(r.dir, env, args...)
 }
 
 // gitIn is git run in the directory dir.
-func (r repo) gitIn(dir string, env []string, args ...string) (string, error) {
+func gitIn(dir string, env []string, args ...string) (string, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
@@ -60,10 +63,10 @@ func (r repo) commitTree(tree, message string, parents ...string) (string, error
 		return "", err
 	}
 	env := []string{"GIT_INDEX_FILE=" + filepath.Join(tmp, "index")}
-	if _, err := r.gitIn(tree, env, "--git-dir", gitDir, "--work-tree", tree, "add", "-A", "."); err != nil {
+	if _, err := gitIn(tree, env, "--git-dir", gitDir, "--work-tree", tree, "add", "-A", "."); err != nil {
 		return "", err
 	}
-	oid, err := r.gitIn(tree, env, "--git-dir", gitDir, "write-tree")
+	oid, err := gitIn(tree, env, "--git-dir", gitDir, "write-tree")
 	if err != nil {
 		return "", err
 	}
@@ -76,7 +79,7 @@ func (r repo) commit(oid, message string, parents ...string) (string, error) {
 	for _, p := range parents {
 		args = append(args, "-p", p)
 	}
-	return r.git(scaffoldIdentity, args...)
+	return r.git(scaffoldIdentity(), args...)
 }
 
 // mergeTrees merges the commits ours and theirs as git merge would, without
