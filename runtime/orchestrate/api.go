@@ -64,8 +64,9 @@ type NodeType[T Object] struct {
 // Canary is where a node type's rollout stops, and what lets it go on.
 //
 // The first group's workload must be a StatefulSet with the RollingUpdate
-// strategy: the Orchestrator then owns its partition and rolls it one pod
-// at a time, highest ordinal first, as with Hooks. The rollout stops once
+// strategy (otherwise the CR stalls, its Ready condition saying why, and
+// nothing is applied): the Orchestrator then owns its partition and rolls
+// it one pod at a time, highest ordinal first, as with Hooks. The rollout stops once
 // Pods of its pods run the new revision, are Ready and pass Hooks.Healthy;
 // it goes on when the CR's annotation keys.AnnotationApproveRollout + "." +
 // <node type> names the revision, or once those pods have been Ready for

@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/keys"
 )
@@ -68,6 +69,36 @@ func (r *passRun[T]) canaryOf(i, j int) *Canary {
 		}
 	}
 	return nil
+}
+
+// checkCanaries returns an error naming the first node type whose canary
+// cannot be carried out: its first group's workload is not a StatefulSet
+// with the RollingUpdate strategy. The build function must change, so a
+// canary that would silently not stop is an error rather than a no-op.
+func (r *passRun[T]) checkCanaries() error {
+	for i, nt := range r.built {
+		if r.o.canaryOf(nt.name) == nil {
+			continue
+		}
+		for j, g := range nt.groups {
+			if g.workload == nil || r.canaryOf(i, j) == nil {
+				continue
+			}
+			if sts, ok := g.workload.(*appsv1.StatefulSet); !ok || !partitioned(sts) {
+				return fmt.Errorf("node type %q has a Canary, but its first group's workload is a %s, not a StatefulSet with the RollingUpdate strategy",
+					nt.name, describeWorkload(g.workload))
+			}
+		}
+	}
+	return nil
+}
+
+// describeWorkload names a workload's kind, and a StatefulSet's strategy.
+func describeWorkload(w client.Object) string {
+	if sts, ok := w.(*appsv1.StatefulSet); ok {
+		return "StatefulSet with the " + string(sts.Spec.UpdateStrategy.Type) + " strategy"
+	}
+	return kindOf(w)
 }
 
 // canaryApproved reports whether the canary of node type i may let live's

@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/keys"
@@ -90,5 +93,30 @@ func TestCanaryGoesOnAfterItsSoak(t *testing.T) {
 	e.waitFor("Ready after the soak", ready)
 	if got := e.images(); !slices.Equal(got, []string{image2, image2, image2, image2}) {
 		t.Errorf("after the soak, images %v", got)
+	}
+}
+
+// A canary on a node type whose first group is a Deployment cannot stop
+// anywhere: the CR says so, and nothing is created.
+func TestCanaryOnADeploymentIsAnError(t *testing.T) {
+	e := newEnvWith(t, orchestrate.Config{}, withCanary("b", orchestrate.Canary{Pods: intstr.FromInt32(1)}))
+	e.createCluster(spec())
+	cr := e.waitFor("the CR to say why it stalls", func(cr *testv1.Cluster) bool {
+		return conditionIs(cr.GetClusterStatus().Conditions, orchestrate.ConditionStalled, metav1.ConditionTrue)
+	})
+	ready := meta.FindStatusCondition(cr.GetClusterStatus().Conditions, orchestrate.ConditionReady)
+	if ready == nil || !strings.Contains(ready.Message, `node type "b" has a Canary`) || !strings.Contains(ready.Message, "Deployment") {
+		t.Errorf("Ready is %+v, want it to name node type b, its Canary and its Deployment", ready)
+	}
+	var deployments appsv1.DeploymentList
+	var sets appsv1.StatefulSetList
+	if err := e.c.List(e.ctx(), &deployments, client.InNamespace(e.ns)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.List(e.ctx(), &sets, client.InNamespace(e.ns)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(deployments.Items) + len(sets.Items); n != 0 {
+		t.Errorf("%d workloads were created, want none", n)
 	}
 }

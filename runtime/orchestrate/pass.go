@@ -119,6 +119,10 @@ func (r *passRun[T]) build(ctx context.Context) error {
 			r.desired = append(r.desired, g.objects...)
 		}
 	}
+	if err := r.checkCanaries(); err != nil {
+		r.out.failure = err.Error()
+		return reconcile.TerminalError(fmt.Errorf("orchestrate: %w", err))
+	}
 	return nil
 }
 
