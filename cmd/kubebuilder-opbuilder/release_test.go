@@ -84,7 +84,7 @@ func serveRuntime(t *testing.T, dir, version string) string {
 		t.Fatal(err)
 	}
 	files := map[string][]byte{
-		"list":             []byte(version + "\n"),
+		"list":            []byte(version + "\n"),
 		version + ".info": info,
 		version + ".mod":  readFile(t, filepath.Join(dir, "go.mod")),
 	}
