@@ -109,9 +109,11 @@ type Hooks[T Object] struct {
 	// BeforeRemove reports whether a pod may be removed now, for example
 	// once its data has been moved off. It is asked before each pod a
 	// StatefulSet's rolling update would replace, before each pod a
-	// StatefulSet's scale-down would delete (one pod at a time, highest
-	// ordinal first), and before each pod of a group or node type the CR
-	// no longer runs (the workload is deleted after its last pod is gone).
+	// scale-down would delete (one pod at a time: a StatefulSet's highest
+	// ordinal first, a Deployment's pod the hook agrees to), and before
+	// each pod of a group or node type the CR no longer runs (the workload
+	// is deleted after its last pod is gone). A Deployment's rolling update
+	// and restart replace pods without asking it.
 	// Nil means pods may go at any time.
 	BeforeRemove PodHook[T]
 

@@ -82,7 +82,9 @@
 //     first, through its partition, which the Orchestrator then owns: each
 //     pod is asked before it is replaced, and the next goes once the
 //     replaced one is Ready and Healthy (the rules are in podbypod.go). A
-//     scale-down removes one pod at a time the same way. The workload of a
+//     scale-down removes one pod at a time the same way; a Deployment's,
+//     the pod the hook agreed to, given the lowest pod-deletion cost
+//     (scaledown.go). The workload of a
 //     removed group or node type is scaled down one pod at a time, each
 //     once the hook agrees (for a Deployment, the pod the hook agreed to
 //     is given the lowest pod-deletion cost), and deleted after its last

@@ -117,15 +117,9 @@ func (r *passRun[T]) chooseRemoval(ctx context.Context, i int, w client.Object, 
 // deletion cost first, so victim, the pod the hook agreed to, is given the
 // lowest cost before.
 func (r *passRun[T]) scaleDownOne(ctx context.Context, w client.Object, replicas int32, victim *corev1.Pod) error {
-	if _, ok := w.(*appsv1.Deployment); ok && victim != nil && victim.Annotations[corev1.PodDeletionCost] != lowestDeletionCost {
-		base := victim.DeepCopy()
-		if victim.Annotations == nil {
-			victim.Annotations = map[string]string{}
-		}
-		victim.Annotations[corev1.PodDeletionCost] = lowestDeletionCost
-		if err := r.writer.Patch(ctx, victim, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}),
-			client.FieldOwner(r.o.drainFieldOwner())); err != nil {
-			return fmt.Errorf("orchestrate: mark pod %s to be removed first: %w", victim.Name, err)
+	if _, ok := w.(*appsv1.Deployment); ok {
+		if err := r.markFirstToGo(ctx, victim); err != nil {
+			return err
 		}
 	}
 	base, ok := w.DeepCopyObject().(client.Object)
@@ -141,6 +135,24 @@ func (r *passRun[T]) scaleDownOne(ctx context.Context, w client.Object, replicas
 	if err := r.writer.Patch(ctx, w, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}),
 		client.FieldOwner(r.o.drainFieldOwner())); err != nil {
 		return fmt.Errorf("orchestrate: scale down %s %s: %w", kindOf(w), w.GetName(), err)
+	}
+	return nil
+}
+
+// markFirstToGo gives pod, which a Deployment's scale-down is to remove,
+// the lowest deletion cost, so its ReplicaSet removes it before the others.
+func (r *passRun[T]) markFirstToGo(ctx context.Context, pod *corev1.Pod) error {
+	if pod == nil || pod.Annotations[corev1.PodDeletionCost] == lowestDeletionCost {
+		return nil
+	}
+	base := pod.DeepCopy()
+	if pod.Annotations == nil {
+		pod.Annotations = map[string]string{}
+	}
+	pod.Annotations[corev1.PodDeletionCost] = lowestDeletionCost
+	if err := r.writer.Patch(ctx, pod, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}),
+		client.FieldOwner(r.o.drainFieldOwner())); err != nil {
+		return fmt.Errorf("orchestrate: mark pod %s to be removed first: %w", pod.Name, err)
 	}
 	return nil
 }

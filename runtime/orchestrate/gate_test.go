@@ -416,3 +416,58 @@ func TestBeforeRemoveDrainsADeploymentPodTheHookChose(t *testing.T) {
 		t.Errorf("BeforeRemove said yes to %v, want %v", got, want)
 	}
 }
+
+// A scale-down of a Deployment with hooks removes one pod at a time, each
+// one BeforeRemove agreed to: none while it says no to all, and the pod it
+// keeps stays.
+func TestBeforeRemoveScalesDownADeploymentOnePodAtATime(t *testing.T) {
+	gate := newAppGate()
+	e := newEnvWith(t, orchestrate.Config{}, hookedNodeTypes("b", gate))
+	e.createCluster(withReplicas("b", 3))
+	e.waitFor("Ready", ready)
+	pods := e.podsOfB(image1)
+	if len(pods) != 3 {
+		t.Fatalf("b runs pods %v, want 3", pods)
+	}
+	for _, p := range pods {
+		gate.set(gate.keep, p, true)
+	}
+	e.update(func(cr *testv1.Cluster) {
+		for i := range cr.Spec.NodeTypes {
+			if cr.Spec.NodeTypes[i].Name == "b" {
+				cr.Spec.NodeTypes[i].Replicas = 1
+			}
+		}
+	})
+	e.waitFor("the scale-down to wait on BeforeRemove", func(cr *testv1.Cluster) bool {
+		cond := nodeTypeCondition(cr, "b", orchestrate.ConditionRolloutBlocked)
+		return cond != nil && cond.Reason == orchestrate.ReasonWaitingForHook
+	})
+	e.poke()
+	if left := e.podsOfB(image1); !slices.Equal(left, pods) {
+		t.Fatalf("b runs %v while BeforeRemove says no to every pod, want %v", left, pods)
+	}
+
+	// When pods[2] is asked about, pods[1] must be gone already.
+	var stillThere []string
+	gate.mu.Lock()
+	gate.whenRemoving = func(pod string) {
+		if pod == pods[2] && slices.Contains(e.podsOfB(image1), pods[1]) {
+			stillThere = append(stillThere, pods[1])
+		}
+	}
+	gate.mu.Unlock()
+	gate.set(gate.keep, pods[1], false)
+	gate.set(gate.keep, pods[2], false)
+	e.waitFor("Ready at one replica", func(cr *testv1.Cluster) bool {
+		return ready(cr) && slices.Equal(e.podsOfB(image1), pods[:1])
+	})
+	if got, want := gate.removed(), []string{pods[1], pods[2]}; !slices.Equal(got, want) {
+		t.Errorf("BeforeRemove said yes to %v, want %v", got, want)
+	}
+	gate.mu.Lock()
+	defer gate.mu.Unlock()
+	if len(stillThere) > 0 {
+		t.Errorf("pod %s was asked about while %v was still there: two pods went at once", pods[2], stillThere)
+	}
+}

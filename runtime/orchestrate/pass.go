@@ -86,8 +86,11 @@ type passRun[T Object] struct {
 	// steps, pods and hookRecheck, by observe and apply: the pod-by-pod
 	// step of each hooked StatefulSet, the pods listed for the hooks, and
 	// how soon a hook is to be asked again (gate.go).
-	steps       [][]*stepOutcome
-	pods        map[types.UID][]corev1.Pod
+	steps [][]*stepOutcome
+	pods  map[types.UID][]corev1.Pod
+	// victims, by observe: the pod each hooked Deployment's scale-down
+	// step removes, marked just before the step is applied (scaledown.go).
+	victims     [][]*corev1.Pod
 	hookRecheck time.Duration
 	// refused and errs, by apply and later steps: the children the Builder
 	// would not write, and what failed (the pass goes on, and prunes
@@ -191,11 +194,13 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 	r.lives = make([][]client.Object, len(r.built))
 	r.restarts = make([][]map[string]string, len(r.built))
 	r.steps = make([][]*stepOutcome, len(r.built))
+	r.victims = make([][]*corev1.Pod, len(r.built))
 	for i, nt := range r.built {
 		inputs[i] = nodeTypeInput{Name: nt.name, Forced: forced[nt.name]}
 		r.lives[i] = make([]client.Object, len(nt.groups))
 		r.restarts[i] = make([]map[string]string, len(nt.groups))
 		r.steps[i] = make([]*stepOutcome, len(nt.groups))
+		r.victims[i] = make([]*corev1.Pod, len(nt.groups))
 		for j := range nt.groups {
 			in, live, err := r.observeGroup(ctx, i, j)
 			if err != nil {
@@ -227,6 +232,10 @@ func (r *passRun[T]) observeGroup(ctx context.Context, i, j int) (groupInput, cl
 	if err != nil {
 		return in, nil, err
 	}
+	scaling, err := r.pinScaleDown(ctx, i, g.workload)
+	if err != nil {
+		return in, nil, err
+	}
 	plan, err := r.b.Plan(ctx, g.workload)
 	if err != nil {
 		r.st.Fail(err)
@@ -240,6 +249,13 @@ func (r *passRun[T]) observeGroup(ctx context.Context, i, j int) (groupInput, cl
 	if sts, ok := live.(*appsv1.StatefulSet); ok && stepped != nil {
 		changing := plan.Changes() || r.o.restartDue(r.owner, r.built[i].name, live) != nil
 		step, moved, err := r.stepStatefulSet(ctx, i, j, stepped, sts, want, changing)
+		if err != nil {
+			return in, nil, err
+		}
+		r.steps[i][j], in.Changed = &step, moved
+	}
+	if d, ok := live.(*appsv1.Deployment); ok && scaling != nil {
+		step, moved, err := r.stepScaleDown(ctx, i, j, g.workload.(*appsv1.Deployment), d)
 		if err != nil {
 			return in, nil, err
 		}
@@ -348,6 +364,11 @@ func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObse
 	var res builder.Result
 	switch {
 	case gd.Apply && len(r.errs) == 0 && !r.refused.any(i):
+		if err := r.markFirstToGo(ctx, r.victims[i][j]); err != nil {
+			r.errs = append(r.errs, err)
+			gobs.Decision = groupDecision{Hold: heldForFailure}
+			break
+		}
 		var err error
 		res, err = r.reconcileChild(ctx, g.workload)
 		switch {
