@@ -210,6 +210,16 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 		Expect(runner.Output(ctx, git("status", "--porcelain"))).To(BeEmpty())
 	}, NodeTimeout(buildTimeout))
 
+	It("builds the CLI's project once its user gives the historicals a health gate and a drain hook, with the RBAC marker they need", func(ctx SpecContext) {
+		dir := projects[scenario.PathCLI]
+		Expect(dir).NotTo(BeEmpty())
+		Expect(giveHooks(dir)).To(Succeed())
+		Expect(scenario.Make(ctx, runner, dir, assets, "manifests", "build")).To(Succeed())
+		role, err := os.ReadFile(filepath.Join(dir, "config", "rbac", "role.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(role)).To(ContainSubstring("- pods"))
+	}, NodeTimeout(buildTimeout))
+
 	Describe("running the operator against a control plane with kube-controller-manager, kube-scheduler and 3 kwok nodes", Ordered, func() {
 		var (
 			s *scenario.Scenario
@@ -610,6 +620,97 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 				WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
 			Expect(s.CheckNoRollout(ctx, before, w.String())).To(Succeed())
 			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+		}, NodeTimeout(3*stepTimeout))
+
+		It("17. serves each node type's state on the metrics endpoint", func(ctx SpecContext) {
+			_, st, err := s.Instance.ReadStatus(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(st.NodeTypes).NotTo(BeEmpty())
+			want := map[string]string{}
+			for _, nt := range st.NodeTypes {
+				want[nt.Name] = "ready"
+			}
+			Eventually(ctx, func(ctx context.Context) (map[string]string, error) {
+				return s.Process.NodeTypeStates(ctx, s.Instance.Name)
+			}).WithTimeout(stepTimeout).WithPolling(poll).Should(Equal(want))
+		}, NodeTimeout(stepTimeout))
+
+		It("18. holds an image change at the first historical pod its health gate says no to, naming it, until the gate says yes", func(ctx SpecContext) {
+			groups, err := s.SampleGroups()
+			Expect(err).NotTo(HaveOccurred())
+			first, second := groups[hookedNodeType][0], groups[hookedNodeType][1]
+			pod := fmt.Sprintf("%s-%s-%s-0", s.Instance.Name, hookedNodeType, first)
+			later, err := s.GroupWorkload(ctx, hookedNodeType, second)
+			Expect(err).NotTo(HaveOccurred())
+
+			_, err = s.Kubectl(ctx, "annotate", "--overwrite", s.Operator.Resource(), s.Instance.Name, unhealthyAnnotation+"="+pod)
+			Expect(err).NotTo(HaveOccurred())
+			_, err = s.ChangeImage(ctx, "apache/druid:99.0.1-e2e")
+			Expect(err).NotTo(HaveOccurred())
+			Eventually(ctx, func(ctx context.Context) (string, error) {
+				c, err := s.NodeTypeCondition(ctx, hookedNodeType, "RolloutBlocked")
+				if err != nil || c == nil {
+					return "", err
+				}
+				return c.Reason + ": " + c.Message, nil
+			}).WithTimeout(stepTimeout).WithPolling(poll).Should(And(HavePrefix("WaitingForHook: "), ContainSubstring(pod),
+				ContainSubstring("the e2e says it is not healthy")))
+			Consistently(ctx, func(ctx context.Context) (int64, error) {
+				w, err := s.GroupWorkload(ctx, hookedNodeType, second)
+				return w.Object.GetGeneration(), err
+			}).WithTimeout(settleWindow).WithPolling(poll).Should(Equal(later.Object.GetGeneration()),
+				"group %s changed while %s failed its health gate", second, pod)
+			states, err := s.Process.NodeTypeStates(ctx, s.Instance.Name)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(states).To(HaveKeyWithValue(hookedNodeType, "blocked"))
+
+			_, err = s.Kubectl(ctx, "annotate", s.Operator.Resource(), s.Instance.Name, unhealthyAnnotation+"-")
+			Expect(err).NotTo(HaveOccurred())
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			w, err := s.GroupWorkload(ctx, hookedNodeType, second)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(w.Object.GetGeneration()).To(BeNumerically(">", later.Object.GetGeneration()), "group %s rolled once the gate said yes", second)
+		}, NodeTimeout(3*stepTimeout))
+
+		It("19. removes a removed historical group's pod only once its drain hook says yes, and deletes its workload after it", func(ctx SpecContext) {
+			groups, err := s.SampleGroups()
+			Expect(err).NotTo(HaveOccurred())
+			removed := groups[hookedNodeType][1]
+			w, err := s.GroupWorkload(ctx, hookedNodeType, removed)
+			Expect(err).NotTo(HaveOccurred())
+			pod := w.Object.GetName() + "-0"
+			since := time.Now()
+
+			_, err = s.Kubectl(ctx, "annotate", "--overwrite", s.Operator.Resource(), s.Instance.Name, keepAnnotation+"="+pod)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(s.UpdateSpec(ctx, removeGroup(s.Operator, hookedNodeType, removed), false)).To(Succeed())
+			Eventually(ctx, func(ctx context.Context) (string, error) {
+				c, err := s.NodeTypeCondition(ctx, hookedNodeType, "Progressing")
+				if err != nil || c == nil {
+					return "", err
+				}
+				return c.Reason, nil
+			}).WithTimeout(stepTimeout).WithPolling(poll).Should(Equal("RemovingPods"))
+			Consistently(ctx, func(ctx context.Context) (bool, error) {
+				return s.WorkloadExists(ctx, hookedNodeType, w.Object.GetName())
+			}).WithTimeout(settleWindow).WithPolling(poll).Should(BeTrue(), "%s was deleted while its drain hook said no", w)
+			writes, err := s.OperatorWritesTo(since, "statefulsets", w.Object.GetName())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(describeAll(writes)).To(BeEmpty(), "the operator wrote %s while its only pod was kept", w)
+
+			_, err = s.Kubectl(ctx, "annotate", s.Operator.Resource(), s.Instance.Name, keepAnnotation+"-")
+			Expect(err).NotTo(HaveOccurred())
+			Eventually(ctx, func(ctx context.Context) (bool, error) {
+				return s.WorkloadExists(ctx, hookedNodeType, w.Object.GetName())
+			}).WithTimeout(stepTimeout).WithPolling(poll).Should(BeFalse())
+			Eventually(ctx, untilOK(s.CheckRunning)).WithTimeout(stepTimeout).WithPolling(poll).Should(Succeed())
+			writes, err = s.OperatorWritesTo(since, "statefulsets", w.Object.GetName())
+			Expect(err).NotTo(HaveOccurred())
+			verbs := describeAll(writes)
+			AddReportEntry("writes to the removed group's StatefulSet", strings.Join(verbs, "\n"))
+			Expect(verbs).NotTo(BeEmpty())
+			Expect(verbs[len(verbs)-1]).To(HavePrefix("delete"), "the workload is deleted last, after its pod: %v", verbs)
+			Expect(verbs[0]).NotTo(HavePrefix("delete"), "the workload is scaled down before it is deleted: %v", verbs)
 		}, NodeTimeout(3*stepTimeout))
 	})
 

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -123,25 +124,9 @@ func (p *OperatorProcess) LogTail(n int) string {
 // (success, error, requeue): how many reconciles the operator has finished
 // since it started. An error means the metrics endpoint is not serving (yet).
 func (p *OperatorProcess) Reconciles(ctx context.Context) (float64, error) {
-	if err := p.Exited(); err != nil {
-		return 0, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.MetricsURL, nil)
+	families, err := p.metrics(ctx)
 	if err != nil {
 		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("reading the operator's metrics: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("reading the operator's metrics: %s", resp.Status)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return 0, fmt.Errorf("parsing the operator's metrics: %w", err)
 	}
 	fam, ok := families["controller_runtime_reconcile_total"]
 	if !ok {
@@ -152,6 +137,51 @@ func (p *OperatorProcess) Reconciles(ctx context.Context) (float64, error) {
 		total += m.GetCounter().GetValue()
 	}
 	return total, nil
+}
+
+// NodeTypeStates returns, from the runtime's opbuilder_node_type_state
+// metric, the state each node type of the CR name is in, by node type.
+func (p *OperatorProcess) NodeTypeStates(ctx context.Context, name string) (map[string]string, error) {
+	families, err := p.metrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, m := range families["opbuilder_node_type_state"].GetMetric() {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		if labels["name"] == name && m.GetGauge().GetValue() == 1 {
+			out[labels["node_type"]] = labels["state"]
+		}
+	}
+	return out, nil
+}
+
+// metrics reads and parses the operator's metrics endpoint.
+func (p *OperatorProcess) metrics(ctx context.Context) (map[string]*dto.MetricFamily, error) {
+	if err := p.Exited(); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.MetricsURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reading the operator's metrics: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("reading the operator's metrics: %s", resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the operator's metrics: %w", err)
+	}
+	return families, nil
 }
 
 // exitErr describes a clean exit, which carries no error, as one.
