@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/keys"
@@ -101,11 +102,13 @@ func describeWorkload(w client.Object) string {
 	return kindOf(w)
 }
 
-// canaryApproved reports whether the canary of node type i may let live's
-// rollout go on: the CR's approval names its update revision, or every
-// updated pod at or above the partition has been Ready for Soak. While
-// soaking, the pass is requeued for when Soak runs out.
-func (r *passRun[T]) canaryApproved(i int, c *Canary, live *appsv1.StatefulSet, partition int32, byOrdinal map[int32]*corev1.Pod) bool {
+// canaryApproved reports whether the canary of node type i, of n pods, may
+// let live's rollout go on: the CR's approval names its update revision, or
+// the canary's pods (the n highest ordinals, which roll first) run it and
+// have been Ready for Soak. Only the canary's pods count, so the pods
+// replaced after it do not soak again. While soaking, the pass is requeued
+// for when Soak runs out.
+func (r *passRun[T]) canaryApproved(i int, c *Canary, live *appsv1.StatefulSet, n int32, byOrdinal map[int32]*corev1.Pod) bool {
 	annotation := keys.AnnotationApproveRollout + "." + r.built[i].name
 	if v := r.owner.GetAnnotations()[annotation]; v != "" && v == live.Status.UpdateRevision {
 		return true
@@ -114,9 +117,11 @@ func (r *passRun[T]) canaryApproved(i int, c *Canary, live *appsv1.StatefulSet, 
 		return false
 	}
 	var since time.Time
-	for ord, pod := range byOrdinal {
-		if ord < partition || pod.Labels[appsv1.ControllerRevisionHashLabelKey] != live.Status.UpdateRevision {
-			continue
+	replicas := ptr.Deref(live.Spec.Replicas, 1)
+	for ord := replicas - n; ord < replicas; ord++ {
+		pod := byOrdinal[ord]
+		if pod == nil || pod.Labels[appsv1.ControllerRevisionHashLabelKey] != live.Status.UpdateRevision {
+			return false
 		}
 		ready := podReadySince(pod)
 		if ready.IsZero() {
@@ -125,9 +130,6 @@ func (r *passRun[T]) canaryApproved(i int, c *Canary, live *appsv1.StatefulSet, 
 		if ready.After(since) {
 			since = ready
 		}
-	}
-	if since.IsZero() {
-		return false
 	}
 	left := c.Soak - r.o.now().Sub(since)
 	if left <= 0 {

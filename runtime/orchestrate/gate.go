@@ -131,7 +131,7 @@ func (r *passRun[T]) stepStatefulSet(ctx context.Context, i, j int, desired, liv
 		}
 		if c := r.canaryOf(i, j); c != nil && in.Rolling {
 			in.Canary = c.pods(replicas)
-			in.Approved = in.Canary > 0 && r.canaryApproved(i, c, live, in.Partition, judge.byOrdinal)
+			in.Approved = in.Canary > 0 && r.canaryApproved(i, c, live, in.Canary, judge.byOrdinal)
 		}
 	}
 	out := nextStep(in, judge)

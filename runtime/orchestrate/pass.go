@@ -84,8 +84,9 @@ type passRun[T Object] struct {
 	restarts  [][]map[string]string
 	decisions []nodeTypeDecision
 	// steps, pods and hookRecheck, by observe and apply: the pod-by-pod
-	// step of each hooked StatefulSet, the pods listed for the hooks, and
-	// how soon a hook is to be asked again (gate.go).
+	// step of each hooked StatefulSet (or scaled-down Deployment), the
+	// pods listed for the hooks, and how soon the pass is to run again for
+	// a hook's answer or a canary's soak (gate.go).
 	steps [][]*stepOutcome
 	pods  map[types.UID][]corev1.Pod
 	// victims, by observe: the pod each hooked Deployment's scale-down
