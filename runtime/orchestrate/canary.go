@@ -46,28 +46,28 @@ func (c *Canary) pods(replicas int32) int32 {
 
 // canaryOf returns the canary of the node type name, nil when it has none.
 func (o *Orchestrator[T]) canaryOf(name string) *Canary {
-	for i := range o.nodeTypes {
-		if o.nodeTypes[i].Name == name {
-			return o.nodeTypes[i].Canary
-		}
+	if nt := o.nodeType(name); nt != nil {
+		return nt.Canary
 	}
 	return nil
 }
 
-// canaryOf returns the canary of node type i when group j is the one it
-// applies to, the first group that has a workload; nil otherwise.
-func (r *passRun[T]) canaryOf(i, j int) *Canary {
-	c := r.o.canaryOf(r.built[i].name)
-	if c == nil {
-		return nil
-	}
-	for k, g := range r.built[i].groups {
+// canaryGroup is the index of the group of node type i a canary applies
+// to, the first that has a workload; -1 when none has.
+func (r *passRun[T]) canaryGroup(i int) int {
+	for j, g := range r.built[i].groups {
 		if g.workload != nil {
-			if k == j {
-				return c
-			}
-			return nil
+			return j
 		}
+	}
+	return -1
+}
+
+// groupCanary returns the canary of node type i when group j is the one it
+// applies to; nil otherwise.
+func (r *passRun[T]) groupCanary(i, j int) *Canary {
+	if c := r.o.canaryOf(r.built[i].name); c != nil && j == r.canaryGroup(i) {
+		return c
 	}
 	return nil
 }
@@ -78,17 +78,14 @@ func (r *passRun[T]) canaryOf(i, j int) *Canary {
 // canary that would silently not stop is an error rather than a no-op.
 func (r *passRun[T]) checkCanaries() error {
 	for i, nt := range r.built {
-		if r.o.canaryOf(nt.name) == nil {
+		j := r.canaryGroup(i)
+		if r.o.canaryOf(nt.name) == nil || j < 0 {
 			continue
 		}
-		for j, g := range nt.groups {
-			if g.workload == nil || r.canaryOf(i, j) == nil {
-				continue
-			}
-			if sts, ok := g.workload.(*appsv1.StatefulSet); !ok || !partitioned(sts) {
-				return fmt.Errorf("node type %q has a Canary, but its first group's workload is a %s, not a StatefulSet with the RollingUpdate strategy",
-					nt.name, describeWorkload(g.workload))
-			}
+		w := nt.groups[j].workload
+		if sts, ok := w.(*appsv1.StatefulSet); !ok || !partitioned(sts) {
+			return fmt.Errorf("node type %q has a Canary, but its first group's workload is a %s, not a StatefulSet with the RollingUpdate strategy",
+				nt.name, describeWorkload(w))
 		}
 	}
 	return nil

@@ -24,13 +24,21 @@ import (
 // the API reader, and only while a hooked workload moves, so the operator
 // needs no pod cache and makes no request at steady state.
 
+// nodeType returns the registered node type named name, or nil.
+func (o *Orchestrator[T]) nodeType(name string) *NodeType[T] {
+	for i := range o.nodeTypes {
+		if o.nodeTypes[i].Name == name {
+			return &o.nodeTypes[i]
+		}
+	}
+	return nil
+}
+
 // hooksOf returns the hooks of the node type named name, or nil when it has
 // none.
 func (o *Orchestrator[T]) hooksOf(name string) *Hooks[T] {
-	for i := range o.nodeTypes {
-		if h := &o.nodeTypes[i].Hooks; o.nodeTypes[i].Name == name && (h.Healthy != nil || h.BeforeRemove != nil) {
-			return h
-		}
+	if nt := o.nodeType(name); nt != nil && (nt.Hooks.Healthy != nil || nt.Hooks.BeforeRemove != nil) {
+		return &nt.Hooks
 	}
 	return nil
 }
@@ -129,7 +137,7 @@ func (r *passRun[T]) stepStatefulSet(ctx context.Context, i, j int, desired, liv
 				Ready:   podReady(&pods[k]),
 			}
 		}
-		if c := r.canaryOf(i, j); c != nil && in.Rolling {
+		if c := r.groupCanary(i, j); c != nil && in.Rolling {
 			in.Canary = c.pods(replicas)
 			in.Approved = in.Canary > 0 && r.canaryApproved(i, c, live, in.Canary, judge.byOrdinal)
 		}
