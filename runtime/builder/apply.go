@@ -64,7 +64,7 @@ func (b *Builder) ensure(ctx context.Context, p *prepared) (Result, error) {
 	}
 	if d.op == OperationUnchanged {
 		// The steady state: nothing to log.
-		return Result{Object: d.live, Operation: OperationUnchanged}, nil
+		return Result{Object: d.live, Operation: OperationUnchanged, Requeue: d.unseen}, nil
 	}
 	logger := log.FromContext(ctx).WithValues("kind", p.gvk.Kind, "namespace", p.obj.GetNamespace(), "name", p.obj.GetName())
 	switch d.op {
@@ -190,9 +190,12 @@ func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op
 	if err := fromContent(u.Object, out); err != nil {
 		return Result{}, err
 	}
-	if live != nil {
+	switch {
+	case live != nil:
 		b.cfg.expectations.expect(p.key(), live.GetResourceVersion(), p.hash, out)
-	} else {
+	case op == OperationCreated:
+		b.cfg.expectations.expectCreated(p.key(), p.hash, out)
+	default:
 		b.cfg.expectations.forget(p.key())
 	}
 	if live != nil && out.GetResourceVersion() == live.GetResourceVersion() {

@@ -45,6 +45,9 @@ type decision struct {
 	// rollout is true when the apply changes the config hash on a
 	// workload's pod template.
 	rollout bool
+	// unseen is true with Unchanged when live is the object as this
+	// Builder's create returned it, which the client has not shown yet.
+	unseen bool
 }
 
 // decide reads the live counterpart of p through the Builder's client (the
@@ -67,18 +70,36 @@ func (b *Builder) decideChange(ctx context.Context, p *prepared) (decision, erro
 	}
 	switch err := b.client.Get(ctx, client.ObjectKeyFromObject(p.obj), live); {
 	case apierrors.IsNotFound(err):
-		// A scoped cache does not hold what others made: only the API
-		// server can say the name is free.
-		found, err := b.readUncached(ctx, p, live)
-		if err != nil {
-			return decision{}, err
-		}
-		if !found {
-			return decision{op: OperationCreated}, nil
-		}
+		return b.decideAbsent(ctx, p, live)
 	case err != nil:
 		return decision{}, fmt.Errorf("read: %w", err)
 	}
+	return b.decideLive(p, live)
+}
+
+// decideAbsent decides for p when the client does not have its object; live
+// is an empty object of its kind.
+func (b *Builder) decideAbsent(ctx context.Context, p *prepared, live client.Object) (decision, error) {
+	if applied := b.cfg.expectations.awaitingCreate(p.key(), p.hash); applied != nil {
+		// This Builder's own create, which the cache has not shown yet.
+		// Unchanged writes nothing, so trusting it cannot touch an
+		// object of someone else's.
+		return decision{op: OperationUnchanged, live: applied, unseen: true}, nil
+	}
+	// A scoped cache does not hold what others made: only the API server
+	// can say the name is free.
+	found, err := b.readUncached(ctx, p, live)
+	if err != nil {
+		return decision{}, err
+	}
+	if !found {
+		return decision{op: OperationCreated}, nil
+	}
+	return b.decideLive(p, live)
+}
+
+// decideLive decides for p against its live object, as read.
+func (b *Builder) decideLive(p *prepared, live client.Object) (decision, error) {
 	o := b.ownershipOf(live)
 	if o == refusedNameTaken || o == refusedControlledByOther {
 		reason, why := b.refusal(p, live, o)

@@ -30,6 +30,9 @@ const expectationTTL = 5 * time.Minute
 // caught up, or someone changed the object since), the entry is dropped and
 // the normal comparison applies, so drift is still reverted.
 // resourceVersions are compared for equality only: they are opaque.
+// A create is remembered too, for a shorter time (createdTTL): a pass that
+// does not find the object in the cache then takes it as created instead
+// of creating it again.
 //
 // Entries are dropped once the cache caught up, when the Builder deletes the
 // object, on Forget, and after five minutes in any case, so memory stays
@@ -70,7 +73,8 @@ type expectationKey struct {
 }
 
 type expectation struct {
-	// before is the resourceVersion of the object read before the apply.
+	// before is the resourceVersion of the object read before the apply,
+	// empty for a create.
 	before string
 	// after is the resourceVersion the apply returned.
 	after string
@@ -133,6 +137,51 @@ func (e *Expectations) expect(k expectationKey, before, hash string, applied cli
 	}
 	cp, _ := applied.DeepCopyObject().(client.Object)
 	e.entries[k] = expectation{before: before, after: after, hash: hash, applied: cp, at: now}
+}
+
+// createdTTL bounds how long a create is trusted while the cache does not
+// show the object. The cache normally shows it within milliseconds; should
+// the object have been deleted before the cache saw it, the entry would hide
+// its absence, so a pass that trusts it asks to run again after createdTTL
+// (Result.Requeue), when the create is made again if the object is gone.
+const createdTTL = 10 * time.Second
+
+// expectCreated remembers that the object k did not exist and was created
+// with hash, and that the create returned applied.
+func (e *Expectations) expectCreated(k expectationKey, hash string, applied client.Object) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cp, _ := applied.DeepCopyObject().(client.Object)
+	e.entries[k] = expectation{after: applied.GetResourceVersion(), hash: hash, applied: cp, at: e.now()}
+}
+
+// awaitingCreate returns a copy of the object as this Builder's create of k
+// returned it, when the cache does not show the object yet, the create
+// applied hash and is younger than createdTTL. Otherwise it returns nil.
+// Once the cache shows the object, awaiting drops the entry (the
+// resourceVersion seen is not the empty one from before the create).
+func (e *Expectations) awaitingCreate(k expectationKey, hash string) client.Object {
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	x, ok := e.entries[k]
+	if !ok || x.before != "" {
+		return nil
+	}
+	if e.now().Sub(x.at) > createdTTL {
+		delete(e.entries, k)
+		return nil
+	}
+	if hash != x.hash {
+		return nil
+	}
+	cp, _ := x.applied.DeepCopyObject().(client.Object)
+	return cp
 }
 
 // awaiting returns a copy of the object as the last apply of k returned it

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -259,5 +261,91 @@ func TestPlanHonoursExpectations(t *testing.T) {
 	}
 	if n := r.e.counter.Writes(); n != 0 {
 		t.Errorf("planned Unchanged, %d writes: %v", n, r.e.counter.WriteRequests())
+	}
+}
+
+// unseenClient reads like an informer cache that has not seen any create
+// yet: every Get answers NotFound until catchUp.
+type unseenClient struct {
+	client.Client
+	mu     sync.Mutex
+	caught bool
+}
+
+func (c *unseenClient) catchUp() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.caught = true
+}
+
+func (c *unseenClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	c.mu.Lock()
+	caught := c.caught
+	c.mu.Unlock()
+	if !caught {
+		return apierrors.NewNotFound(schema.GroupResource{}, key.Name)
+	}
+	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+// TestExpectationsTrustTheirCreateUntilTheCacheShowsIt is the pass that the
+// watch event of a create triggers before the cache holds the new objects
+// (informers of different kinds deliver at different times). With an API
+// reader the Builder would read every object back from the API server to
+// learn that the name is its own; it takes its own creates as they were
+// returned instead: no request at all, every child Unchanged, and a requeue
+// asked in case an object was deleted before the cache saw it.
+func TestExpectationsTrustTheirCreateUntilTheCacheShowsIt(t *testing.T) {
+	e := newEnv(t)
+	cache := &unseenClient{Client: e.cl}
+	pass := func() []builder.Result {
+		t.Helper()
+		b, err := builder.New(
+			builder.WithClient(cache), builder.WithAPIReader(e.cl), builder.WithOwner(e.owner), builder.WithRecorder(e.rec),
+			builder.WithFieldOwner(fieldOwner), builder.WithApp("demo-app"), builder.WithComponent("broker"),
+			builder.WithObjects(desiredSet("nginx:1.27", ptr.To[int32](2), "info")...),
+			builder.WithExpectations(e.exp),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := b.ReconcileAll(e.ctx)
+		if err != nil {
+			t.Fatalf("ReconcileAll: %v", err)
+		}
+		return res
+	}
+	created := map[string]string{}
+	for _, r := range pass() {
+		if r.Operation != builder.OperationCreated {
+			t.Fatalf("first pass: %s, want Created", summary(r))
+		}
+		created[r.Object.GetName()] = r.Object.GetResourceVersion()
+	}
+
+	e.counter.Reset()
+	e.rec.Take()
+	for _, r := range pass() {
+		if r.Operation != builder.OperationUnchanged || !r.Requeue || r.Object.GetResourceVersion() != created[r.Object.GetName()] {
+			t.Errorf("pass before the cache shows the creates: %s (requeue %v, resourceVersion %s), want Unchanged, requeued, as created (%s)",
+				summary(r), r.Requeue, r.Object.GetResourceVersion(), created[r.Object.GetName()])
+		}
+	}
+	if reqs := e.counter.Snapshot(); len(reqs) != 0 {
+		t.Errorf("pass before the cache shows the creates made requests %v, want none", reqs)
+	}
+	if evs := e.rec.Take(); len(evs) != 0 {
+		t.Errorf("pass before the cache shows the creates recorded %d events, want none", len(evs))
+	}
+
+	cache.catchUp()
+	e.counter.Reset()
+	for _, r := range pass() {
+		if r.Operation != builder.OperationUnchanged || r.Requeue {
+			t.Errorf("pass once the cache shows the creates: %s (requeue %v), want Unchanged and no requeue", summary(r), r.Requeue)
+		}
+	}
+	if n := e.counter.Writes(); n != 0 {
+		t.Errorf("pass once the cache shows the creates made %d writes: %v", n, e.counter.WriteRequests())
 	}
 }

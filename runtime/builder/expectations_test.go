@@ -90,3 +90,37 @@ func TestNilExpectationsDoNothing(t *testing.T) {
 	e.Forget(schema.GroupKind{Kind: "ConfigMap"}, client.ObjectKey{Namespace: "ns", Name: "a"})
 	e.forget(cmKey("a"))
 }
+
+// A create is trusted while the cache does not show the object, for the
+// desired state it created and for createdTTL at most; once the cache shows
+// the object at all, the normal comparison applies.
+func TestExpectationsTrustACreateUntilTheCacheShowsIt(t *testing.T) {
+	now := time.Unix(1000, 0)
+	e := NewExpectations()
+	e.now = func() time.Time { return now }
+	e.expectCreated(cmKey("a"), "h1", appliedConfigMap("a", "7"))
+	if got := e.awaitingCreate(cmKey("a"), "h1"); got == nil || got.GetResourceVersion() != "7" {
+		t.Fatalf("cache without the object, same hash: %v, want the created object", got)
+	}
+	if e.awaitingCreate(cmKey("a"), "h2") != nil {
+		t.Error("cache without the object, another desired state: trusted, want created again")
+	}
+	// The cache shows it: the entry goes, whatever resourceVersion.
+	if e.awaiting(cmKey("a"), "7", "h1") != nil || e.Len() != 0 {
+		t.Errorf("cache shows the created object: skipped or kept (%d entries), want compared", e.Len())
+	}
+	if e.awaitingCreate(cmKey("a"), "h1") != nil {
+		t.Error("a create the cache showed is still trusted")
+	}
+	// Past createdTTL the create is no longer trusted.
+	e.expectCreated(cmKey("b"), "h1", appliedConfigMap("b", "9"))
+	now = now.Add(createdTTL + time.Second)
+	if e.awaitingCreate(cmKey("b"), "h1") != nil || e.Len() != 0 {
+		t.Errorf("a create older than createdTTL is still trusted (%d entries)", e.Len())
+	}
+	// An update's entry is not a create's.
+	e.expect(cmKey("c"), "3", "h1", appliedConfigMap("c", "4"))
+	if e.awaitingCreate(cmKey("c"), "h1") != nil {
+		t.Error("an update's expectation was taken for a create")
+	}
+}

@@ -60,7 +60,10 @@ type Result struct {
 	// template changed, so its pods roll.
 	RolloutTriggered bool
 	// Requeue asks the caller to reconcile again soon: set with
-	// OperationRecreating, OperationRefused and OperationHeld.
+	// OperationRecreating, OperationRefused and OperationHeld, and with
+	// OperationUnchanged when Object is the Builder's own create that the
+	// cache does not show yet (see Expectations): should the object have
+	// been deleted before the cache saw it, no watch event would tell.
 	Requeue bool
 	// Reason is ReasonNameTaken or ReasonControlledByOther with
 	// OperationRefused, ReasonConfigMissing with OperationHeld,

@@ -68,10 +68,16 @@ const (
 
 	ReasonRollingOut       = "RollingOut"
 	ReasonReplicasNotReady = "ReplicasNotReady"
-	ReasonRolloutComplete  = "RolloutComplete"
-	ReasonRolloutStalled   = "RolloutStalled"
-	ReasonRolloutPaused    = "RolloutPaused"
-	ReasonRolloutBlocked   = "RolloutBlocked"
+	// ReasonCreating is Progressing's reason from the pass that creates a
+	// workload of the node type until the node type is rolled out. Its
+	// start and end record no RolloutStarted or RolloutCompleted: the
+	// Builder's Created events say what was made, and Ready says when it
+	// is up.
+	ReasonCreating        = "Creating"
+	ReasonRolloutComplete = "RolloutComplete"
+	ReasonRolloutStalled  = "RolloutStalled"
+	ReasonRolloutPaused   = "RolloutPaused"
+	ReasonRolloutBlocked  = "RolloutBlocked"
 
 	ReasonWaitingForNodeType = "WaitingForNodeType"
 	ReasonNotBlocked         = "NotBlocked"

@@ -105,6 +105,9 @@ func statusEvents(prev, next *status.ClusterStatus) []event {
 		wasProgressing := oldProg != nil && oldProg.Status == metav1.ConditionTrue
 		if newProg != nil {
 			switch {
+			case newProg.Reason == ReasonCreating, newProg.Reason == ReasonRolloutComplete && oldProg != nil && oldProg.Reason == ReasonCreating:
+				// A node type's creation: the Builder's Created events
+				// tell it, and Ready says when it is up.
 			case newProg.Status == metav1.ConditionTrue && !wasProgressing:
 				out = append(out, event{corev1.EventTypeNormal, EventRolloutStarted, actionRollout,
 					fmt.Sprintf("node type %q: %s", nt.Name, newProg.Message), nt.Name})

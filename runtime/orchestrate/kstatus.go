@@ -44,6 +44,7 @@ var verdicts = map[string]verdict{
 	// Pods are being replaced or are starting.
 	ReasonRollingOut:       reconciling,
 	ReasonReplicasNotReady: reconciling,
+	ReasonCreating:         reconciling,
 	// Its turn in the deployment order comes when the earlier node type is
 	// rolled out.
 	ReasonWaitingForNodeType: reconciling,

@@ -98,6 +98,9 @@ type passRun[T Object] struct {
 	// nothing once one did).
 	refused *refusals
 	errs    []error
+	// unseen, by apply: a child was taken as created by this operator
+	// although the cache does not show it yet (builder.Result.Requeue).
+	unseen bool
 }
 
 // build resolves the deployment order and runs the node types' build
@@ -449,6 +452,9 @@ func restartable(op builder.Operation) bool {
 func (r *passRun[T]) reconcileChild(ctx context.Context, obj client.Object) (builder.Result, error) {
 	res, err := r.b.ReconcileObject(ctx, obj)
 	r.refused.note(obj, res)
+	if res.Requeue && res.Operation == builder.OperationUnchanged {
+		r.unseen = true
+	}
 	if err != nil {
 		r.st.Fail(err)
 		r.errs = append(r.errs, err)
@@ -480,6 +486,11 @@ func (r *passRun[T]) keep(ctx context.Context) {
 	}
 }
 
+// unseenRecheck is how soon a pass runs again after taking a child as
+// created although the cache did not show it: just after the Builder stops
+// trusting such a create (10 s), so the child is created again if it is gone.
+const unseenRecheck = 11 * time.Second
+
 // requeue runs the stuck-pod recovery and says when the pass must run again
 // without a watch event.
 func (r *passRun[T]) requeue(ctx context.Context) ctrl.Result {
@@ -498,6 +509,11 @@ func (r *passRun[T]) requeue(ctx context.Context) ctrl.Result {
 		// the creation of a missing ConfigMap or Secret, or the growth of
 		// a claim, brings no watch event.
 		res.RequeueAfter = refusalRetry
+	}
+	if r.unseen && (res.RequeueAfter == 0 || res.RequeueAfter > unseenRecheck) {
+		// Should the child have been deleted before the cache saw it, no
+		// watch event would come to create it again.
+		res.RequeueAfter = unseenRecheck
 	}
 	if r.hookRecheck > 0 && (res.RequeueAfter == 0 || res.RequeueAfter > r.hookRecheck) {
 		res.RequeueAfter = r.hookRecheck

@@ -34,11 +34,12 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 
 	cr := e.waitFor("the first install to be ready", ready)
 	for _, nt := range []string{"a", "b", "c"} {
-		if got := e.events.Count(orchestrate.EventRolloutStarted, nt); got != 1 {
-			t.Errorf("install: %d RolloutStarted events for node type %s, want 1", got, nt)
+		// A creation is told by the Builder's Created events.
+		if got := e.events.Count(orchestrate.EventRolloutStarted, nt); got != 0 {
+			t.Errorf("install: %d RolloutStarted events for node type %s, want none", got, nt)
 		}
-		if got := e.events.Count(orchestrate.EventRolloutCompleted, nt); got != 1 {
-			t.Errorf("install: %d RolloutCompleted events for node type %s, want 1", got, nt)
+		if got := e.events.Count(orchestrate.EventRolloutCompleted, nt); got != 0 {
+			t.Errorf("install: %d RolloutCompleted events for node type %s, want none", got, nt)
 		}
 	}
 	if got := e.events.Count(orchestrate.EventRolloutBlocked, ""); got != 0 {
@@ -65,11 +66,11 @@ func TestInstallAndOrderedRollout(t *testing.T) {
 	e.requireNoConflicts("the rollout of image 2")
 
 	for _, nt := range []string{"a", "b", "c"} {
-		if got := e.events.Count(orchestrate.EventRolloutStarted, nt); got != 2 {
-			t.Errorf("after the change: %d RolloutStarted events for node type %s, want 2: %v", got, nt, e.events.Recorded())
+		if got := e.events.Count(orchestrate.EventRolloutStarted, nt); got != 1 {
+			t.Errorf("after the change: %d RolloutStarted events for node type %s, want 1: %v", got, nt, e.events.Recorded())
 		}
-		if got := e.events.Count(orchestrate.EventRolloutCompleted, nt); got != 2 {
-			t.Errorf("after the change: %d RolloutCompleted events for node type %s, want 2: %v", got, nt, e.events.Recorded())
+		if got := e.events.Count(orchestrate.EventRolloutCompleted, nt); got != 1 {
+			t.Errorf("after the change: %d RolloutCompleted events for node type %s, want 1: %v", got, nt, e.events.Recorded())
 		}
 	}
 	// b waited for a; c waited for a, then for b: one event per state.

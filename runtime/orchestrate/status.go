@@ -52,6 +52,22 @@ func draining(nts []nodeTypeObserved) bool {
 	return false
 }
 
+// creationReason returns Progressing's reason for a node type that is
+// progressing: ReasonCreating while its workloads are being created (this
+// pass creates one, or the CR says so already), reason otherwise.
+func creationReason(prev *status.NodeTypeStatus, creating bool, reason string) string {
+	if creating {
+		return ReasonCreating
+	}
+	if prev != nil {
+		if c := meta.FindStatusCondition(prev.Conditions, ConditionProgressing); c != nil &&
+			c.Status == metav1.ConditionTrue && c.Reason == ReasonCreating {
+			return ReasonCreating
+		}
+	}
+	return reason
+}
+
 // nodeTypeStatus computes the status entry of one node type. prev is the
 // entry as the CR holds it (nil when new); conditions whose status, reason
 // and message are unchanged keep their lastTransitionTime, so recomputing an
@@ -71,7 +87,7 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 	var unavailable, stalled, converging, waiting string
 	var hook *groupObserved   // first group waiting on a hook
 	var canary *groupObserved // first group waiting at its canary
-	updating := false
+	updating, creating := false, false
 	workloads := 0
 	for _, g := range nt.Groups {
 		if !g.HasWorkload {
@@ -108,6 +124,7 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 				converging = groupPrefix(g.Name) + msg
 			}
 			updating = updating || g.Decision.Changing || r.Updating
+			creating = creating || g.Decision.Creating
 		case g.Decision.Hold == heldForGroup:
 			if waiting == "" {
 				waiting = fmt.Sprintf("%swaits for group %q", groupPrefix(g.Name), g.Decision.WaitingFor)
@@ -142,16 +159,16 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 	case nt.Draining != "":
 		set(ConditionProgressing, metav1.ConditionTrue, ReasonRemovingPods, nt.Draining)
 	case converging != "" && updating:
-		set(ConditionProgressing, metav1.ConditionTrue, ReasonRollingOut, converging)
+		set(ConditionProgressing, metav1.ConditionTrue, creationReason(prev, creating, ReasonRollingOut), converging)
 	case converging != "":
-		set(ConditionProgressing, metav1.ConditionTrue, ReasonReplicasNotReady, converging)
+		set(ConditionProgressing, metav1.ConditionTrue, creationReason(prev, creating, ReasonReplicasNotReady), converging)
 	case d.Paused:
 		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutPaused, pausedMessage)
 	case d.BlockedBy != "":
 		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutBlocked, blockedMessage(d.BlockedBy))
 	case waiting != "":
 		// The node type is between two of its groups: still rolling out.
-		set(ConditionProgressing, metav1.ConditionTrue, ReasonRollingOut, waiting)
+		set(ConditionProgressing, metav1.ConditionTrue, creationReason(prev, creating, ReasonRollingOut), waiting)
 	default:
 		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutComplete, "every workload is rolled out")
 	}

@@ -108,6 +108,7 @@ func TestStatusEvents(t *testing.T) {
 	}
 	progressing := cond(ConditionProgressing, metav1.ConditionTrue, ReasonRollingOut, "applied a new spec")
 	complete := cond(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutComplete, "")
+	creating := cond(ConditionProgressing, metav1.ConditionTrue, ReasonCreating, "created")
 	stalled := cond(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutStalled, "deadline")
 	blockedA := cond(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonWaitingForNodeType, blockedMessage("a"))
 	blockedC := cond(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonWaitingForNodeType, blockedMessage("c"))
@@ -122,6 +123,10 @@ func TestStatusEvents(t *testing.T) {
 	}{
 		{"a rollout starts", nt(complete, notBlocked), nt(progressing, notBlocked), []string{EventRolloutStarted}},
 		{"a new node type starts", &status.ClusterStatus{}, nt(progressing, notBlocked), []string{EventRolloutStarted}},
+		{"a node type is created: nothing", &status.ClusterStatus{}, nt(creating, notBlocked), nil},
+		{"a blocked node type's turn to be created: nothing", nt(cond(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutBlocked, ""), blockedA), nt(creating, notBlocked), nil},
+		{"its creation completes: nothing", nt(creating, notBlocked), nt(complete, notBlocked), nil},
+		{"its creation stalls: a warning", nt(creating, notBlocked), nt(stalled, notBlocked), []string{EventRolloutStalled}},
 		{"still rolling: nothing", nt(progressing, notBlocked), nt(cond(ConditionProgressing, metav1.ConditionTrue, ReasonReplicasNotReady, "1 of 2"), notBlocked), nil},
 		{"a rollout completes", nt(progressing, notBlocked), nt(complete, notBlocked), []string{EventRolloutCompleted}},
 		{"a change reverted while blocked completes nothing", nt(cond(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutBlocked, ""), blockedA), nt(complete, notBlocked), nil},
@@ -194,6 +199,42 @@ func TestProgressingBetweenGroups(t *testing.T) {
 	cs = out.apply(&status.ClusterStatus{})
 	if c := meta.FindStatusCondition(cs.NodeTypes[0].Conditions, ConditionProgressing); c.Status != metav1.ConditionTrue {
 		t.Errorf("Progressing = %+v, want True while a change waits for a failed object", c)
+	}
+}
+
+// TestProgressingWhileCreating: the pass that creates a node type's workload
+// says Creating, the passes after it keep saying so while the node type is
+// progressing, and once it is rolled out a later rollout is RollingOut again.
+func TestProgressingWhileCreating(t *testing.T) {
+	progressing := func(cs *status.ClusterStatus) *metav1.Condition {
+		return meta.FindStatusCondition(cs.NodeTypes[1].Conditions, ConditionProgressing)
+	}
+	out := rolledOutCluster()
+	out.nodeTypes[1].Decision = nodeTypeDecision{Pending: true}
+	out.nodeTypes[1].Groups[0].Decision = groupDecision{Apply: true, Changing: true, Creating: true}
+	out.nodeTypes[1].Groups[0].Rollout = rollout{Replicas: 3, Message: "the workload is being created"}
+	cs := out.apply(&status.ClusterStatus{})
+	if c := progressing(cs); c.Status != metav1.ConditionTrue || c.Reason != ReasonCreating {
+		t.Fatalf("the pass that creates the workload: Progressing %+v, want True, %s", c, ReasonCreating)
+	}
+
+	out.nodeTypes[1].Groups[0].Decision = groupDecision{Apply: true}
+	out.nodeTypes[1].Groups[0].Rollout = rollout{Replicas: 3, ReadyReplicas: 1, Message: "1 of 3 ready"}
+	cs = out.apply(cs)
+	if c := progressing(cs); c.Status != metav1.ConditionTrue || c.Reason != ReasonCreating {
+		t.Errorf("pods of the new workload coming up: Progressing %+v, want True, %s", c, ReasonCreating)
+	}
+
+	cs = rolledOutCluster().apply(cs)
+	if c := progressing(cs); c.Reason != ReasonRolloutComplete {
+		t.Fatalf("created: Progressing %+v, want %s", c, ReasonRolloutComplete)
+	}
+	out = rolledOutCluster()
+	out.nodeTypes[1].Decision = nodeTypeDecision{Pending: true}
+	out.nodeTypes[1].Groups[0].Decision = groupDecision{Apply: true, Changing: true}
+	out.nodeTypes[1].Groups[0].Rollout = rollout{Replicas: 3, ReadyReplicas: 3, Updating: true}
+	if c := progressing(out.apply(cs)); c.Status != metav1.ConditionTrue || c.Reason != ReasonRollingOut {
+		t.Errorf("a later change: Progressing %+v, want True, %s", c, ReasonRollingOut)
 	}
 }
 
