@@ -166,6 +166,15 @@ func (b *Builder) replaceLists(ctx context.Context, p *prepared, live client.Obj
 	return res, err
 }
 
+// createOnlyVersion is the resourceVersion a create is applied with when the
+// API reader found no object of its name (see decideAbsent). Server-side
+// apply takes a resourceVersion as a precondition on an object that exists,
+// and none has this one (etcd revisions are int64), so an object someone
+// made after the read gets a 409 Conflict instead of being taken over; an
+// object that does not exist is created with a resourceVersion of its own.
+// The apply is never sent for a name the API reader found taken.
+const createOnlyVersion = "18446744073709551615"
+
 // apply server-side applies p. live is the object as last read, nil when it
 // did not exist.
 func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op Operation, extra ...client.ApplyOption) (Result, error) {
@@ -173,6 +182,10 @@ func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op
 		return Result{}, err
 	}
 	u := &unstructured.Unstructured{Object: runtime.DeepCopyJSON(p.content)}
+	createOnly := live == nil && op == OperationCreated && b.cfg.apiReader != nil
+	if createOnly {
+		u.SetResourceVersion(createOnlyVersion)
+	}
 	opts := []client.ApplyOption{client.FieldOwner(b.cfg.fieldOwner), client.ForceOwnership}
 	opts = append(opts, eventclient.Before(live))
 	opts = append(opts, extra...)
@@ -181,6 +194,12 @@ func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op
 		opts = append(opts, eventclient.Rollout, eventclient.Detail("the ConfigMaps or Secrets its pods consume changed"))
 	}
 	if err := b.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), opts...); err != nil {
+		if createOnly && apierrors.IsConflict(err) {
+			// Someone made an object of this name since the API reader
+			// found none: the retry reads it and applies the ownership
+			// rules to it.
+			delete(b.absent, p.key())
+		}
 		return Result{}, fmt.Errorf("apply: %w", err)
 	}
 	out, err := b.newLike(p)

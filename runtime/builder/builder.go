@@ -35,6 +35,10 @@ type Builder struct {
 	givenConfig []client.Object
 	// namespaced remembers, per kind, whether it is namespaced.
 	namespaced map[schema.GroupVersionKind]bool
+	// absent are the children the API reader found absent in this pass, so
+	// that Plan and the Reconcile call after it ask once (see
+	// decideAbsent).
+	absent map[expectationKey]bool
 }
 
 // New returns a Builder configured by opts. WithClient, WithOwner,

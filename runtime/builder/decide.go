@@ -86,6 +86,11 @@ func (b *Builder) decideAbsent(ctx context.Context, p *prepared, live client.Obj
 		// object of someone else's.
 		return decision{op: OperationUnchanged, live: applied, unseen: true}, nil
 	}
+	if b.absent[p.key()] {
+		// Asked already in this pass (Plan, then Reconcile); the create
+		// is create-only, so an object made since is not taken over.
+		return decision{op: OperationCreated}, nil
+	}
 	// A scoped cache does not hold what others made: only the API server
 	// can say the name is free.
 	found, err := b.readUncached(ctx, p, live)
@@ -93,6 +98,12 @@ func (b *Builder) decideAbsent(ctx context.Context, p *prepared, live client.Obj
 		return decision{}, err
 	}
 	if !found {
+		if b.cfg.apiReader != nil {
+			if b.absent == nil {
+				b.absent = map[expectationKey]bool{}
+			}
+			b.absent[p.key()] = true
+		}
 		return decision{op: OperationCreated}, nil
 	}
 	return b.decideLive(p, live)

@@ -1,13 +1,16 @@
 package builder_test
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -147,5 +150,61 @@ func TestWorkloadOfARefusedConfigMapIsHeld(t *testing.T) {
 		if strings.Contains(req, "/deployments") || strings.Contains(req, "/configmaps") {
 			t.Errorf("a write while the ConfigMap's name is taken: %s", req)
 		}
+	}
+}
+
+// racingReader is an API reader that, the first time it is asked for the
+// object named name, answers that it does not exist and only then lets the
+// user create it: the user wins the race between the Builder's read and
+// its create.
+type racingReader struct {
+	client.Reader
+	name   string
+	create func()
+	raced  bool
+}
+
+func (r *racingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if key.Name == r.name && !r.raced {
+		r.raced = true
+		r.create()
+		return apierrors.NewNotFound(schema.GroupResource{}, key.Name)
+	}
+	return r.Reader.Get(ctx, key, obj, opts...)
+}
+
+// TestNoTakeoverOfAnObjectMadeAfterTheRead is the user who creates an
+// object of a child's name between the Builder's read, which found the name
+// free, and its create. The create is create-only: the API server refuses
+// it, and the Builder reads the object and refuses it like one that was
+// there before, without a write to it.
+func TestNoTakeoverOfAnObjectMadeAfterTheRead(t *testing.T) {
+	e := newEnv(t)
+	theirs := configMap("config", map[string]string{"runtime.properties": "user=1\n"})
+	theirs.Namespace = e.ns
+	reader := &racingReader{Reader: e.cl, name: "config", create: func() {
+		if err := e.admin.Create(e.ctx, theirs); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	b, err := builder.New(
+		builder.WithClient(&unseenClient{Client: e.cl}), builder.WithAPIReader(reader), builder.WithOwner(e.owner),
+		builder.WithRecorder(e.rec), builder.WithFieldOwner(fieldOwner), builder.WithApp("demo-app"),
+		builder.WithExpectations(e.exp),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.ReconcileConfigMap(e.ctx, configMap("config", map[string]string{"runtime.properties": "a=1\n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Operation != builder.OperationRefused || res.Reason != builder.ReasonNameTaken {
+		t.Errorf("the ConfigMap the user made after the read: %s, want Refused with %s", summary(res), builder.ReasonNameTaken)
+	}
+	rv := theirs.ResourceVersion
+	e.get(theirs)
+	if theirs.ResourceVersion != rv || len(theirs.OwnerReferences) != 0 || theirs.Data["runtime.properties"] != "user=1\n" {
+		t.Errorf("the user's ConfigMap was written: resourceVersion %s (was %s), owners %v, data %v", theirs.ResourceVersion, rv, theirs.OwnerReferences, theirs.Data)
 	}
 }
