@@ -164,24 +164,7 @@ func (e *Expectations) expectCreated(k expectationKey, hash string, applied clie
 // Once the cache shows the object, awaiting drops the entry (the
 // resourceVersion seen is not the empty one from before the create).
 func (e *Expectations) awaitingCreate(k expectationKey, hash string) client.Object {
-	if e == nil {
-		return nil
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	x, ok := e.entries[k]
-	if !ok || x.before != "" {
-		return nil
-	}
-	if e.now().Sub(x.at) > createdTTL {
-		delete(e.entries, k)
-		return nil
-	}
-	if hash != x.hash {
-		return nil
-	}
-	cp, _ := x.applied.DeepCopyObject().(client.Object)
-	return cp
+	return e.lookup(k, "", hash, createdTTL)
 }
 
 // awaiting returns a copy of the object as the last apply of k returned it
@@ -191,6 +174,13 @@ func (e *Expectations) awaitingCreate(k expectationKey, hash string) client.Obje
 // still predates the apply (a different desired state is then applied
 // anew, which replaces the entry).
 func (e *Expectations) awaiting(k expectationKey, seen, hash string) client.Object {
+	return e.lookup(k, seen, hash, expectationTTL)
+}
+
+// lookup is awaiting and awaitingCreate: the entry of k is dropped unless
+// the object read still has the resourceVersion seen from before the write
+// ("" for none) and the write is younger than ttl.
+func (e *Expectations) lookup(k expectationKey, seen, hash string, ttl time.Duration) client.Object {
 	if e == nil {
 		return nil
 	}
@@ -200,7 +190,7 @@ func (e *Expectations) awaiting(k expectationKey, seen, hash string) client.Obje
 	if !ok {
 		return nil
 	}
-	if seen != x.before || e.now().Sub(x.at) > expectationTTL {
+	if seen != x.before || e.now().Sub(x.at) > ttl {
 		// The cache caught up with the apply (seen == x.after) or moved
 		// past it: the object read is current enough to compare with.
 		delete(e.entries, k)
