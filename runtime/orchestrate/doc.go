@@ -135,9 +135,9 @@
 // that read a stale copy cannot overwrite a newer one), and only when it
 // changed: a steady-state pass writes nothing. Transitions are written when
 // they happen; a rollout's progress alone (replica counts and the messages
-// quoting them) at most once per ten seconds, so a rollout writes the
-// status when it starts and ends whatever its number of pods
-// (statuspace.go). The Orchestrator remembers the
+// quoting them) only once it has stood still for a few seconds, so a
+// rollout writes the status when it starts and ends whatever its number of
+// pods, and one that stops half-way shows where (statuspace.go). The Orchestrator remembers the
 // status it last wrote per CR, so a pass that reads the CR from a cache that
 // has not yet seen that write starts from it rather than meeting a 409
 // Conflict (statusmemo.go).

@@ -1,6 +1,7 @@
 package orchestrate
 
 import (
+	"k8s.io/apimachinery/pkg/api/equality"
 	"slices"
 	"sync"
 	"time"
@@ -46,10 +47,15 @@ type statusMemo struct {
 	now       func() time.Time
 	entries   map[types.UID]statusMemoEntry
 	lastSweep time.Time
-	// lastWrite is when each CR's status was last written, for the pace of
-	// progress writes (statuspace.go); it outlives the entry, which goes
-	// once the cache caught up.
-	lastWrite map[types.UID]time.Time
+	// held is the progress-only status each CR's last pass held back, and
+	// since when it has stood still (statuspace.go); it outlives the entry,
+	// which goes once the cache caught up.
+	held map[types.UID]heldProgress
+}
+
+type heldProgress struct {
+	status *status.ClusterStatus
+	since  time.Time
 }
 
 type statusMemoEntry struct {
@@ -64,7 +70,7 @@ type statusMemoEntry struct {
 }
 
 func newStatusMemo() *statusMemo {
-	return &statusMemo{now: time.Now, entries: map[types.UID]statusMemoEntry{}, lastWrite: map[types.UID]time.Time{}}
+	return &statusMemo{now: time.Now, entries: map[types.UID]statusMemoEntry{}, held: map[types.UID]heldProgress{}}
 }
 
 // catchUp brings owner, read from the cache, up to the status this controller
@@ -103,7 +109,7 @@ func (m *statusMemo) written(uid types.UID, from, to string, st *status.ClusterS
 		superseded = superseded[len(superseded)-maxSuperseded:]
 	}
 	m.entries[uid] = statusMemoEntry{superseded: superseded, resourceVersion: to, status: st.DeepCopy(), at: now}
-	m.lastWrite[uid] = now
+	delete(m.held, uid)
 	// Entries of CRs that were deleted are never caught up with; a sweep
 	// once per TTL keeps the map bounded by the CRs written in the last two
 	// TTLs without walking it on every write.
@@ -114,9 +120,9 @@ func (m *statusMemo) written(uid types.UID, from, to string, st *status.ClusterS
 				delete(m.entries, k)
 			}
 		}
-		for k, at := range m.lastWrite {
-			if now.Sub(at) > progressInterval {
-				delete(m.lastWrite, k)
+		for k, h := range m.held {
+			if now.Sub(h.since) > statusMemoTTL {
+				delete(m.held, k)
 			}
 		}
 	}
@@ -127,17 +133,21 @@ func (m *statusMemo) forget(uid types.UID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.entries, uid)
-	delete(m.lastWrite, uid)
+	delete(m.held, uid)
 }
 
-// progressWait is how long a status write that carries progress only must
-// wait for the CR with uid; 0 when it may go now.
-func (m *statusMemo) progressWait(uid types.UID) time.Duration {
+// progressWait is how long the progress-only status next of the CR with uid
+// must still wait before it is written: progressQuiet after the pass that
+// first held this very status back, 0 once it has stood still that long.
+// Another status starts the wait again.
+func (m *statusMemo) progressWait(uid types.UID, next *status.ClusterStatus) time.Duration {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	at, ok := m.lastWrite[uid]
-	if !ok {
-		return 0
+	now := m.now()
+	h, ok := m.held[uid]
+	if !ok || !equality.Semantic.DeepEqual(h.status, next) {
+		m.held[uid] = heldProgress{status: next.DeepCopy(), since: now}
+		return progressQuiet
 	}
-	return max(0, progressInterval-m.now().Sub(at))
+	return max(0, progressQuiet-now.Sub(h.since))
 }

@@ -15,16 +15,17 @@ import (
 // and the condition messages that quote them, "4 of 6 replicas ready") moves
 // with every pod that becomes ready; written each time, it would cost a
 // status write, and a watch event in every client of the CR, per pod. So a
-// status that differs from the CR's only in progress is written at most once
-// per progressInterval, and the pass that holds it back asks to be requeued
-// for when it may go: counts lag by that much at most, and the transition
-// that ends the rollout carries the final ones.
+// status that differs from the CR's only in progress is written once that
+// progress has stood still for progressQuiet: while pods keep coming up, the
+// counts wait for the transition that ends the rollout, which carries the
+// final ones, and a rollout that stops half-way shows where it stopped. The
+// pass that holds progress back asks to be requeued for when it may go.
 
-// progressInterval is how often the progress of a rollout may be written.
-// Kubernetes' own controllers report pod counts as they change; a CR's
-// status is read by people and by tools that wait on its conditions, and
-// neither needs the counts sooner.
-const progressInterval = 10 * time.Second
+// progressQuiet is how long progress must stand still before it is written
+// on its own. Kubernetes' own controllers report pod counts as they change;
+// a CR's status is read by people and by tools that wait on its conditions,
+// and neither needs the counts of a rollout still moving.
+const progressQuiet = 10 * time.Second
 
 // progressOnly reports whether next differs from prev in progress only: in
 // node types' replica counts, and in the messages of conditions whose type,

@@ -61,20 +61,37 @@ func TestProgressOnly(t *testing.T) {
 	}
 }
 
-func TestProgressWaitsForTheInterval(t *testing.T) {
+// TestProgressWaitsUntilItStandsStill: progress is held back while it
+// keeps moving, and written once the same progress has stood still for
+// progressQuiet; a write of the CR's status starts afresh.
+func TestProgressWaitsUntilItStandsStill(t *testing.T) {
 	now := time.Unix(1000, 0)
 	m := newStatusMemo()
 	m.now = func() time.Time { return now }
-	if w := m.progressWait("uid-1"); w != 0 {
-		t.Errorf("a CR never written waits %s, want 0", w)
+	at := func(ready int32) *status.ClusterStatus {
+		st := rolling()
+		st.NodeTypes[0].ReadyReplicas = ready
+		return st
 	}
-	m.written("uid-1", "10", "11", rolling())
+	if w := m.progressWait("uid-1", at(1)); w != progressQuiet {
+		t.Errorf("progress first held back waits %s, want %s", w, progressQuiet)
+	}
+	for ready := int32(2); ready <= 5; ready++ {
+		now = now.Add(progressQuiet - time.Second)
+		if w := m.progressWait("uid-1", at(ready)); w != progressQuiet {
+			t.Errorf("%d ready, %s after the last count: waits %s, want %s (the count moved)", ready, progressQuiet-time.Second, w, progressQuiet)
+		}
+	}
 	now = now.Add(3 * time.Second)
-	if w := m.progressWait("uid-1"); w != progressInterval-3*time.Second {
-		t.Errorf("3s after a write, progress waits %s, want %s", w, progressInterval-3*time.Second)
+	if w := m.progressWait("uid-1", at(5)); w != progressQuiet-3*time.Second {
+		t.Errorf("3s after the count stopped at 5, waits %s, want %s", w, progressQuiet-3*time.Second)
 	}
-	now = now.Add(progressInterval)
-	if w := m.progressWait("uid-1"); w != 0 {
-		t.Errorf("after the interval, progress waits %s, want 0", w)
+	now = now.Add(progressQuiet)
+	if w := m.progressWait("uid-1", at(5)); w != 0 {
+		t.Errorf("the count has stood still for %s: waits %s, want 0", progressQuiet, w)
+	}
+	m.written("uid-1", "10", "11", at(5))
+	if w := m.progressWait("uid-1", at(5)); w != progressQuiet {
+		t.Errorf("right after a write, progress waits %s, want %s", w, progressQuiet)
 	}
 }

@@ -123,10 +123,12 @@ func (o *Orchestrator[T]) writeStatus(ctx context.Context, base, owner T, out *o
 			*owner.GetClusterStatus() = *next
 			return nil
 		}
-		if wait := o.statuses.progressWait(base.GetUID()); wait > 0 && progressOnly(base.GetClusterStatus(), next) {
-			out.progressDue = wait
-			*owner.GetClusterStatus() = *base.GetClusterStatus().DeepCopy()
-			return nil
+		if progressOnly(base.GetClusterStatus(), next) {
+			if wait := o.statuses.progressWait(base.GetUID(), next); wait > 0 {
+				out.progressDue = wait
+				*owner.GetClusterStatus() = *base.GetClusterStatus().DeepCopy()
+				return nil
+			}
 		}
 		patched, ok := base.DeepCopyObject().(T)
 		if !ok {
