@@ -142,3 +142,33 @@ func TestMarkdownShowsRatiosAgainstOpbuilder(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkdownShowsTheManyReplicasAndLargeScaleSizes(t *testing.T) {
+	r := &Report{
+		Sizes: Sizes{NodeTypes: []int{4}, Edits: 2, ManyReplicas: 10, ManyReplicasNodeTypes: 4,
+			ScaleCRs: 2, ScaleNodeTypes: 4, LargeScaleCRs: 10, LargeScaleApproaches: []string{largeScaleReference, "orchestrate"}},
+		Approaches: []ApproachInfo{{Name: largeScaleReference}, {Name: referenceApproach}, {Name: "orchestrate"}},
+		EditsManyReplicas: map[string]*EditResult{
+			"orchestrate": {NodeTypes: 4, Replicas: 10, Edits: 2, StatusWrites: 4},
+		},
+		Scale: map[string]*ScaleResult{
+			"orchestrate": {CRs: 2, NodeTypes: 4, Converged: true, HeapBefore: 10 << 20, HeapAfter: 10<<20 + 2<<10},
+		},
+		LargeScale: map[string]*ScaleResult{
+			largeScaleReference: {CRs: 10, NodeTypes: 4, Converged: true, Requests: 100, HeapBefore: 10 << 20, HeapAfter: 10<<20 + 10<<10},
+			"orchestrate":       {CRs: 10, NodeTypes: 4, Converged: true, Requests: 110, HeapBefore: 10 << 20, HeapAfter: 10<<20 + 20<<10},
+		},
+	}
+	md := Markdown(r)
+	for _, want := range []string{
+		"### 4 node types, 10 replicas each",
+		"| CR status writes | – | – | 2.0 |",
+		"### 10 Clusters",
+		"| requests | 100 | – | 110 (1.1×) |",
+		"| heap per Cluster (KiB) | 1.0 | – | 2.0 (2×) |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+}

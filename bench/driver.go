@@ -50,13 +50,24 @@ type Sizes struct {
 	Idle              time.Duration `json:"idle"`
 	NoopIterations    int           `json:"noopIterations"`
 	ProfileIterations int           `json:"profileIterations"`
-	ScaleCRs          int           `json:"scaleCRs"`
-	ScaleNodeTypes    int           `json:"scaleNodeTypes"`
-	MemObjects        int           `json:"memObjects"`
-	MemObjectBytes    int           `json:"memObjectBytes"`
-	ScaleTimeout      time.Duration `json:"scaleTimeout"`
-	DriftTimeout      time.Duration `json:"driftTimeout"`
-	PruneTimeout      time.Duration `json:"pruneTimeout"`
+	// ManyReplicas is the replicas of every workload of one more Cluster
+	// of ManyReplicasNodeTypes node types, which the config changes are
+	// also measured on: status writes must not grow with replicas.
+	ManyReplicas          int32 `json:"manyReplicas"`
+	ManyReplicasNodeTypes int   `json:"manyReplicasNodeTypes"`
+	ScaleCRs              int   `json:"scaleCRs"`
+	ScaleNodeTypes        int   `json:"scaleNodeTypes"`
+	// LargeScaleCRs Clusters are created, after ScaleCRs, by the
+	// LargeScaleApproaches only: the reference and what scaffolded
+	// operators run.
+	LargeScaleCRs        int           `json:"largeScaleCRs"`
+	LargeScaleApproaches []string      `json:"largeScaleApproaches"`
+	LargeScaleTimeout    time.Duration `json:"largeScaleTimeout"`
+	MemObjects           int           `json:"memObjects"`
+	MemObjectBytes       int           `json:"memObjectBytes"`
+	ScaleTimeout         time.Duration `json:"scaleTimeout"`
+	DriftTimeout         time.Duration `json:"driftTimeout"`
+	PruneTimeout         time.Duration `json:"pruneTimeout"`
 }
 
 // FullSizes are the sizes the issue asks for.
@@ -64,7 +75,9 @@ func FullSizes() Sizes {
 	return Sizes{
 		NodeTypes: []int{1, 4, 16}, Edits: 10, EditInterval: 2500 * time.Millisecond,
 		Idle: 60 * time.Second, NoopIterations: 100, ProfileIterations: 1500,
+		ManyReplicas: 10, ManyReplicasNodeTypes: 4,
 		ScaleCRs: 200, ScaleNodeTypes: 4, ScaleTimeout: 150 * time.Second, MemObjects: 10000, MemObjectBytes: 10 * 1024,
+		LargeScaleCRs: 1000, LargeScaleApproaches: []string{largeScaleReference, "orchestrate"}, LargeScaleTimeout: 10 * time.Minute,
 		DriftTimeout: 13 * time.Second, PruneTimeout: 13 * time.Second,
 	}
 }
@@ -74,7 +87,9 @@ func QuickSizes() Sizes {
 	return Sizes{
 		NodeTypes: []int{1, 4, 16}, Edits: 3, EditInterval: 2 * time.Second,
 		Idle: 10 * time.Second, NoopIterations: 30, ProfileIterations: 200,
+		ManyReplicas: 10, ManyReplicasNodeTypes: 4,
 		ScaleCRs: 20, ScaleNodeTypes: 4, ScaleTimeout: time.Minute, MemObjects: 1000, MemObjectBytes: 10 * 1024,
+		LargeScaleCRs: 100, LargeScaleApproaches: []string{largeScaleReference, "orchestrate"}, LargeScaleTimeout: 3 * time.Minute,
 		DriftTimeout: 13 * time.Second, PruneTimeout: 13 * time.Second,
 	}
 }

@@ -12,10 +12,12 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,6 +57,8 @@ type OperatorStats struct {
 	Reconciles map[string]int `json:"reconciles"`
 	// ReconcileErrors counts reconciles that returned an error.
 	ReconcileErrors int `json:"reconcileErrors"`
+	// PeakHeap is the most heap in use sampled since the last reset.
+	PeakHeap uint64 `json:"peakHeap"`
 }
 
 // NoopResult is what the control API's /noop returns: per forced
@@ -149,6 +153,7 @@ func RunOperator(ctx context.Context, opts OperatorOptions, out io.Writer) error
 	defer cancel()
 	errc := make(chan error, 2)
 	go func() { errc <- mgr.Start(ctx) }()
+	go api.samplePeakHeap(ctx, 50*time.Millisecond)
 	go func() {
 		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("operator: control API: %w", err)
@@ -221,6 +226,43 @@ type controlAPI struct {
 	reconciler reconcile.Reconciler
 	logger     logr.Logger
 	noopMu     sync.Mutex
+	// peakHeap is the most heap in use sampled since the last reset.
+	peakHeap atomic.Uint64
+}
+
+// heapSample is the runtime metric peakHeap samples: the bytes of heap
+// objects, live or not yet swept. Reading it does not stop the world, unlike
+// runtime.ReadMemStats.
+const heapSample = "/memory/classes/heap/objects:bytes"
+
+// raisePeakHeap sets peakHeap to v unless it is higher; a reset may run
+// at the same time.
+func (a *controlAPI) raisePeakHeap(v uint64) {
+	for {
+		cur := a.peakHeap.Load()
+		if v <= cur || a.peakHeap.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
+
+// samplePeakHeap records the heap in use into a.peakHeap every interval
+// until ctx ends.
+func (a *controlAPI) samplePeakHeap(ctx context.Context, interval time.Duration) {
+	sample := []metrics.Sample{{Name: heapSample}}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		metrics.Read(sample)
+		if v := sample[0].Value; v.Kind() == metrics.KindUint64 {
+			a.raisePeakHeap(v.Uint64())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (a *controlAPI) mux(mgr ctrl.Manager) *http.ServeMux {
@@ -236,11 +278,12 @@ func (a *controlAPI) mux(mgr ctrl.Manager) *http.ServeMux {
 	})
 	m.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
 		recs, errs := a.stats.snapshot()
-		writeJSON(w, OperatorStats{Requests: counted(a.counter), Reconciles: recs, ReconcileErrors: errs})
+		writeJSON(w, OperatorStats{Requests: counted(a.counter), Reconciles: recs, ReconcileErrors: errs, PeakHeap: a.peakHeap.Load()})
 	})
 	m.HandleFunc("POST /reset", func(w http.ResponseWriter, _ *http.Request) {
 		a.counter.Reset()
 		a.stats.reset()
+		a.peakHeap.Store(0)
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	m.HandleFunc("POST /noop", a.noop)

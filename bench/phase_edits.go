@@ -12,7 +12,7 @@ import (
 const editedNodeType = "nt0"
 
 type editRecord struct {
-	nodeTypes int
+	namespace string
 	key       string // "ns/deployment"
 	sent      time.Time
 	prev      string
@@ -27,9 +27,10 @@ func (d *driver) editPhase(ctx context.Context, a Approach) error {
 	if !ok {
 		return fmt.Errorf("%s: operator not running", a.Name())
 	}
+	sizes := d.editSizes(a.Name())
 	var namespaces []string
-	for _, n := range d.sizes.NodeTypes {
-		namespaces = append(namespaces, sizeNamespace(a.Name(), n))
+	for _, sz := range sizes {
+		namespaces = append(namespaces, sz.namespace)
 	}
 	tl, err := d.watchNamespaces(ctx, namespaces)
 	if err != nil {
@@ -51,11 +52,11 @@ func (d *driver) editPhase(ctx context.Context, a Approach) error {
 		errs    []error
 	)
 	for e := 1; e <= d.sizes.Edits; e++ {
-		for i, n := range d.sizes.NodeTypes {
+		for i, sz := range sizes {
 			target := from.Add(time.Duration(e-1)*d.sizes.EditInterval +
-				time.Duration(i)*d.sizes.EditInterval/time.Duration(len(d.sizes.NodeTypes)))
+				time.Duration(i)*d.sizes.EditInterval/time.Duration(len(sizes)))
 			sleep(ctx, time.Until(target))
-			ns := sizeNamespace(a.Name(), n)
+			ns := sz.namespace
 			key := ns + "/" + WorkloadName(clusterName, editedNodeType)
 			// Never edit again before the previous edit reached the
 			// template, so each reaction is attributed to its edit.
@@ -72,18 +73,17 @@ func (d *driver) editPhase(ctx context.Context, a Approach) error {
 				errs = append(errs, err)
 				continue
 			}
-			records = append(records, editRecord{nodeTypes: n, key: key, sent: sent, prev: prev})
+			records = append(records, editRecord{namespace: ns, key: key, sent: sent, prev: prev})
 		}
 	}
 	for _, r := range records {
 		d.awaitReaction(ctx, tl, r, 15*time.Second)
 	}
-	for _, n := range d.sizes.NodeTypes {
-		ns := sizeNamespace(a.Name(), n)
+	for _, sz := range sizes {
 		if !poll(ctx, 250*time.Millisecond, time.Minute, func(ctx context.Context) (bool, error) {
-			return d.converged(ctx, ns, clusterName, n, true)
+			return d.converged(ctx, sz.namespace, clusterName, sz.nodeTypes, true)
 		}) {
-			errs = append(errs, fmt.Errorf("%s: %s did not roll out within a minute of the last edit", a.Name(), ns))
+			errs = append(errs, fmt.Errorf("%s: %s did not roll out within a minute of the last edit", a.Name(), sz.namespace))
 		}
 	}
 	// Trailing reconciles (status updates of the finished rollouts).
@@ -100,12 +100,12 @@ func (d *driver) editPhase(ctx context.Context, a Approach) error {
 	d.report.Windows[a.Name()] = Window{From: from, To: to}
 
 	results := map[int]*EditResult{}
-	for _, n := range d.sizes.NodeTypes {
-		ns := sizeNamespace(a.Name(), n)
-		res := &EditResult{NodeTypes: n, Edits: d.sizes.Edits, Writes: map[string]int{}}
+	for _, sz := range sizes {
+		ns := sz.namespace
+		res := &EditResult{NodeTypes: sz.nodeTypes, Replicas: sz.replicas, Edits: d.sizes.Edits, Writes: map[string]int{}}
 		summarizeEdits(res, st, ns, WorkloadName(clusterName, editedNodeType))
 		for _, r := range records {
-			if r.nodeTypes != n {
+			if r.namespace != ns {
 				continue
 			}
 			at, ok := tl.templateChangeAfter(r.key, r.sent, r.prev)
@@ -118,9 +118,13 @@ func (d *driver) editPhase(ctx context.Context, a Approach) error {
 				res.NewReplicaSet = append(res.NewReplicaSet, rsAt.Sub(r.sent))
 			}
 		}
-		results[n] = res
-		d.logf("edits %-12s n=%-2d writes cm=%d deploy=%d svc=%d pdb=%d status=%d events=%d 409=%d needless=%d reconciles=%d p50=%s",
-			a.Name(), n, res.ConfigMapWrites, res.DeploymentWrites, res.ServiceWrites, res.PDBWrites, res.StatusWrites,
+		if sz.replicas == 1 {
+			results[sz.nodeTypes] = res
+		} else {
+			d.report.EditsManyReplicas[a.Name()] = res
+		}
+		d.logf("edits %-12s n=%-2d r=%-2d writes cm=%d deploy=%d svc=%d pdb=%d status=%d events=%d 409=%d needless=%d reconciles=%d p50=%s",
+			a.Name(), sz.nodeTypes, sz.replicas, res.ConfigMapWrites, res.DeploymentWrites, res.ServiceWrites, res.PDBWrites, res.StatusWrites,
 			res.EventWrites, res.Conflicts, res.NeedlessUpdates, res.Reconciles, percentile(res.Reaction, 50))
 	}
 	d.report.Edits[a.Name()] = results

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,28 +26,31 @@ import (
 // Workloads have zero replicas: pod scheduling is the same for every
 // approach and would only add noise.
 func (d *driver) scalePhase(ctx context.Context) error {
+	runs := d.scaleRuns()
 	var errs []error
-	for i, a := range d.approaches {
+	for i, run := range runs {
+		a := run.approach
 		p, err := d.operator(ctx, a)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		res, err := d.scaleOne(ctx, p, a.Name())
+		res, err := d.scaleOne(ctx, p, a.Name(), run.crs, run.timeout)
 		if res != nil {
-			d.report.Scale[a.Name()] = res
-			d.logf("scale %-12s converged=%t in %s, %d requests (%d writes, %d conflicts), %d reconciles",
-				a.Name(), res.Converged, res.Time.Round(100*time.Millisecond), res.Requests, res.Writes, res.Conflicts, res.Reconciles)
+			run.into[a.Name()] = res
+			d.logf("scale %-12s %d CRs converged=%t in %s, %d requests (%d writes, %d conflicts), %d reconciles, heap %.1f→%.1f MiB (peak %.1f)",
+				a.Name(), run.crs, res.Converged, res.Time.Round(100*time.Millisecond), res.Requests, res.Writes, res.Conflicts, res.Reconciles,
+				mib(res.HeapBefore), mib(res.HeapAfter), mib(res.PeakHeap))
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", a.Name(), err))
 		}
 		p.stop()
 		delete(d.operators, a.Name())
-		if i == len(d.approaches)-1 {
+		if i == len(runs)-1 {
 			break // the control plane is stopped next anyway
 		}
-		// Each approach starts from the same state: without this, every
+		// Each run starts from the same state: without this, every
 		// approach's run is slower than the previous one's (measured: the
 		// order decided the ranking).
 		t0 := time.Now()
@@ -56,6 +60,28 @@ func (d *driver) scalePhase(ctx context.Context) error {
 		d.logf("removed %s in %s", scaleNamespace(a.Name()), time.Since(t0).Round(100*time.Millisecond))
 	}
 	return errors.Join(errs...)
+}
+
+// scaleRun is one run of the scale phase: an approach with a number of
+// Clusters, and where its result goes.
+type scaleRun struct {
+	approach Approach
+	crs      int
+	timeout  time.Duration
+	into     map[string]*ScaleResult
+}
+
+// scaleRuns are every approach with ScaleCRs, each followed, for the
+// LargeScaleApproaches, by a run with LargeScaleCRs.
+func (d *driver) scaleRuns() []scaleRun {
+	var runs []scaleRun
+	for _, a := range d.approaches {
+		runs = append(runs, scaleRun{approach: a, crs: d.sizes.ScaleCRs, timeout: d.sizes.ScaleTimeout, into: d.report.Scale})
+		if d.sizes.LargeScaleCRs > 0 && slices.Contains(d.sizes.LargeScaleApproaches, a.Name()) {
+			runs = append(runs, scaleRun{approach: a, crs: d.sizes.LargeScaleCRs, timeout: d.sizes.LargeScaleTimeout, into: d.report.LargeScale})
+		}
+	}
+	return runs
 }
 
 // deleteNamespace deletes a namespace and waits until it is gone.
@@ -73,9 +99,13 @@ func (d *driver) deleteNamespace(ctx context.Context, name string) error {
 	return nil
 }
 
-func (d *driver) scaleOne(ctx context.Context, p *operatorProc, approach string) (*ScaleResult, error) {
+func (d *driver) scaleOne(ctx context.Context, p *operatorProc, approach string, n int, timeout time.Duration) (*ScaleResult, error) {
 	ns := scaleNamespace(approach)
-	n, nt := d.sizes.ScaleCRs, d.sizes.ScaleNodeTypes
+	nt := d.sizes.ScaleNodeTypes
+	heap0, err := p.mem(ctx)
+	if err != nil {
+		return nil, err
+	}
 	before, err := d.scrapeRequestTotals(ctx)
 	if err != nil {
 		return nil, err
@@ -88,9 +118,9 @@ func (d *driver) scaleOne(ctx context.Context, p *operatorProc, approach string)
 		return nil, err
 	}
 	want := n * nt
-	res := &ScaleResult{CRs: n, NodeTypes: nt}
+	res := &ScaleResult{CRs: n, NodeTypes: nt, HeapBefore: heap0.HeapInuse}
 	var childrenAt time.Time
-	res.Converged = poll(ctx, time.Second, d.sizes.ScaleTimeout, func(ctx context.Context) (bool, error) {
+	res.Converged = poll(ctx, time.Second, timeout, func(ctx context.Context) (bool, error) {
 		counts, observed, err := d.scaleCounts(ctx, ns)
 		if err != nil {
 			return false, err
@@ -112,6 +142,12 @@ func (d *driver) scaleOne(ctx context.Context, p *operatorProc, approach string)
 	if err != nil {
 		return res, err
 	}
+	res.PeakHeap = st.PeakHeap
+	heap1, err := p.mem(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.HeapAfter = heap1.HeapInuse
 	after, err := d.scrapeRequestTotals(ctx)
 	if err != nil {
 		return res, err
@@ -139,7 +175,7 @@ func (d *driver) scaleOne(ctx context.Context, p *operatorProc, approach string)
 		res.Reconciles += v
 	}
 	if !res.Converged {
-		return res, fmt.Errorf("%d Clusters did not converge within %s (reached %v); see %s", n, d.sizes.ScaleTimeout, res.Progress, p.logPath)
+		return res, fmt.Errorf("%d Clusters did not converge within %s (reached %v); see %s", n, timeout, res.Progress, p.logPath)
 	}
 	return res, nil
 }

@@ -24,11 +24,38 @@ func sizeNamespace(approach string, nodeTypes int) string {
 
 func scaleNamespace(approach string) string { return approach + "-scale" }
 
+// manyReplicasNamespace holds an approach's Cluster whose workloads run
+// Sizes.ManyReplicas replicas.
+func manyReplicasNamespace(approach string, replicas int32) string {
+	return fmt.Sprintf("%s-r%d", approach, replicas)
+}
+
+// editSize is one Cluster of the steady and edit phases.
+type editSize struct {
+	namespace string
+	nodeTypes int
+	replicas  int32
+}
+
+// editSizes are an approach's Clusters of the steady and edit phases: one
+// of each size with one replica per workload, and one with ManyReplicas.
+func (d *driver) editSizes(approach string) []editSize {
+	var out []editSize
+	for _, n := range d.sizes.NodeTypes {
+		out = append(out, editSize{namespace: sizeNamespace(approach, n), nodeTypes: n, replicas: 1})
+	}
+	if d.sizes.ManyReplicas > 0 {
+		out = append(out, editSize{namespace: manyReplicasNamespace(approach, d.sizes.ManyReplicas),
+			nodeTypes: d.sizes.ManyReplicasNodeTypes, replicas: d.sizes.ManyReplicas})
+	}
+	return out
+}
+
 // approachNamespaces are the namespaces an approach's operator caches.
 func (d *driver) approachNamespaces(approach string) []string {
 	var out []string
-	for _, n := range d.sizes.NodeTypes {
-		out = append(out, sizeNamespace(approach, n))
+	for _, s := range d.editSizes(approach) {
+		out = append(out, s.namespace)
 	}
 	return append(out, scaleNamespace(approach))
 }
@@ -68,8 +95,8 @@ func (d *driver) steadyPhase(ctx context.Context) error {
 	}
 	t0 := time.Now()
 	for _, a := range d.approaches {
-		for _, n := range d.sizes.NodeTypes {
-			cr := NewCluster(sizeNamespace(a.Name(), n), clusterName, a.Name(), n, 1)
+		for _, sz := range d.editSizes(a.Name()) {
+			cr := NewCluster(sz.namespace, clusterName, a.Name(), sz.nodeTypes, sz.replicas)
 			if err := d.client.Create(ctx, cr); err != nil {
 				return fmt.Errorf("create cluster %s/%s: %w", cr.Namespace, cr.Name, err)
 			}
@@ -77,12 +104,11 @@ func (d *driver) steadyPhase(ctx context.Context) error {
 	}
 	var errs []error
 	for _, a := range d.approaches {
-		for _, n := range d.sizes.NodeTypes {
-			ns := sizeNamespace(a.Name(), n)
+		for _, sz := range d.editSizes(a.Name()) {
 			if !poll(ctx, 500*time.Millisecond, 5*time.Minute, func(ctx context.Context) (bool, error) {
-				return d.converged(ctx, ns, clusterName, n, true)
+				return d.converged(ctx, sz.namespace, clusterName, sz.nodeTypes, true)
 			}) {
-				errs = append(errs, fmt.Errorf("%s: Cluster %s/%s did not converge in 5m", a.Name(), ns, clusterName))
+				errs = append(errs, fmt.Errorf("%s: Cluster %s/%s did not converge in 5m", a.Name(), sz.namespace, clusterName))
 			}
 		}
 	}

@@ -11,6 +11,10 @@ import (
 // referenceApproach is the approach every ratio is taken against.
 const referenceApproach = "opbuilder"
 
+// largeScaleReference is the approach the large scale size compares with:
+// the careful hand-written controller that the issue's goal names.
+const largeScaleReference = "cou-careful"
+
 // Markdown renders a report as the BENCHMARKS.md document.
 func Markdown(r *Report) string {
 	w := &mdWriter{r: r}
@@ -200,7 +204,28 @@ func (w *mdWriter) summary() {
 				return 0, false
 			}
 			return float64(s.Requests), true
-		}, "each Cluster also gets its inventory written to status", "two status patches per Cluster during the install, and one RolloutStarted and one RolloutCompleted event per node type"},
+		}, "each Cluster also gets its inventory written to status", "status patches of each Cluster during the install"},
+		{fmt.Sprintf("CR status writes per change, %d node types × %d replicas", r.Sizes.ManyReplicasNodeTypes, r.Sizes.ManyReplicas), "%.1f", func(a string) (float64, bool) {
+			e, ok := r.EditsManyReplicas[a]
+			if !ok || e == nil || e.Edits == 0 {
+				return 0, false
+			}
+			return float64(e.StatusWrites) / float64(e.Edits), true
+		}, "", "it writes the rollout's start and end to the Cluster's status"},
+		{fmt.Sprintf("scale, %d Clusters: operator requests", r.Sizes.LargeScaleCRs), "%.0f", func(a string) (float64, bool) {
+			s, ok := r.LargeScale[a]
+			if !ok {
+				return 0, false
+			}
+			return float64(s.Requests), true
+		}, "", "status patches of each Cluster during the install"},
+		{fmt.Sprintf("scale, %d Clusters: time to converge (s)", r.Sizes.LargeScaleCRs), "%.1f", func(a string) (float64, bool) {
+			s, ok := r.LargeScale[a]
+			if !ok || !s.Converged {
+				return 0, false
+			}
+			return s.Time.Seconds(), true
+		}, "", "its pass also observes every node type's rollout and writes status"},
 	}
 	rows := make([]string, 0, len(figs))
 	byName := map[string]fig{}
@@ -308,7 +333,7 @@ func totalWrites(e *EditResult) int {
 
 func (w *mdWriter) edits() {
 	r := w.r
-	if len(r.Edits) == 0 {
+	if len(r.Edits) == 0 && len(r.EditsManyReplicas) == 0 {
 		return
 	}
 	w.p("## Config changes")
@@ -318,96 +343,14 @@ func (w *mdWriter) edits() {
 	for _, n := range r.Sizes.NodeTypes {
 		w.p("### %d node type(s)", n)
 		w.p("")
-		per := func(a string, v func(*EditResult) float64) (float64, bool) {
-			e, ok := r.Edits[a][n]
-			if !ok || e == nil || e.Edits == 0 {
-				return 0, false
-			}
-			return v(e) / float64(e.Edits), true
-		}
-		lat := func(a string, pick func(*EditResult) []time.Duration, p int) (float64, bool) {
-			e, ok := r.Edits[a][n]
-			if !ok || e == nil || len(pick(e)) == 0 {
-				return 0, false
-			}
-			return ms(percentile(pick(e), p)), true
-		}
-		type row struct {
-			name   string
-			format string
-			value  func(a string) (float64, bool)
-		}
-		rows := []row{
-			{"ConfigMap writes", "%.1f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.ConfigMapWrites) })
-			}},
-			{"Deployment writes", "%.1f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.DeploymentWrites) })
-			}},
-			{"Service writes", "%.1f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.ServiceWrites) })
-			}},
-			{"PodDisruptionBudget writes", "%.1f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.PDBWrites) })
-			}},
-			{"CR status writes", "%.1f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.StatusWrites) })
-			}},
-			{"event writes", "%.1f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.EventWrites) })
-			}},
-			{"all write requests", "%.1f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(totalWrites(e)) })
-			}},
-			{"409 responses (total)", "%.0f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.Conflicts * e.Edits) })
-			}},
-			{"workload creates/deletes (total)", "%.0f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.WorkloadCreatesDeletes * e.Edits) })
-			}},
-			{"needless Service/Deployment writes", "%.1f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.NeedlessUpdates) })
-			}},
-			{"reads from the API server", "%.1f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.Reads) })
-			}},
-			{"reconciles", "%.1f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.Reconciles) })
-			}},
-			{"reaction p50 (ms)", "%.0f", func(a string) (float64, bool) {
-				return lat(a, func(e *EditResult) []time.Duration { return e.Reaction }, 50)
-			}},
-			{"reaction p95 (ms)", "%.0f", func(a string) (float64, bool) {
-				return lat(a, func(e *EditResult) []time.Duration { return e.Reaction }, 95)
-			}},
-			{"new ReplicaSet p50 (ms)", "%.0f", func(a string) (float64, bool) {
-				return lat(a, func(e *EditResult) []time.Duration { return e.NewReplicaSet }, 50)
-			}},
-			{"new ReplicaSet p95 (ms)", "%.0f", func(a string) (float64, bool) {
-				return lat(a, func(e *EditResult) []time.Duration { return e.NewReplicaSet }, 95)
-			}},
-			{"edits without a reaction (total)", "%.0f", func(a string) (float64, bool) {
-				return per(a, func(e *EditResult) float64 { return float64(e.Missed * e.Edits) })
-			}},
-		}
-		names := make([]string, 0, len(rows))
-		byName := map[string]row{}
-		for _, rw := range rows {
-			names = append(names, rw.name)
-			byName[rw.name] = rw
-		}
-		w.table("per change", names, func(name, a string) string {
-			rw := byName[name]
-			v, ok := rw.value(a)
-			if !ok {
-				return "–"
-			}
-			ref, refOK := rw.value(referenceApproach)
-			if !refOK || a == referenceApproach {
-				return fmt.Sprintf(rw.format, v)
-			}
-			return ratio(v, ref, rw.format)
-		})
+		w.editsTable(func(a string) *EditResult { return r.Edits[a][n] })
+	}
+	if len(r.EditsManyReplicas) > 0 {
+		w.p("### %d node types, %d replicas each", r.Sizes.ManyReplicasNodeTypes, r.Sizes.ManyReplicas)
+		w.p("")
+		w.p("The same changes on a Cluster whose workloads run %d replicas each instead of one: a rollout replaces every pod, so writes that grow with replicas show here.", r.Sizes.ManyReplicas)
+		w.p("")
+		w.editsTable(func(a string) *EditResult { return r.EditsManyReplicas[a] })
 	}
 	var conflicts []string
 	for _, a := range w.names() {
@@ -438,6 +381,101 @@ func (w *mdWriter) edits() {
 			return "–"
 		}
 		return fmt.Sprint(e.Writes[k])
+	})
+}
+
+// editsTable is the per-change table of one Cluster's config changes; get
+// returns an approach's results, nil when it has none.
+func (w *mdWriter) editsTable(get func(a string) *EditResult) {
+	per := func(a string, v func(*EditResult) float64) (float64, bool) {
+		e := get(a)
+		if e == nil || e.Edits == 0 {
+			return 0, false
+		}
+		return v(e) / float64(e.Edits), true
+	}
+	lat := func(a string, pick func(*EditResult) []time.Duration, p int) (float64, bool) {
+		e := get(a)
+		if e == nil || len(pick(e)) == 0 {
+			return 0, false
+		}
+		return ms(percentile(pick(e), p)), true
+	}
+	type row struct {
+		name   string
+		format string
+		value  func(a string) (float64, bool)
+	}
+	rows := []row{
+		{"ConfigMap writes", "%.1f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.ConfigMapWrites) })
+		}},
+		{"Deployment writes", "%.1f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.DeploymentWrites) })
+		}},
+		{"Service writes", "%.1f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.ServiceWrites) })
+		}},
+		{"PodDisruptionBudget writes", "%.1f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.PDBWrites) })
+		}},
+		{"CR status writes", "%.1f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.StatusWrites) })
+		}},
+		{"event writes", "%.1f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.EventWrites) })
+		}},
+		{"all write requests", "%.1f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(totalWrites(e)) })
+		}},
+		{"409 responses (total)", "%.0f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.Conflicts * e.Edits) })
+		}},
+		{"workload creates/deletes (total)", "%.0f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.WorkloadCreatesDeletes * e.Edits) })
+		}},
+		{"needless Service/Deployment writes", "%.1f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.NeedlessUpdates) })
+		}},
+		{"reads from the API server", "%.1f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.Reads) })
+		}},
+		{"reconciles", "%.1f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.Reconciles) })
+		}},
+		{"reaction p50 (ms)", "%.0f", func(a string) (float64, bool) {
+			return lat(a, func(e *EditResult) []time.Duration { return e.Reaction }, 50)
+		}},
+		{"reaction p95 (ms)", "%.0f", func(a string) (float64, bool) {
+			return lat(a, func(e *EditResult) []time.Duration { return e.Reaction }, 95)
+		}},
+		{"new ReplicaSet p50 (ms)", "%.0f", func(a string) (float64, bool) {
+			return lat(a, func(e *EditResult) []time.Duration { return e.NewReplicaSet }, 50)
+		}},
+		{"new ReplicaSet p95 (ms)", "%.0f", func(a string) (float64, bool) {
+			return lat(a, func(e *EditResult) []time.Duration { return e.NewReplicaSet }, 95)
+		}},
+		{"edits without a reaction (total)", "%.0f", func(a string) (float64, bool) {
+			return per(a, func(e *EditResult) float64 { return float64(e.Missed * e.Edits) })
+		}},
+	}
+	names := make([]string, 0, len(rows))
+	byName := map[string]row{}
+	for _, rw := range rows {
+		names = append(names, rw.name)
+		byName[rw.name] = rw
+	}
+	w.table("per change", names, func(name, a string) string {
+		rw := byName[name]
+		v, ok := rw.value(a)
+		if !ok {
+			return "–"
+		}
+		ref, refOK := rw.value(referenceApproach)
+		if !refOK || a == referenceApproach {
+			return fmt.Sprintf(rw.format, v)
+		}
+		return ratio(v, ref, rw.format)
 	})
 }
 
@@ -644,10 +682,23 @@ func (w *mdWriter) scale() {
 	}
 	w.p("## Scale")
 	w.p("")
-	w.p("%d Clusters × %d node types created at once (sixteen concurrent creates), one approach at a time, each in a namespace of its own that is deleted (and waited for) before the next approach starts, so that every approach starts from the same cluster (kube-controller-manager is allowed 500 requests per second, so that its own rate limit is not what is measured); converged when every child exists and kube-controller-manager has observed every Deployment's generation. Requests are the operator's until five seconds after convergence; the last row is every client's requests over the same window (`apiserver_request_total`), kube-controller-manager included.", crs, nts)
+	w.p("%d Clusters × %d node types created at once (sixteen concurrent creates), one approach at a time, each in a namespace of its own that is deleted (and waited for) before the next approach starts, so that every approach starts from the same cluster (kube-controller-manager is allowed 500 requests per second, so that its own rate limit is not what is measured); converged when every child exists and kube-controller-manager has observed every Deployment's generation. Requests are the operator's until five seconds after convergence; the last row is every client's requests over the same window (`apiserver_request_total`), kube-controller-manager included. Every operator runs controller-runtime's default of one concurrent reconcile, which is what a scaffolded project gets. Heap is the operator's heap in use after garbage collection, before the Clusters are created and once they converged; *peak* is the most heap in use (live or not yet swept) sampled every 50 ms in between.", crs, nts)
 	w.p("")
+	w.scaleTable(r.Scale, referenceApproach, r.Sizes.ScaleTimeout)
+	if len(r.LargeScale) == 0 {
+		return
+	}
+	w.p("### %d Clusters", r.Sizes.LargeScaleCRs)
+	w.p("")
+	w.p("The same with %d Clusters × %d node types, for %s only, after their run above; ratios are against `%s`. Heap per Cluster here and above shows whether heap grows linearly with the number of Clusters.", r.Sizes.LargeScaleCRs, nts, strings.Join(r.Sizes.LargeScaleApproaches, " and "), largeScaleReference)
+	w.p("")
+	w.scaleTable(r.LargeScale, largeScaleReference, r.Sizes.LargeScaleTimeout)
+}
+
+// scaleTable is one scale run's table, with ratios against ref.
+func (w *mdWriter) scaleTable(results map[string]*ScaleResult, ref string, timeout time.Duration) {
 	verbs := map[string]bool{}
-	for _, s := range r.Scale {
+	for _, s := range results {
 		for v := range s.ByVerb {
 			verbs[v] = true
 		}
@@ -656,18 +707,18 @@ func (w *mdWriter) scale() {
 	for _, v := range slices.Sorted(maps.Keys(verbs)) {
 		rows = append(rows, "requests: "+v)
 	}
-	rows = append(rows, "API server requests, all clients")
+	rows = append(rows, "heap before (MiB)", "heap converged (MiB)", "peak heap (MiB)", "heap per Cluster (KiB)", "API server requests, all clients")
 	w.table("figure", rows, func(row, a string) string {
-		s := r.Scale[a]
+		s := results[a]
 		if s == nil {
 			return "–"
 		}
-		ref := r.Scale[referenceApproach]
+		refRes := results[ref]
 		num := func(v func(*ScaleResult) float64, format string) string {
-			if ref == nil || a == referenceApproach {
+			if refRes == nil || a == ref {
 				return fmt.Sprintf(format, v(s))
 			}
-			return ratio(v(s), v(ref), format)
+			return ratio(v(s), v(refRes), format)
 		}
 		switch {
 		case row == "converged":
@@ -679,7 +730,7 @@ func (w *mdWriter) scale() {
 			return num(func(s *ScaleResult) float64 { return s.ChildrenTime.Seconds() }, "%.1f")
 		case row == "time to converge (s)":
 			if !s.Converged {
-				return fmt.Sprintf("not within %s", w.r.Sizes.ScaleTimeout)
+				return fmt.Sprintf("not within %s", timeout)
 			}
 			return num(func(s *ScaleResult) float64 { return s.Time.Seconds() }, "%.1f")
 		case row == "reconciles":
@@ -696,6 +747,14 @@ func (w *mdWriter) scale() {
 		case strings.HasPrefix(row, "requests: "):
 			v := strings.TrimPrefix(row, "requests: ")
 			return num(func(s *ScaleResult) float64 { return float64(s.ByVerb[v]) }, "%.0f")
+		case row == "heap before (MiB)":
+			return fmt.Sprintf("%.1f", mib(s.HeapBefore))
+		case row == "heap converged (MiB)":
+			return num(func(s *ScaleResult) float64 { return mib(s.HeapAfter) }, "%.1f")
+		case row == "peak heap (MiB)":
+			return num(func(s *ScaleResult) float64 { return mib(s.PeakHeap) }, "%.1f")
+		case row == "heap per Cluster (KiB)":
+			return num(func(s *ScaleResult) float64 { return s.HeapPerCR() / 1024 }, "%.1f")
 		default:
 			total := 0
 			for _, n := range s.APIServer {

@@ -14,15 +14,20 @@ type Report struct {
 	Started    time.Time      `json:"started"`
 	Duration   time.Duration  `json:"duration"`
 
-	Memory     []MemoryResult                 `json:"memory,omitempty"`
-	Idle       map[string]*IdleResult         `json:"idle,omitempty"`
-	Edits      map[string]map[int]*EditResult `json:"edits,omitempty"`
-	Windows    map[string]Window              `json:"windows,omitempty"`
-	CrossCheck map[string]*CrossCheck         `json:"crossCheck,omitempty"`
-	CPU        map[string]map[int]*CPUResult  `json:"cpu,omitempty"`
-	Drift      map[string]*DriftResult        `json:"drift,omitempty"`
-	Scale      map[string]*ScaleResult        `json:"scale,omitempty"`
-	Profile    *ProfileSummary                `json:"profile,omitempty"`
+	Memory []MemoryResult                 `json:"memory,omitempty"`
+	Idle   map[string]*IdleResult         `json:"idle,omitempty"`
+	Edits  map[string]map[int]*EditResult `json:"edits,omitempty"`
+	// EditsManyReplicas are the config changes of the Cluster whose
+	// workloads run Sizes.ManyReplicas replicas.
+	EditsManyReplicas map[string]*EditResult        `json:"editsManyReplicas,omitempty"`
+	Windows           map[string]Window             `json:"windows,omitempty"`
+	CrossCheck        map[string]*CrossCheck        `json:"crossCheck,omitempty"`
+	CPU               map[string]map[int]*CPUResult `json:"cpu,omitempty"`
+	Drift             map[string]*DriftResult       `json:"drift,omitempty"`
+	Scale             map[string]*ScaleResult       `json:"scale,omitempty"`
+	// LargeScale is the scale phase with Sizes.LargeScaleCRs Clusters.
+	LargeScale map[string]*ScaleResult `json:"largeScale,omitempty"`
+	Profile    *ProfileSummary         `json:"profile,omitempty"`
 	// Notes are problems of the run: phases that failed, timeouts.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -65,8 +70,9 @@ type IdleResult struct {
 
 // EditResult is what an approach did for the config edits of one Cluster.
 type EditResult struct {
-	NodeTypes int `json:"nodeTypes"`
-	Edits     int `json:"edits"`
+	NodeTypes int   `json:"nodeTypes"`
+	Replicas  int32 `json:"replicas"`
+	Edits     int   `json:"edits"`
 	// Writes counts write requests by "Kind VERB" (Kind is the resource).
 	Writes map[string]int `json:"writes"`
 	// Per resource totals of write requests.
@@ -186,6 +192,20 @@ type ScaleResult struct {
 	// APIServer is the increase of apiserver_request_total by verb over the
 	// same window, all clients (kube-controller-manager included).
 	APIServer map[string]int `json:"apiServer"`
+	// HeapBefore and HeapAfter are the operator's heap in use after garbage
+	// collection, before the Clusters were created and once they
+	// converged; PeakHeap is the most heap in use sampled in between.
+	HeapBefore uint64 `json:"heapBefore"`
+	HeapAfter  uint64 `json:"heapAfter"`
+	PeakHeap   uint64 `json:"peakHeap"`
+}
+
+// HeapPerCR is the growth of the operator's heap per Cluster.
+func (s *ScaleResult) HeapPerCR() float64 {
+	if s.CRs == 0 || s.HeapAfter < s.HeapBefore {
+		return 0
+	}
+	return float64(s.HeapAfter-s.HeapBefore) / float64(s.CRs)
 }
 
 // ProfileSummary is where the CPU time of forced no-op reconciles went.
@@ -220,6 +240,9 @@ func newReport(opts Options, sizes Sizes, approaches []Approach) *Report {
 		CPU:        map[string]map[int]*CPUResult{},
 		Drift:      map[string]*DriftResult{},
 		Scale:      map[string]*ScaleResult{},
+
+		EditsManyReplicas: map[string]*EditResult{},
+		LargeScale:        map[string]*ScaleResult{},
 	}
 	for _, a := range approaches {
 		r.Approaches = append(r.Approaches, ApproachInfo{Name: a.Name(), Title: a.Title()})
