@@ -1,11 +1,11 @@
 package orchestrate
 
 import (
-	"k8s.io/apimachinery/pkg/api/equality"
 	"slices"
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/opbuilder/opbuilder/runtime/status"
