@@ -59,6 +59,19 @@ type NodeType[T Object] struct {
 	// the node type, and the node types after it, until the canary is
 	// approved. Nil rolls without stopping.
 	Canary *Canary
+
+	// ChangeBudget, when set, bounds how many pods of the node type may be
+	// unavailable at once across all its groups, on top of each group's
+	// PodDisruptionBudget, and lets its groups roll in parallel as far as
+	// the budget allows instead of one after another: a group starts
+	// rolling when the pods one step of its rollout takes down (a
+	// StatefulSet's rollingUpdate.maxUnavailable or one, a Deployment's
+	// maxUnavailable or one) fit in what the node type's unavailable pods,
+	// from any cause, and the rollouts under way leave. A rollout under way
+	// is not stopped. The groups after a canary's still wait for it, and
+	// the node type is rolled out, for the deployment order, only once
+	// every group is. Nil rolls the groups one at a time.
+	ChangeBudget *ChangeBudget
 }
 
 // Canary is where a node type's rollout stops, and what lets it go on.

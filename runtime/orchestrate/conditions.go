@@ -97,6 +97,11 @@ const (
 	// rollout waits at its canary for an approval (NodeType.Canary); the
 	// message says which annotation lets it go on.
 	ReasonCanaryWaiting = "CanaryWaiting"
+	// ReasonWaitingForChangeBudget is RolloutBlocked's reason while a
+	// group's change waits for room in its node type's change budget
+	// (NodeType.ChangeBudget): other groups' pods are unavailable, being
+	// replaced or not Ready.
+	ReasonWaitingForChangeBudget = "WaitingForChangeBudget"
 )
 
 // Event reasons. Each is recorded once per change of state, on the CR.

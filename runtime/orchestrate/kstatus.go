@@ -58,6 +58,9 @@ var verdicts = map[string]verdict{
 	ReasonWaitingForHook: reconciling,
 	ReasonHookFailed:     reconciling,
 	ReasonRemovingPods:   reconciling,
+	// Room in a change budget comes as the other groups' pods become
+	// Ready.
+	ReasonWaitingForChangeBudget: reconciling,
 
 	ReasonRolloutPaused: held,
 	// A canary waits for its approval (or its soak).

@@ -200,7 +200,7 @@ func (m *domainMetrics) stateLabels(cr types.NamespacedName, nodeType, state str
 
 // metricState is the one state a node type is in, read from its conditions
 // with the verdicts of kstatus.go: blocked when its rollout is stalled or
-// held by anything but the deployment order, a pause and a canary (a hook's
+// held by anything but the deployment order, a change budget, a pause and a canary (a hook's
 // no or failure, an object in the way), waiting when held by those, rolling
 // while pods change, and unavailable or ready once rolled out.
 func metricState(nt status.NodeTypeStatus) string {
@@ -209,7 +209,7 @@ func metricState(nt status.NodeTypeStatus) string {
 	switch {
 	case s.Verdict == stalled:
 		return stateBlocked
-	case s.Blocked && (blocked.Reason == ReasonWaitingForNodeType || verdictOf(blocked.Reason) == held):
+	case s.Blocked && (blocked.Reason == ReasonWaitingForNodeType || blocked.Reason == ReasonWaitingForChangeBudget || verdictOf(blocked.Reason) == held):
 		return stateWaiting
 	case s.Blocked:
 		return stateBlocked

@@ -184,6 +184,9 @@ func validateNodeTypes[T Object](nodeTypes []NodeType[T]) error {
 		if err := nt.Canary.validate(); err != nil {
 			errs = append(errs, fmt.Errorf("node type %q: Canary: %w", nt.Name, err))
 		}
+		if err := nt.ChangeBudget.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("node type %q: ChangeBudget: %w", nt.Name, err))
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("orchestrate: %w", errors.Join(errs...))

@@ -201,6 +201,7 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 	r.victims = make([][]*corev1.Pod, len(r.built))
 	for i, nt := range r.built {
 		inputs[i] = nodeTypeInput{Name: nt.name, Forced: forced[nt.name]}
+		var total int32 // desired replicas of the node type, for a budget's percentage
 		r.lives[i] = make([]client.Object, len(nt.groups))
 		r.restarts[i] = make([]map[string]string, len(nt.groups))
 		r.steps[i] = make([]*stepOutcome, len(nt.groups))
@@ -214,8 +215,18 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 			// waits for its turn in the deployment order.
 			r.restarts[i][j] = r.o.restartDue(r.owner, nt.name, live)
 			in.Changed = in.Changed || r.restarts[i][j] != nil
+			in.Canary = r.groupCanary(i, j) != nil
+			if live != nil {
+				budgetCounts(&in, nt.groups[j].workload, live, r.o.podByPod(nt.name))
+			} else if w := nt.groups[j].workload; w != nil {
+				in.Replicas = desiredReplicas(w)
+			}
+			total += in.Replicas
 			inputs[i].Groups = append(inputs[i].Groups, in)
 			r.lives[i][j] = live
+		}
+		if b := r.o.budgetOf(nt.name); b != nil {
+			inputs[i].Budget = b.pods(total)
 		}
 	}
 	r.decisions = decide(inputs, r.out.paused)

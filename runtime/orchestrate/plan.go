@@ -19,6 +19,9 @@ const (
 	// heldForGroup: an earlier group of the same node type is not rolled out
 	// yet.
 	heldForGroup
+	// heldForBudget: the node type's change budget (budget.go) has no room
+	// for the group's rollout now.
+	heldForBudget
 	// heldForFailure: the change was let through but not written, because
 	// another object of the pass failed to apply. Not decided by decide.
 	heldForFailure
@@ -37,6 +40,13 @@ type groupInput struct {
 	Changed bool
 	// Done is true when the live workload is fully rolled out.
 	Done bool
+	// Canary is true for the group a canary of the node type applies to:
+	// with a change budget, the groups after it still wait for it.
+	Canary bool
+	// Replicas, Ready and Updated are the live workload's desired, Ready
+	// and updated pods, and Step how many pods one step of its rollout
+	// takes down; only a node type with a change budget reads them.
+	Replicas, Ready, Updated, Step int32
 }
 
 // nodeTypeInput is the observed state of one node type.
@@ -47,6 +57,9 @@ type nodeTypeInput struct {
 	// type: it then rolls whatever the state of the node types and groups
 	// before it.
 	Forced bool
+	// Budget is the node type's change budget in pods, 0 for none: its
+	// groups then roll in parallel as far as spendBudget allows.
+	Budget int32
 }
 
 // groupDecision is what to do with one group's workload.
@@ -65,6 +78,8 @@ type groupDecision struct {
 	// WaitingFor names the node type (heldForNodeType) or the group
 	// (heldForGroup) the change waits for.
 	WaitingFor string
+	// Budget is the change budget in pods a heldForBudget change waits for.
+	Budget int32
 }
 
 // nodeTypeDecision is the outcome for one node type.
@@ -99,14 +114,22 @@ type nodeTypeDecision struct {
 //     (unless forced);
 //   - a group whose change is applied, or whose workload is created, is not
 //     rolled out in this pass, so it holds whatever comes after it;
-//   - a group without changes counts as rolled out when its live workload is.
+//   - a group without changes counts as rolled out when its live workload is;
+//   - with a change budget (nodeTypeInput.Budget) the groups of a node type
+//     do not wait for each other but for the budget (spendBudget), except
+//     for the group of a canary, which the groups after it still wait for;
+//     a forced node type ignores its budget as it ignores its groups.
 func decide(nodeTypes []nodeTypeInput, paused bool) []nodeTypeDecision {
 	out := make([]nodeTypeDecision, 0, len(nodeTypes))
 	blocker := "" // first node type, in order, that is not rolled out
 	for _, nt := range nodeTypes {
 		d := nodeTypeDecision{Name: nt.Name, Groups: make([]groupDecision, 0, len(nt.Groups)), RolledOut: true}
 		groupBlocked, groupBlocker := false, "" // first group of this node type that is not rolled out
-		for _, g := range nt.Groups {
+		var budgeted []bool                     // what the change budget lets roll, nil without one
+		if nt.Budget > 0 && !nt.Forced {
+			budgeted = spendBudget(nt.Budget, nt.Groups)
+		}
+		for j, g := range nt.Groups {
 			var gd groupDecision
 			done := false
 			switch {
@@ -124,6 +147,8 @@ func decide(nodeTypes []nodeTypeInput, paused bool) []nodeTypeDecision {
 				gd.Hold, gd.WaitingFor = heldForNodeType, blocker
 			case groupBlocked && !nt.Forced:
 				gd.Hold, gd.WaitingFor = heldForGroup, groupBlocker
+			case budgeted != nil && !budgeted[j]:
+				gd.Hold, gd.Budget = heldForBudget, nt.Budget
 			default:
 				gd.Apply, gd.Changing = true, true
 			}
@@ -135,7 +160,7 @@ func decide(nodeTypes []nodeTypeInput, paused bool) []nodeTypeDecision {
 				if d.BlockedBy == "" {
 					d.BlockedBy = gd.WaitingFor
 				}
-			case heldForGroup:
+			case heldForGroup, heldForBudget:
 				d.Pending = true
 			}
 			if gd.Changing {
@@ -143,7 +168,8 @@ func decide(nodeTypes []nodeTypeInput, paused bool) []nodeTypeDecision {
 			}
 			if !done {
 				d.RolledOut = false
-				if !groupBlocked {
+				// With a budget only a canary's group holds the others.
+				if !groupBlocked && (budgeted == nil || g.Canary) {
 					groupBlocked, groupBlocker = true, g.Name
 				}
 			}

@@ -87,6 +87,7 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 	var unavailable, stalled, converging, waiting string
 	var hook *groupObserved   // first group waiting on a hook
 	var canary *groupObserved // first group waiting at its canary
+	var budget *groupObserved // first group waiting for the change budget
 	updating, creating := false, false
 	workloads := 0
 	for _, g := range nt.Groups {
@@ -128,6 +129,13 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 		case g.Decision.Hold == heldForGroup:
 			if waiting == "" {
 				waiting = fmt.Sprintf("%swaits for group %q", groupPrefix(g.Name), g.Decision.WaitingFor)
+			}
+		case g.Decision.Hold == heldForBudget:
+			if budget == nil {
+				budget = &g
+			}
+			if waiting == "" {
+				waiting = groupPrefix(g.Name) + budgetMessage(g.Decision.Budget)
 			}
 		case g.Decision.Hold == heldForFailure:
 			if waiting == "" {
@@ -193,6 +201,8 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 		set(ConditionRolloutBlocked, metav1.ConditionTrue, reason, groupPrefix(hook.Name)+hook.Rollout.Hook.message())
 	case canary != nil:
 		set(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonCanaryWaiting, groupPrefix(canary.Name)+canary.Rollout.Canary.message())
+	case budget != nil:
+		set(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonWaitingForChangeBudget, groupPrefix(budget.Name)+budgetMessage(budget.Decision.Budget))
 	case d.BlockedBy != "":
 		set(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonWaitingForNodeType, blockedMessage(d.BlockedBy))
 	case d.Paused:
