@@ -1,0 +1,186 @@
+package orchestrate_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/keys"
+	"github.com/opbuilder/opbuilder/runtime/orchestrate"
+)
+
+// podWatch follows the pods of one node type through a watch and records,
+// after every event, how many of its desired pods are unavailable and which
+// of its groups are rolling (a pod missing, unready, terminating, or its
+// pods at two revisions).
+type podWatch struct {
+	mu   sync.Mutex
+	pods map[string]*corev1.Pod
+	// desired is the node type's pods per group.
+	desired map[string]int
+	// maxUnavailable is the most pods of the node type seen unavailable at
+	// once, maxRolling the most groups seen rolling at once.
+	maxUnavailable, maxRolling int
+	err                        error
+	// synced is true once the watch has seen every pod Ready: the counts
+	// start there, not while its initial events arrive one by one.
+	synced chan struct{}
+}
+
+func (e *env) watchPods(nodeType string, desired map[string]int) *podWatch {
+	e.t.Helper()
+	wc, err := client.NewWithWatch(cluster(e.t).Config, client.Options{Scheme: testScheme})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := wc.Watch(ctx, &corev1.PodList{}, client.InNamespace(e.ns),
+		client.MatchingLabels(keys.SelectorLabels("testapp", crName, nodeType)))
+	if err != nil {
+		cancel()
+		e.t.Fatal(err)
+	}
+	pw := &podWatch{pods: map[string]*corev1.Pod{}, desired: desired, synced: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer w.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.ResultChan():
+				if !ok {
+					pw.mu.Lock()
+					pw.err = fmt.Errorf("the pod watch ended early")
+					pw.mu.Unlock()
+					return
+				}
+				pw.record(ev)
+			}
+		}
+	}()
+	e.t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-pw.synced:
+	case <-e.ctx().Done():
+		e.t.Fatal("the pod watch never saw every pod Ready")
+	}
+	return pw
+}
+
+func (pw *podWatch) record(ev watch.Event) {
+	pod, ok := ev.Object.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	if ev.Type == watch.Deleted {
+		delete(pw.pods, pod.Name)
+	} else {
+		pw.pods[pod.Name] = pod
+	}
+	available := map[string]int{}
+	revisions := map[string]map[string]bool{}
+	for _, p := range pw.pods {
+		group := p.Labels[keys.LabelGroup]
+		if revisions[group] == nil {
+			revisions[group] = map[string]bool{}
+		}
+		revisions[group][p.Labels[appsv1.ControllerRevisionHashLabelKey]] = true
+		if p.DeletionTimestamp == nil && podReady(p) {
+			available[group]++
+		}
+	}
+	unavailable, rolling := 0, 0
+	for group, want := range pw.desired {
+		unavailable += max(want-available[group], 0)
+		if available[group] < want || len(revisions[group]) > 1 {
+			rolling++
+		}
+	}
+	select {
+	case <-pw.synced:
+	default:
+		if unavailable > 0 || rolling > 0 {
+			return
+		}
+		close(pw.synced)
+	}
+	pw.maxUnavailable = max(pw.maxUnavailable, unavailable)
+	pw.maxRolling = max(pw.maxRolling, rolling)
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func (pw *podWatch) result() (maxUnavailable, maxRolling int, err error) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	return pw.maxUnavailable, pw.maxRolling, pw.err
+}
+
+// With a change budget of 2 pods, two of node type a's three StatefulSets
+// (hot, warm and cold, 2 pods each) roll at the same time, the third once
+// there is room, and never more than 2 of a's pods are unavailable at
+// once; without one, each group rolls only once the one before it is
+// rolled out, so never more than one group rolls and one pod is
+// unavailable. Either way every workload rolls once.
+func TestChangeBudgetRollsGroupsInParallel(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		budget      *orchestrate.ChangeBudget
+		wantRolling int
+		maxDown     int
+	}{
+		{name: "without a budget", budget: nil, wantRolling: 1, maxDown: 1},
+		{name: "with a budget of 2", budget: &orchestrate.ChangeBudget{MaxUnavailable: intstr.FromInt32(2)}, wantRolling: 2, maxDown: 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			nts := nodeTypes()
+			nts[0].ChangeBudget = tt.budget
+			e := newEnvWith(t, orchestrate.Config{}, nts)
+			s := spec()
+			s.NodeTypes[0].Groups = []string{"hot", "warm", "cold"}
+			e.createCluster(s)
+			e.waitFor("Ready", ready)
+			before := e.revisionCounts()
+
+			pw := e.watchPods("a", map[string]int{"hot": 2, "warm": 2, "cold": 2})
+			e.update(func(cr *testv1.Cluster) { cr.Spec.Image = image2 })
+			e.waitFor("Ready after the new image", func(cr *testv1.Cluster) bool {
+				return ready(cr) && cr.Status.ObservedGeneration == cr.Generation
+			})
+			if got := e.images(); got[0] != image2 || got[1] != image2 || got[2] != image2 || got[3] != image2 {
+				t.Errorf("images after the rollout: %v", got)
+			}
+			e.requireOneNewRevision(before)
+			down, rolling, err := pw.result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("groups of a rolling at once: at most %d; pods of a unavailable at once: at most %d", rolling, down)
+			if rolling != tt.wantRolling {
+				t.Errorf("at most %d of a's groups rolled at once, want %d", rolling, tt.wantRolling)
+			}
+			if down > tt.maxDown {
+				t.Errorf("%d of a's pods were unavailable at once, the most allowed is %d", down, tt.maxDown)
+			}
+		})
+	}
+}
