@@ -43,7 +43,26 @@
 // currentRevision == updateRevision (an OnDelete StatefulSet only needs its
 // replicas ready), and a Deployment has not exceeded its progress deadline
 // (kstatus, plus the checks it lacks). The groups of one node type roll one
-// at a time in the order the build function lists them.
+// at a time in the order the build function lists them, unless the node
+// type has a change budget.
+//
+// NodeType.ChangeBudget (budget.go) lets the groups of a node type roll in
+// parallel within a budget of pods that may be unavailable at once across
+// them all (a count, or a percentage of the node type's desired replicas
+// rounded up), on top of each group's PodDisruptionBudget. Every pod that
+// is not Ready, from whatever cause, spends it; a group whose rollout is
+// under way spends at least the pods one step of it takes down (a
+// StatefulSet's rollingUpdate.maxUnavailable or one, one when rolled pod by
+// pod; a Deployment's maxUnavailable, 25% by default, or one; all its pods
+// with Recreate). A group with a change starts, in the build function's
+// order, when its step fits in what is left; a group whose step alone
+// exceeds the budget, or whose own unready pods spend it, starts when
+// nothing else of the node type spends any, so it rolls alone rather than
+// never. A rollout under way is not stopped by the budget. A group held by
+// it shows on RolloutBlocked as WaitingForChangeBudget, quoting the budget.
+// The groups after a canary's still wait for that group, a forced node type
+// ignores its budget, a pause holds it as any other, and the node types
+// after it wait until every one of its groups is rolled out.
 //
 // Until its turn a workload is held: recorded in the store so that it is
 // not pruned, but not written, so its spec and its config-hash annotation

@@ -108,11 +108,17 @@ func {{ .Prefix }}NodeType() orchestrate.NodeType[*{{ .Resource.ImportAlias }}.{
 		// new revision, until the {{ .Resource.Kind }}'s opbuilder.io/approve-rollout.<node type>
 		// annotation names it. Nil rolls without stopping.
 		Canary: nil,
+		// A change budget, such as &orchestrate.ChangeBudget{MaxUnavailable: intstr.FromInt32(2)},
+		// would let the groups roll at the same time as long as at most two
+		// {{ .NodeType.Name }} pods, across all groups, are unavailable at once.
+		// Nil rolls the groups one after another.
+		ChangeBudget: nil,
 	}
 }
 
 // build{{ .Resource.Kind }}{{ .NodeType.FieldName }} returns one group per entry of spec.{{ .NodeType.JSONName }}. The
-// groups of a node type roll out one at a time, in the order listed.
+// groups of a node type roll out one at a time, in the order listed (or
+// side by side within a ChangeBudget).
 func build{{ .Resource.Kind }}{{ .NodeType.FieldName }}(_ context.Context, {{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}) ([]orchestrate.Group, error) {
 	groups := make([]orchestrate.Group, 0, len({{ .Var }}.Spec.{{ .NodeType.FieldName }}))
 	for _, spec := range {{ .Var }}.Spec.{{ .NodeType.FieldName }} {

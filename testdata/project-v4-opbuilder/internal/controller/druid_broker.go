@@ -51,11 +51,17 @@ func druidBrokerNodeType() orchestrate.NodeType[*datav1alpha1.Druid] {
 		// new revision, until the Druid's opbuilder.io/approve-rollout.<node type>
 		// annotation names it. Nil rolls without stopping.
 		Canary: nil,
+		// A change budget, such as &orchestrate.ChangeBudget{MaxUnavailable: intstr.FromInt32(2)},
+		// would let the groups roll at the same time as long as at most two
+		// broker pods, across all groups, are unavailable at once.
+		// Nil rolls the groups one after another.
+		ChangeBudget: nil,
 	}
 }
 
 // buildDruidBrokers returns one group per entry of spec.brokers. The
-// groups of a node type roll out one at a time, in the order listed.
+// groups of a node type roll out one at a time, in the order listed (or
+// side by side within a ChangeBudget).
 func buildDruidBrokers(_ context.Context, druid *datav1alpha1.Druid) ([]orchestrate.Group, error) {
 	groups := make([]orchestrate.Group, 0, len(druid.Spec.Brokers))
 	for _, spec := range druid.Spec.Brokers {
