@@ -1,10 +1,15 @@
 package orchestrate
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/opbuilder/opbuilder/runtime/status"
 )
 
 // g is a group of a budgeted node type: replicas desired, ready of them
@@ -204,4 +209,33 @@ func TestChangeBudgetValidate(t *testing.T) {
 	if got := (&ChangeBudget{MaxUnavailable: intstr.FromString("25%")}).pods(6); got != 2 {
 		t.Errorf("25%% of 6 pods is %d, want 2 (rounded up)", got)
 	}
+}
+
+// TestHeldForBudgetStatus: a group held by its node type's change budget
+// shows on RolloutBlocked as WaitingForChangeBudget, quoting the budget,
+// while the node type stays Progressing and the CR Reconciling (room comes
+// by itself).
+func TestHeldForBudgetStatus(t *testing.T) {
+	out := rolledOutCluster()
+	out.nodeTypes[0].Decision = nodeTypeDecision{Pending: true}
+	out.nodeTypes[0].Groups[1].Decision = heldBudget(2)
+	cs := out.apply(&status.ClusterStatus{})
+	blocked := meta.FindStatusCondition(cs.NodeTypes[0].Conditions, ConditionRolloutBlocked)
+	if blocked.Status != metav1.ConditionTrue || blocked.Reason != ReasonWaitingForChangeBudget ||
+		!strings.Contains(blocked.Message, `group "cold"`) || !strings.Contains(blocked.Message, "at most 2 pods") {
+		t.Errorf("RolloutBlocked = %+v, want True WaitingForChangeBudget naming cold and the budget", blocked)
+	}
+	if c := meta.FindStatusCondition(cs.NodeTypes[0].Conditions, ConditionProgressing); c.Status != metav1.ConditionTrue {
+		t.Errorf("Progressing = %+v, want True while cold waits for the budget", c)
+	}
+	if !conditionTrue(cs.Conditions, ConditionReconciling) || conditionTrue(cs.Conditions, ConditionStalled) {
+		t.Errorf("CR conditions %+v, want Reconciling and not Stalled", cs.Conditions)
+	}
+	if got := metricState(cs.NodeTypes[0]); got != stateWaiting {
+		t.Errorf("metric state %q, want %q", got, stateWaiting)
+	}
+}
+
+func conditionTrue(conds []metav1.Condition, typ string) bool {
+	return meta.IsStatusConditionTrue(conds, typ)
 }
