@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/status"
 )
 
@@ -238,4 +239,15 @@ func TestHeldForBudgetStatus(t *testing.T) {
 
 func conditionTrue(conds []metav1.Condition, typ string) bool {
 	return meta.IsStatusConditionTrue(conds, typ)
+}
+
+// TestInvalidChangeBudgetIsRefusedAtSetup: New refuses a budget of no pod,
+// naming the node type and the field.
+func TestInvalidChangeBudgetIsRefusedAtSetup(t *testing.T) {
+	for _, v := range []intstr.IntOrString{intstr.FromInt32(0), intstr.FromInt32(-2), intstr.FromString("150%")} {
+		err := validateNodeTypes([]NodeType[*testv1.Cluster]{{Name: "a", Build: groups(), ChangeBudget: &ChangeBudget{MaxUnavailable: v}}})
+		if err == nil || !strings.Contains(err.Error(), `node type "a": ChangeBudget`) {
+			t.Errorf("budget %s: error %v, want one naming node type a's ChangeBudget", v.String(), err)
+		}
+	}
 }
