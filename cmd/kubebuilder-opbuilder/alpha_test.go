@@ -118,8 +118,8 @@ func TestAlphaUpdateKeepsTheUsersEditOfABuilder(t *testing.T) {
 		t.Skip("builds two CLIs and scaffolds a project three times")
 	}
 	const (
-		newComment = "// groups of a node type roll out one at a time, in the order listed."
-		oldComment = "// groups roll out in the order they are listed, one by one."
+		newComment = "// side by side within a ChangeBudget)."
+		oldComment = "// side by side when a ChangeBudget allows it)."
 	)
 	cli := buildCLI(t)
 	old := buildChangedCLI(t, "scaffolds/internal/templates/controller/nodetype.go", newComment, oldComment)

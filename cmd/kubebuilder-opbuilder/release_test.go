@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +16,10 @@ import (
 )
 
 // releasedRuntime is the version the local module proxy serves the runtime
-// at, standing in for a tagged release.
-const releasedRuntime = "v0.1.0"
+// at: one of its own for every run, because the module cache keeps what it
+// once extracted for a version, and a fixed one would build the project
+// against the runtime of an earlier run.
+var releasedRuntime = fmt.Sprintf("v0.1.%d", time.Now().UnixNano())
 
 // A project scaffolded with --runtime-version requires the runtime at that
 // version from the module proxy and needs no checkout of it: its go.mod has
