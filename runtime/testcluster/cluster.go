@@ -17,6 +17,10 @@ import (
 // adminUser is the user every component and test client acts as. Membership
 // of system:masters bypasses RBAC, which the components' own roles would
 // otherwise need bootstrapping for.
+// buildAssets is the command that builds the binaries a Cluster runs, named in
+// errors about missing ones.
+const buildAssets = "go run github.com/opbuilder/opbuilder/runtime/cmd/opbuilder-testbin"
+
 var adminUser = envtest.User{Name: "opbuilder-admin", Groups: []string{"system:masters"}}
 
 // Cluster is a running control plane. Create it with Start and always Stop it.
@@ -49,7 +53,7 @@ func Start(ctx context.Context, opts ...Option) (*Cluster, error) {
 		opt(&o)
 	}
 	if o.assetsDir == "" {
-		return nil, errors.New("testcluster: KUBEBUILDER_ASSETS is not set; run `export $(make -s test-binaries | tail -1)` first")
+		return nil, errors.New("testcluster: KUBEBUILDER_ASSETS is not set; run `export $(" + buildAssets + " | tail -1)` first")
 	}
 	if o.scheme == nil {
 		o.scheme = scheme.Scheme

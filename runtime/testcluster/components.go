@@ -68,7 +68,7 @@ func DefaultKwokStages(assetsDir string) ([]string, error) {
 		return nil, fmt.Errorf("testcluster: listing kwok stages: %w", err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("testcluster: no kwok stages in %s/kwok-stages (run `make test-binaries`)", assetsDir)
+		return nil, fmt.Errorf("testcluster: no kwok stages in %s/kwok-stages (run `%s`)", assetsDir, buildAssets)
 	}
 	return files, nil
 }

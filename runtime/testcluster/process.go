@@ -24,7 +24,7 @@ type process struct {
 func (c *Cluster) run(name string, args ...string) (*process, error) {
 	bin := filepath.Join(c.AssetsDir, name)
 	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("testcluster: %s not found in %s (run `make test-binaries`): %w", name, c.AssetsDir, err)
+		return nil, fmt.Errorf("testcluster: %s not found in %s (run `%s`): %w", name, c.AssetsDir, buildAssets, err)
 	}
 	p := &process{name: name, logPath: filepath.Join(c.dir, name+".log"), done: make(chan struct{})}
 	logFile, err := os.Create(p.logPath)
