@@ -41,6 +41,8 @@ type Cluster struct {
 	env   *envtest.Environment
 	dir   string
 	procs []*process
+	// stopProvisioner stops the volume provisioner; nil when none runs.
+	stopProvisioner func()
 }
 
 // Start starts a control plane as the options ask and waits until it is
@@ -121,6 +123,9 @@ func (c *Cluster) start(ctx context.Context, o *options) error {
 			return err
 		}
 	}
+	if o.volumeProvisioner {
+		c.startVolumeProvisioner()
+	}
 	return nil
 }
 
@@ -128,6 +133,10 @@ func (c *Cluster) start(ctx context.Context, o *options) error {
 // its work directory. It is safe to call more than once.
 func (c *Cluster) Stop() error {
 	var errs []error
+	if c.stopProvisioner != nil {
+		c.stopProvisioner()
+		c.stopProvisioner = nil
+	}
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		if err := c.procs[i].stop(10 * time.Second); err != nil {
 			errs = append(errs, err)

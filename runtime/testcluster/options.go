@@ -18,6 +18,7 @@ type options struct {
 	auditLog          bool
 	serviceIPRange    string
 	kcmFlags          []string
+	volumeProvisioner bool
 }
 
 // WithControllerManager runs kube-controller-manager, so Deployments create
@@ -90,5 +91,17 @@ func WithControllerManagerFlags(flags ...string) Option {
 	return func(o *options) {
 		o.controllerManager = true
 		o.kcmFlags = append(o.kcmFlags, flags...)
+	}
+}
+
+// WithVolumeProvisioner makes a PersistentVolume for every claim that waits
+// for one, as a cluster's storage provisioner would, so that StatefulSets
+// with volumeClaimTemplates get their pods scheduled on kwok nodes, which
+// have no storage of their own. It implies WithControllerManager, whose
+// volume binder binds each claim to its volume.
+func WithVolumeProvisioner() Option {
+	return func(o *options) {
+		o.volumeProvisioner = true
+		o.controllerManager = true
 	}
 }
