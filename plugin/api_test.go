@@ -25,6 +25,7 @@ func TestCreateAPIMakesADataSystemResource(t *testing.T) {
 		"changed config/samples/data_v1alpha1_druid.yaml",
 		"changed internal/controller/druid_controller.go",
 		"changed internal/controller/druid_controller_test.go",
+		"changed internal/controller/suite_test.go",
 	}, "\n") {
 		t.Errorf("create api touched:\n%s", diff)
 	}
@@ -145,6 +146,36 @@ func TestCreateAPIOfASecondKindSharesTheTypesAndCache(t *testing.T) {
 	}
 	assertContains(t, "cmd/main.go", p.Read(t, "cmd/main.go"),
 		"&datav1alpha1.Druid{},", "&datav1alpha1.Pinot{},", "// +opbuilder:scaffold:owned-types")
+	assertGoParses(t, p)
+}
+
+// The first kind rewrites go/v4's suite to run on testcluster; a second
+// kind leaves it to go/v4's markers, so a line the user added stays.
+func TestCreateAPIRunsTheSuiteOnARealControlPlane(t *testing.T) {
+	p := withDruid(t)
+	suite := p.Read(t, "internal/controller/suite_test.go")
+	assertContains(t, "suite", suite,
+		`"github.com/opbuilder/opbuilder/runtime/testcluster"`,
+		`datav1alpha1 "example.com/druid-operator/api/v1alpha1"`,
+		"// +kubebuilder:scaffold:imports",
+		"err = datav1alpha1.AddToScheme(scheme.Scheme)",
+		"// +kubebuilder:scaffold:scheme",
+		"cluster, err = testcluster.Start(ctx,",
+		"testcluster.WithKwokNodes(3),",
+		"testcluster.WithVolumeProvisioner(),",
+		"func podUIDs(")
+	if strings.Contains(suite, "envtest") {
+		t.Error("the suite still starts envtest's bare API server")
+	}
+
+	edited := strings.Replace(suite, "// +kubebuilder:scaffold:scheme", "// +kubebuilder:scaffold:scheme\n\t// a user's line", 1)
+	p.Write(t, "internal/controller/suite_test.go", edited)
+	res := p.GoV4API(t, "data", "v1alpha1", "Pinot")
+	if err := runCreateAPI(p, res); err != nil {
+		t.Fatal(err)
+	}
+	assertContains(t, "suite after a second kind", p.Read(t, "internal/controller/suite_test.go"),
+		"// a user's line", "cluster, err = testcluster.Start(ctx,")
 	assertGoParses(t, p)
 }
 

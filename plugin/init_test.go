@@ -68,10 +68,11 @@ func TestInitWiresTheProjectForTheRuntime(t *testing.T) {
 
 	makefile := p.Read(t, "Makefile")
 	assertContains(t, "Makefile", makefile,
-		"test: manifests generate fmt vet $(if $(KUBEBUILDER_ASSETS),,setup-envtest) ## Run tests.",
-		`KUBEBUILDER_ASSETS="$(or $(KUBEBUILDER_ASSETS),$(shell "$(ENVTEST)" use`)
-	if strings.Contains(makefile, "test: manifests generate fmt vet setup-envtest") {
-		t.Error("the Makefile's test target still always runs setup-envtest")
+		"test: manifests generate fmt vet ## Run tests.",
+		`assets="$${KUBEBUILDER_ASSETS:-$$(go run github.com/opbuilder/opbuilder/runtime/cmd/opbuilder-testbin | tail -1 | cut -d= -f2-)}"`,
+		`KUBEBUILDER_ASSETS="$$assets" go test`)
+	if strings.Contains(makefile, "setup-envtest ## Run tests.") {
+		t.Error("the Makefile's test target still runs setup-envtest")
 	}
 	assertContains(t, "Makefile", makefile, `"$(LOGCHECK)" ./...`, "sigs.k8s.io/logtools/logcheck,$(LOGCHECK_VERSION)")
 	if strings.Contains(makefile, "golangci-lint custom") || strings.Contains(p.Read(t, ".golangci.yml"), "- logcheck") {

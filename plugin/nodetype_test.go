@@ -81,14 +81,16 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 		t.Error("a StatefulSet node type builds a Deployment")
 	}
 	assertContains(t, "node type test", p.Read(t, "internal/controller/druid_historical_test.go"),
+		`&corev1.ConfigMap{ObjectMeta: key(name)},`,
+		`&appsv1.StatefulSet{ObjectMeta: key(name)},`,
+		`&corev1.Service{ObjectMeta: key(name + "-headless")},`,
+		`&corev1.Service{ObjectMeta: key(name)},`,
+		`&policyv1.PodDisruptionBudget{ObjectMeta: key(name)},`,
 		`Describe("Druid historical node type", Ordered,`,
 		"BeforeAll(func() { stop = startDruidManager() })",
-		`{name, &corev1.ConfigMap{}},`,
-		`{name, &appsv1.StatefulSet{}},`,
-		`{name + "-headless", &corev1.Service{}},`,
-		`{name, &corev1.Service{}},`,
-		`{name, &policyv1.PodDisruptionBudget{}},`,
-		"metav1.IsControlledBy(want.object, druid)",
+		"metav1.IsControlledBy(object, druid)",
+		`It("rolls only the historical group whose config changed, and prunes a removed group"`,
+		"waitUntilDruidRolledOut(druid)",
 	)
 	assertContains(t, "controller", p.Read(t, "internal/controller/druid_controller.go"),
 		"druidHistoricalNodeType(),\n\t\t// +opbuilder:scaffold:nodetypes")
@@ -181,7 +183,7 @@ func TestCreateNodeTypeAddsADeploymentNodeTypeAfterTheOthers(t *testing.T) {
 	assertContains(t, "sample", p.Read(t, "config/samples/data_v1alpha1_druid.yaml"),
 		"historicals:", "brokers:\n    - name: default\n      replicas: 2\n      port: 8082\n")
 	assertContains(t, "node type test", p.Read(t, "internal/controller/druid_broker_test.go"),
-		`{name, &appsv1.Deployment{}},`)
+		`&appsv1.Deployment{ObjectMeta: key(name)},`)
 	assertGoParses(t, p)
 }
 

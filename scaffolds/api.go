@@ -112,7 +112,7 @@ func (s *APIScaffolder) Scaffold() error {
 		machinery.WithBoilerplate(boilerplate),
 		machinery.WithResource(&s.resource),
 	)
-	if err := scaffold.Execute(
+	builders := []machinery.Builder{
 		&api.Types{RuntimeModule: RuntimeModule},
 		&api.SharedTypes{},
 		&api.NodeTypeNames{},
@@ -120,10 +120,33 @@ func (s *APIScaffolder) Scaffold() error {
 		&controller.Test{RuntimeModule: RuntimeModule, Image: s.opts.Image},
 		&samples.Sample{Image: s.opts.Image},
 		&cmd.MainUpdater{},
-	); err != nil {
+	}
+	rewrite, err := suiteIsGoV4s(s.fs.FS)
+	if err != nil {
+		return err
+	}
+	if rewrite {
+		builders = append(builders, &controller.Suite{RuntimeModule: RuntimeModule})
+	}
+	if err := scaffold.Execute(builders...); err != nil {
 		return fmt.Errorf("scaffolding kind %s: %w", s.resource.Kind, err)
 	}
 	return nil
+}
+
+// suiteIsGoV4s reports whether the controllers' test suite is still the one
+// go/v4 wrote, on a bare API server. Only then is it rewritten: once it runs
+// on testcluster, later kinds add themselves through go/v4's markers, and the
+// user's own changes to it stay.
+func suiteIsGoV4s(fsys afero.Fs) (bool, error) {
+	suite, err := afero.ReadFile(fsys, templates.SuitePath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", templates.SuitePath, err)
+	}
+	return strings.Contains(string(suite), "envtest.Environment{"), nil
 }
 
 // varFor returns the lowerCamelCase form of a kind.

@@ -28,7 +28,7 @@ func TestRequireRuntime(t *testing.T) {
 
 func TestUseKubebuilderAssets(t *testing.T) {
 	makefile := "all: build\n\n.PHONY: test\n" + envtestTestTarget + "\nbuild:\n"
-	out, err := useKubebuilderAssets(makefile)
+	out, err := useTestBinaries(makefile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,11 +38,11 @@ func TestUseKubebuilderAssets(t *testing.T) {
 	if !strings.HasPrefix(out, "all: build\n\n.PHONY: test\n") || !strings.HasSuffix(out, "\nbuild:\n") {
 		t.Errorf("the rest of the Makefile changed:\n%s", out)
 	}
-	again, err := useKubebuilderAssets(out)
+	again, err := useTestBinaries(out)
 	if err != nil || again != out {
 		t.Errorf("a second pass changed the Makefile (%v)", err)
 	}
-	if _, err := useKubebuilderAssets("test:\n\tgo test ./...\n"); err == nil ||
+	if _, err := useTestBinaries("test:\n\tgo test ./...\n"); err == nil ||
 		!strings.Contains(err.Error(), "test target is not the one") {
 		t.Errorf("an unknown test target gave %v", err)
 	}

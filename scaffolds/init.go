@@ -112,7 +112,7 @@ func (s *InitScaffolder) Scaffold() error {
 	if err != nil {
 		return fmt.Errorf("reading Makefile: %w", err)
 	}
-	patched, err := useKubebuilderAssets(string(makefile))
+	patched, err := useTestBinaries(string(makefile))
 	if err != nil {
 		return err
 	}

@@ -146,6 +146,7 @@ func TestServeCreateAPIMakesTheKindADataSystemResource(t *testing.T) {
 		"config/samples/data_v1alpha1_druid.yaml",
 		"internal/controller/druid_controller.go",
 		"internal/controller/druid_controller_test.go",
+		"internal/controller/suite_test.go",
 	}; !slices.Equal(got, want) {
 		t.Errorf("the response carries %v, want %v", got, want)
 	}

@@ -1,7 +1,9 @@
 // Package e2e proves opbuilder the way a user meets it: it builds
 // kubebuilder-opbuilder, installs stock kubebuilder, scaffolds a
 // Druid-style operator on both CLI paths, runs each project's own
-// `make generate manifests build test`, and then runs one scaffolded operator
+// `make generate manifests build test` (whose controller suite runs on kwok
+// nodes, with the binaries the project's Makefile builds itself on one
+// path), and then runs one scaffolded operator
 // against a real control plane (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler and kwok nodes) and checks what a
 // user would check at every step: create, config change, ordered rollout,

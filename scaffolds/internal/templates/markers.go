@@ -109,3 +109,7 @@ const MainPath = "cmd/main.go"
 
 // OperatorPath is the path of the file that names the operator.
 const OperatorPath = "internal/controller/operator.go"
+
+// SuitePath is the path of the controllers' test suite, which go/v4 writes
+// and opbuilder rewrites to run on a real control plane.
+const SuitePath = "internal/controller/suite_test.go"

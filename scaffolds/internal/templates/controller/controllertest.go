@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"sigs.k8s.io/kubebuilder/v4/pkg/machinery"
 
@@ -11,10 +12,10 @@ import (
 
 var _ machinery.Template = &Test{}
 
-// Test writes the test of the kind's controller in place of
-// go/v4's. It runs the controller in a manager against the suite's API
-// server, and gives the node types' tests a resource with one group of every
-// node type.
+// Test writes the test of the kind's controller in place of go/v4's. It
+// runs the controller in a manager against the suite's control plane, makes
+// the kind's sample Ready, and gives the node types' tests a resource with
+// one group of every node type and a wait for its rollouts.
 type Test struct {
 	machinery.TemplateMixin
 	machinery.BoilerplateMixin
@@ -39,6 +40,9 @@ func (f *Test) SetTemplateDefaults() error {
 // Var is the name of a variable that holds one resource of the kind.
 func (f *Test) Var() string { return varFor(f.Resource.Kind) }
 
+// SamplePath is the path of the kind's sample in the project.
+func (f *Test) SamplePath() string { return filepath.ToSlash(templates.FilesFor(f.Resource).Sample) }
+
 // SampleMarker is where node types add a group to the test resource.
 func (f *Test) SampleMarker() string {
 	return templates.NewMarker(f.Path, templates.SampleNodeTypesMarker).String()
@@ -51,6 +55,8 @@ package controller
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -58,6 +64,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -82,7 +89,7 @@ const (
 const reconcileTimeout = 30 * time.Second
 
 // start{{ .Resource.Kind }}Manager runs the {{ .Resource.Kind }} controller in a manager set up like
-// cmd/main.go's, against the suite's API server, until the returned function
+// cmd/main.go's, against the suite's control plane, until the returned function
 // is called.
 func start{{ .Resource.Kind }}Manager() context.CancelFunc {
 	cacheOptions, err := cachescope.Options(&{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}{}, cachescope.WithManagedBy(FieldOwner))
@@ -121,6 +128,19 @@ func new{{ .Resource.Kind }}(name string) *{{ .Resource.ImportAlias }}.{{ .Resou
 	}
 }
 
+// waitUntil{{ .Resource.Kind }}RolledOut waits until {{ .Var }}'s current generation has
+// rolled out: every node type runs it and is available, which is when
+// status.observedGeneration catches up and Ready is True. It leaves the
+// latest {{ .Var }} in {{ .Var }}.
+func waitUntil{{ .Resource.Kind }}RolledOut({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}) {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject({{ .Var }}), {{ .Var }})).To(Succeed())
+		g.Expect({{ .Var }}.Status.ObservedGeneration).To(Equal({{ .Var }}.Generation), "the rollout has not settled")
+		g.Expect(meta.IsStatusConditionTrue({{ .Var }}.Status.Conditions, "Ready")).To(BeTrue(), "the {{ .Resource.Kind }} is not Ready")
+	}).WithTimeout(rolloutTimeout).Should(Succeed())
+}
+
 var _ = Describe("{{ .Resource.Kind }} Controller", Ordered, func() {
 	var stop context.CancelFunc
 	BeforeAll(func() { stop = start{{ .Resource.Kind }}Manager() })
@@ -133,10 +153,8 @@ var _ = Describe("{{ .Resource.Kind }} Controller", Ordered, func() {
 
 		Eventually(func(g Gomega) {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject({{ .Var }}), {{ .Var }})).To(Succeed())
-			// envtest runs no controllers, so no pod ever starts and the
-			// rollout never completes: status.observedGeneration catches up
-			// only then. Ready's own observedGeneration says that a pass
-			// has seen this generation.
+			// Ready's observedGeneration says that a pass has seen this
+			// generation, long before its pods are up.
 			g.Expect(meta.FindStatusCondition({{ .Var }}.Status.Conditions, "Ready")).To(
 				HaveField("ObservedGeneration", {{ .Var }}.Generation))
 			reported := make([]string, 0, len({{ .Var }}.Status.NodeTypes))
@@ -145,6 +163,19 @@ var _ = Describe("{{ .Resource.Kind }} Controller", Ordered, func() {
 			}
 			g.Expect(reported).To(ConsistOf({{ .Var }}.DeploymentOrder()))
 		}).WithTimeout(reconcileTimeout).Should(Succeed())
+	})
+
+	It("makes the sample {{ .Resource.Kind }} Ready", func() {
+		sample, err := os.Open(filepath.Join("..", "..", "{{ .SamplePath }}"))
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(sample.Close)
+		{{ .Var }} := &{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}{}
+		Expect(yaml.NewYAMLOrJSONDecoder(sample, 4096).Decode({{ .Var }})).To(Succeed())
+		{{ .Var }}.Namespace = "default"
+
+		Expect(k8sClient.Create(ctx, {{ .Var }})).To(Succeed())
+		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, {{ .Var }})).To(Succeed()) })
+		waitUntil{{ .Resource.Kind }}RolledOut({{ .Var }})
 	})
 })
 `

@@ -18,34 +18,48 @@ package controller
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/opbuilder/opbuilder/runtime/testcluster"
 
 	datav1alpha1 "example.com/druid-operator/api/v1alpha1"
 	// +kubebuilder:scaffold:imports
 )
 
-// These tests use Ginkgo (BDD-style Go testing framework). Refer to
-// http://onsi.github.io/ginkgo/ to learn more about Ginkgo.
+// The controllers are tested against a real control plane, started by the
+// opbuilder runtime's testcluster package: etcd and kube-apiserver, plus
+// kube-controller-manager (ReplicaSets, garbage collection, volume binding),
+// kube-scheduler, and kwok, whose fake nodes take the pods and mark them
+// Running and Ready. So rollouts, readiness and pruning happen as they do in
+// a cluster, in seconds and without containers. `make test` builds the
+// binaries once from the Go module proxy and sets KUBEBUILDER_ASSETS; to
+// run the tests from an IDE, set it to the directory that
+// `go run github.com/opbuilder/opbuilder/runtime/cmd/opbuilder-testbin` prints.
 
 var (
 	ctx       context.Context
 	cancel    context.CancelFunc
-	testEnv   *envtest.Environment
+	cluster   *testcluster.Cluster
 	cfg       *rest.Config
 	k8sClient client.Client
 )
+
+// rolloutTimeout bounds each wait for a rollout: every node type in turn
+// creates or replaces its pods and waits for them to be Ready.
+const rolloutTimeout = 2 * time.Minute
 
 func TestControllers(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -64,53 +78,44 @@ var _ = BeforeSuite(func() {
 
 	// +kubebuilder:scaffold:scheme
 
-	By("bootstrapping test environment")
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-
-	// Retrieve the first found binary directory to allow running tests from IDEs
-	if getFirstFoundEnvTestBinaryDir() != "" {
-		testEnv.BinaryAssetsDirectory = getFirstFoundEnvTestBinaryDir()
-	}
-
-	// cfg is defined in this file globally.
-	cfg, err = testEnv.Start()
+	By("starting a control plane with kwok nodes")
+	cluster, err = testcluster.Start(ctx,
+		testcluster.WithCRDs(filepath.Join("..", "..", "config", "crd", "bases")),
+		testcluster.WithKwokNodes(3),
+		// kwok nodes have no storage; this stands in for a provisioner, so
+		// that pods with volume claims are scheduled.
+		testcluster.WithVolumeProvisioner(),
+	)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(cfg).NotTo(BeNil())
-
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme.Scheme})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(k8sClient).NotTo(BeNil())
+	cfg = cluster.Config
+	k8sClient = cluster.Client
 })
 
 var _ = AfterSuite(func() {
-	By("tearing down the test environment")
+	By("stopping the control plane")
 	cancel()
-	err := testEnv.Stop()
-	Expect(err).NotTo(HaveOccurred())
+	if cluster != nil {
+		Expect(cluster.Stop()).To(Succeed())
+	}
 })
 
-// getFirstFoundEnvTestBinaryDir locates the first binary in the specified path.
-// ENVTEST-based tests depend on specific binaries, usually located in paths set by
-// controller-runtime. When running tests directly (e.g., via an IDE) without using
-// Makefile targets, the 'BinaryAssetsDirectory' must be explicitly configured.
-//
-// This function streamlines the process by finding the required binaries, similar to
-// setting the 'KUBEBUILDER_ASSETS' environment variable. To ensure the binaries are
-// properly set up, run 'make setup-envtest' beforehand.
-func getFirstFoundEnvTestBinaryDir() string {
-	basePath := filepath.Join("..", "..", "bin", "k8s")
-	entries, err := os.ReadDir(basePath)
-	if err != nil {
-		logf.Log.Error(err, "Failed to read directory", "path", basePath)
-		return ""
-	}
-	for _, entry := range entries {
-		if entry.IsDir() {
-			return filepath.Join(basePath, entry.Name())
+// changedConfig returns a config file that no group has by default, so
+// that setting it as one group's config is a change of that group alone.
+func changedConfig() map[string]string {
+	return map[string]string{"test.properties": "changed=true"}
+}
+
+// podUIDs returns the UID of every pod in namespace that matches labels and
+// is not terminating, by pod name. A pod replaced by a rollout has a new UID
+// even where, as in a StatefulSet, its name stays.
+func podUIDs(namespace string, labels client.MatchingLabels) map[string]types.UID {
+	var pods corev1.PodList
+	Expect(k8sClient.List(ctx, &pods, client.InNamespace(namespace), labels)).To(Succeed())
+	uids := make(map[string]types.UID, len(pods.Items))
+	for _, pod := range pods.Items {
+		if pod.DeletionTimestamp == nil {
+			uids[pod.Name] = pod.UID
 		}
 	}
-	return ""
+	return uids
 }
