@@ -107,7 +107,10 @@
 //     removed group or node type is scaled down one pod at a time, each
 //     once the hook agrees (for a Deployment, the pod the hook agreed to
 //     is given the lowest pod-deletion cost), and deleted after its last
-//     pod (drain.go).
+//     pod (drain.go). The rest of its group, its Services and its
+//     PodDisruptionBudget among them, stays as long; a
+//     HorizontalPodAutoscaler goes at once, as it would scale the workload
+//     back up.
 //
 // NodeType.Canary stops each rollout of a node type once a few pods of its
 // first group (a StatefulSet, rolled pod by pod as with hooks) run the new

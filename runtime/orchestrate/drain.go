@@ -17,7 +17,8 @@ import (
 // BeforeRemove hook. Its workload is no longer desired, so the store would
 // prune it with all its pods at once; instead it is kept, and scaled down
 // one pod at a time, each pod once the hook says yes, and it is pruned only
-// when its last pod is gone. Without the hook, or while rollouts are paused
+// when its last pod is gone; the rest of its group stays until then
+// (keepGroup). Without the hook, or while rollouts are paused
 // (keepWorkloads keeps everything then), removal is the store's as before.
 
 // drainFieldOwner is the field manager of the scale-downs of removed
@@ -55,6 +56,9 @@ func (r *passRun[T]) drain(ctx context.Context) {
 			r.fail(err)
 		}
 		if err := r.o.keepConfig(ctx, r.owner, r.st, r.built[i].name); err != nil {
+			r.fail(err)
+		}
+		if err := r.o.keepGroup(ctx, r.owner, r.st, w); err != nil {
 			r.fail(err)
 		}
 		if nt := &r.out.nodeTypes[i]; nt.Draining == "" {

@@ -7,15 +7,21 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
+	"github.com/opbuilder/opbuilder/runtime/internal/kinds"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
 // The store prunes every child of the CR that a pass does not record. A pass
-// records more than it desires in two cases, both to keep pods from losing
-// what they run on:
+// records more than it desires in these cases, all for pods that still run:
 //
 //   - the ConfigMaps and Secrets of a node type that is held or still rolling
 //     (keepConfig): some of its pods run the old template, and a pod that
@@ -24,7 +30,8 @@ import (
 //     node type's ConfigMaps and Secrets (keepWorkloads): a pause holds
 //     every change to workloads, their deletion included;
 //   - the workloads no longer desired of a node type with a BeforeRemove
-//     hook, until their last pod is gone (drain.go).
+//     hook, until their last pod is gone (drain.go), with the other children
+//     of their group (keepGroup).
 
 // keepConfig records in the store the ConfigMaps and Secrets of a node type
 // (by its component label) that owner controls, so the pruner keeps them.
@@ -105,6 +112,98 @@ func (o *Orchestrator[T]) undesiredWorkloads(ctx context.Context, owner T, desir
 		undesired = append(undesired, &statefulSets.Items[i])
 	}
 	return slices.DeleteFunc(undesired, func(w client.Object) bool { return wanted[client.ObjectKeyFromObject(w)] }), nil
+}
+
+// keepGroup records in the store the children owner controls in the group of
+// workload w, a removed workload still draining: its Services, so clients
+// still reach the pods that serve, its PodDisruptionBudget, so they stay
+// protected, and whatever else the group brought. They go with w, in the
+// pass that prunes it. Workloads are left to drain, which judges each on its
+// own; so is an autoscaler, which is left to the pruner (keptWithGroup).
+func (o *Orchestrator[T]) keepGroup(ctx context.Context, owner T, st recorder, w client.Object) error {
+	sel, err := groupSelector(owner, w)
+	if err != nil {
+		return fmt.Errorf("orchestrate: keep the group of %s %s: %w", kindOf(w), w.GetName(), err)
+	}
+	for _, k := range o.kinds {
+		gvk, err := apiutil.GVKForObject(k, o.scheme)
+		if err != nil {
+			return fmt.Errorf("orchestrate: keep the group of %s %s: %w", kindOf(w), w.GetName(), err)
+		}
+		if !keptWithGroup(gvk.GroupKind()) {
+			continue
+		}
+		objs, err := o.listChildren(ctx, owner.GetNamespace(), gvk, sel)
+		if err != nil {
+			return fmt.Errorf("orchestrate: keep the group of %s %s: %w", kindOf(w), w.GetName(), err)
+		}
+		if _, err := recordControlled(owner, st, objs); err != nil {
+			return fmt.Errorf("orchestrate: keep the group of %s %s: %w", kindOf(w), w.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// keptWithGroup reports whether a child of kind gk stays while its group's
+// workload drains. Not a Deployment or StatefulSet: drain keeps those one by
+// one. Not a HorizontalPodAutoscaler: it would scale the workload back up
+// (to its minReplicas at least) through the scale subresource, undoing each
+// step of the drain, so it goes at once and the drain sets the pace.
+func keptWithGroup(gk schema.GroupKind) bool {
+	return !kinds.Rolled(gk) && gk != (schema.GroupKind{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"})
+}
+
+// groupSelector selects owner's children in w's group: those with w's node
+// type and group labels, or with no group label when w has none (a node
+// type's only, unnamed group).
+func groupSelector(owner metav1.Object, w client.Object) (labels.Selector, error) {
+	sel := labels.SelectorFromSet(labels.Set{
+		keys.LabelOwnerUID:  string(owner.GetUID()),
+		keys.LabelComponent: w.GetLabels()[keys.LabelComponent],
+	})
+	op, values := selection.DoesNotExist, []string(nil)
+	if g, ok := w.GetLabels()[keys.LabelGroup]; ok {
+		op, values = selection.Equals, []string{g}
+	}
+	req, err := labels.NewRequirement(keys.LabelGroup, op, values)
+	if err != nil {
+		return nil, err
+	}
+	return sel.Add(*req), nil
+}
+
+// listChildren lists, from the cache, the objects of kind gvk in namespace
+// that sel selects: typed when the scheme knows the kind, so the list shares
+// the informer of the controller's Owns watch, else unstructured.
+func (o *Orchestrator[T]) listChildren(ctx context.Context, namespace string, gvk schema.GroupVersionKind, sel labels.Selector) ([]client.Object, error) {
+	listGVK := gvk.GroupVersion().WithKind(gvk.Kind + "List")
+	var list client.ObjectList = &unstructured.UnstructuredList{}
+	if o.scheme.Recognizes(listGVK) {
+		typed, err := o.scheme.New(listGVK)
+		if err != nil {
+			return nil, fmt.Errorf("new %s: %w", listGVK.Kind, err)
+		}
+		if l, ok := typed.(client.ObjectList); ok {
+			list = l
+		}
+	}
+	list.GetObjectKind().SetGroupVersionKind(listGVK)
+	if err := o.client.List(ctx, list, client.InNamespace(namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
+	}
+	objs := make([]client.Object, 0, len(items))
+	for _, it := range items {
+		obj, ok := it.(client.Object)
+		if !ok {
+			return nil, fmt.Errorf("list %s: item %T is not a client.Object", gvk.Kind, it)
+		}
+		objs = append(objs, obj)
+	}
+	return objs, nil
 }
 
 // recordControlled records in st each of objs that owner controls and that
