@@ -118,27 +118,34 @@ func (o *Orchestrator[T]) undesiredWorkloads(ctx context.Context, owner T, desir
 // workload w, a removed workload still draining: its Services, so clients
 // still reach the pods that serve, its PodDisruptionBudget, so they stay
 // protected, and whatever else the group brought. They go with w, in the
-// pass that prunes it. Workloads are left to drain, which judges each on its
-// own; so is an autoscaler, which is left to the pruner (keptWithGroup).
+// pass that prunes it. Not its workloads, which drain judges one by one, nor
+// an autoscaler (keptWithGroup).
 func (o *Orchestrator[T]) keepGroup(ctx context.Context, owner T, st recorder, w client.Object) error {
+	if err := o.recordGroup(ctx, owner, st, w); err != nil {
+		return fmt.Errorf("orchestrate: keep the group of %s %s: %w", kindOf(w), w.GetName(), err)
+	}
+	return nil
+}
+
+func (o *Orchestrator[T]) recordGroup(ctx context.Context, owner T, st recorder, w client.Object) error {
 	sel, err := groupSelector(owner, w)
 	if err != nil {
-		return fmt.Errorf("orchestrate: keep the group of %s %s: %w", kindOf(w), w.GetName(), err)
+		return err
 	}
 	for _, k := range o.kinds {
 		gvk, err := apiutil.GVKForObject(k, o.scheme)
 		if err != nil {
-			return fmt.Errorf("orchestrate: keep the group of %s %s: %w", kindOf(w), w.GetName(), err)
+			return err
 		}
 		if !keptWithGroup(gvk.GroupKind()) {
 			continue
 		}
 		objs, err := o.listChildren(ctx, owner.GetNamespace(), gvk, sel)
 		if err != nil {
-			return fmt.Errorf("orchestrate: keep the group of %s %s: %w", kindOf(w), w.GetName(), err)
+			return err
 		}
 		if _, err := recordControlled(owner, st, objs); err != nil {
-			return fmt.Errorf("orchestrate: keep the group of %s %s: %w", kindOf(w), w.GetName(), err)
+			return err
 		}
 	}
 	return nil
