@@ -3,12 +3,16 @@ package orchestrate_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -182,5 +186,83 @@ func TestChangeBudgetRollsGroupsInParallel(t *testing.T) {
 				t.Errorf("%d of a's pods were unavailable at once, the most allowed is %d", down, tt.maxDown)
 			}
 		})
+	}
+}
+
+// setPodReady sets the Ready condition of pod name, as a readiness probe
+// that starts or stops failing does: kwok leaves a Running pod's status
+// alone, so it stays as set.
+func (e *env) setPodReady(name string, ready bool) {
+	e.t.Helper()
+	st := corev1.ConditionFalse
+	if ready {
+		st = corev1.ConditionTrue
+	}
+	err := wait.PollUntilContextTimeout(e.ctx(), 100*time.Millisecond, waitTimeout, true, func(ctx context.Context) (bool, error) {
+		var p corev1.Pod
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &p); err != nil {
+			return false, err
+		}
+		for i, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady || c.Type == corev1.ContainersReady {
+				p.Status.Conditions[i].Status = st
+				p.Status.Conditions[i].LastTransitionTime = metav1.Now()
+			}
+		}
+		if err := e.c.Status().Update(ctx, &p); err != nil {
+			return false, ignoreConflict(err)
+		}
+		return true, nil
+	})
+	if err != nil {
+		e.t.Fatalf("setting pod %s ready=%v: %v", name, ready, err)
+	}
+}
+
+// An unready pod spends the change budget: with a budget of one pod and one
+// pod of a's group cold unready, a config change of a leaves hot's
+// StatefulSet unwritten, RolloutBlocked saying it waits for the budget,
+// until the pod is Ready again; then both groups roll, once each. Without
+// the budget hot, first in the build order, would roll at once.
+func TestChangeBudgetHeldByAnUnreadyPod(t *testing.T) {
+	nts := nodeTypes()
+	nts[0].ChangeBudget = &orchestrate.ChangeBudget{MaxUnavailable: intstr.FromInt32(1)}
+	e := newEnvWith(t, orchestrate.Config{}, nts)
+	e.createCluster(spec())
+	e.waitFor("Ready", ready)
+	hot, cold := crName+"-a-hot", crName+"-a-cold"
+	before := e.revisionCounts()
+
+	e.setPodReady(cold+"-1", false)
+	e.waitFor("a to count cold's unready pod", func(cr *testv1.Cluster) bool {
+		for _, nt := range cr.Status.NodeTypes {
+			if nt.Name == "a" {
+				return nt.ReadyReplicas == 3
+			}
+		}
+		return false
+	})
+	generation := e.statefulSet(hot).Generation
+	e.update(setLevel("a", "2"))
+	e.waitFor("hot to wait for the change budget", func(cr *testv1.Cluster) bool {
+		cond := nodeTypeCondition(cr, "a", orchestrate.ConditionRolloutBlocked)
+		return seen(cr) && cond != nil && cond.Reason == orchestrate.ReasonWaitingForChangeBudget &&
+			strings.Contains(cond.Message, `group "hot"`)
+	})
+	e.poke()
+	if sts := e.statefulSet(hot); sts.Generation != generation {
+		t.Fatalf("hot's StatefulSet was written (generation %d, was %d) while cold's unready pod spends the budget",
+			sts.Generation, generation)
+	}
+
+	e.setPodReady(cold+"-1", true)
+	e.waitFor("Ready after the config change", func(cr *testv1.Cluster) bool {
+		return ready(cr) && cr.Status.ObservedGeneration == cr.Generation
+	})
+	after := e.revisionCounts()
+	for _, name := range []string{hot, cold} {
+		if after[name] != before[name]+1 {
+			t.Errorf("%s: %d revisions, then %d: want exactly one new revision", name, before[name], after[name])
+		}
 	}
 }
