@@ -207,6 +207,25 @@ var _ = Describe("A Druid-style operator scaffolded by opbuilder", Ordered, func
 		}
 	}, NodeTimeout(buildTimeout))
 
+	It("takes the added node type out again with delete nodetype: each project is as it was", func(ctx SpecContext) {
+		// Stock kubebuilder has no delete command: the bundled CLI removes,
+		// from both copies, the node type the other CLI added above.
+		for _, from := range []scenario.Path{scenario.PathCLI, scenario.PathStock} {
+			dir := filepath.Join(work, "cross-"+string(from), scenario.ProjectName)
+			Expect(filepath.Join(dir, "internal", "controller", "druid_overlord.go")).To(BeAnExistingFile())
+			c := scenario.Command{Dir: dir, Name: tools.CLI, Env: scenario.ProjectEnv(assets),
+				Args: []string{"delete", "nodetype", "--kind", op.Kind, "--name", "overlord"}}
+			By(fmt.Sprintf("%s, in a copy of the project made with %s", c, from))
+			Expect(runner.Run(ctx, c)).To(Succeed())
+			for _, sub := range []string{"api", "internal", "cmd", filepath.Join("config", "crd", "bases"),
+				filepath.Join("config", "rbac", "role.yaml"), filepath.Join("config", "samples")} {
+				Expect(sameTree(filepath.Join(projects[from], sub), filepath.Join(dir, sub))).To(Succeed(),
+					"after create and delete nodetype, the project made with %s differs in %s", from, sub)
+			}
+			Expect(scenario.Make(ctx, runner, dir, assets, "build")).To(Succeed())
+		}
+	}, NodeTimeout(buildTimeout))
+
 	It("scaffolds the CLI's project again with alpha generate, to the byte: git status is clean", func(ctx SpecContext) {
 		dir := filepath.Join(work, "generate", scenario.ProjectName)
 		Expect(os.MkdirAll(filepath.Dir(dir), 0o755)).To(Succeed())
