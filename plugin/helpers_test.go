@@ -1,8 +1,10 @@
 package plugin
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -74,14 +76,54 @@ var (
 // not parse.
 func assertGoParses(t *testing.T, p *projecttest.Project) {
 	t.Helper()
+	declaredIn := map[string]string{} // "<dir> <package>.<name>" -> file
 	for path, content := range p.Snapshot(t) {
 		if !strings.HasSuffix(path, ".go") {
 			continue
 		}
-		if _, err := parser.ParseFile(token.NewFileSet(), path, content, parser.AllErrors); err != nil {
+		f, err := parser.ParseFile(token.NewFileSet(), path, content, parser.AllErrors)
+		if err != nil {
 			t.Errorf("%s does not parse: %v\n%s", path, err, content)
+			continue
+		}
+		// A name two files of one package declare (say, a constant each
+		// kind's test declares) parses but does not compile.
+		for _, name := range topLevelNames(f) {
+			key := filepath.Dir(path) + " " + f.Name.Name + "." + name
+			if other, ok := declaredIn[key]; ok {
+				t.Errorf("%s and %s both declare %s", other, path, name)
+			}
+			declaredIn[key] = path
 		}
 	}
+}
+
+// topLevelNames returns the package-level names f declares: functions
+// without a receiver, types, constants and variables.
+func topLevelNames(f *ast.File) []string {
+	var names []string
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil && d.Name.Name != "init" {
+				names = append(names, d.Name.Name)
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch s := spec.(type) {
+				case *ast.TypeSpec:
+					names = append(names, s.Name.Name)
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						if n.Name != "_" {
+							names = append(names, n.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	return names
 }
 
 // assertContains fails unless content holds every want, in order.

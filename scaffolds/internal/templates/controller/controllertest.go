@@ -57,7 +57,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -75,18 +74,6 @@ import (
 
 	{{ .Resource.ImportAlias }} "{{ .Resource.Path }}"
 )
-
-// The names the tests give the groups of a node type.
-const (
-	firstGroup  = "first"
-	secondGroup = "second"
-)
-
-// reconcileTimeout bounds each wait for the controller. Gomega's default of
-// one second is too short for a manager that has just started: its caches
-// sync and its first pass creates every child, which takes seconds on a busy
-// CI machine.
-const reconcileTimeout = 30 * time.Second
 
 // start{{ .Resource.Kind }}Manager runs the {{ .Resource.Kind }} controller in a manager set up like
 // cmd/main.go's, against the suite's control plane, until the returned function

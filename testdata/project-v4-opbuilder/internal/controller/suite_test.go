@@ -57,9 +57,22 @@ var (
 	k8sClient client.Client
 )
 
-// rolloutTimeout bounds each wait for a rollout: every node type in turn
-// creates or replaces its pods and waits for them to be Ready.
-const rolloutTimeout = 2 * time.Minute
+// The names the tests give the groups of a node type.
+const (
+	firstGroup  = "first"
+	secondGroup = "second"
+)
+
+const (
+	// reconcileTimeout bounds each wait for the controller. Gomega's
+	// default of one second is too short for a manager that has just
+	// started: its caches sync and its first pass creates every child,
+	// which takes seconds on a busy CI machine.
+	reconcileTimeout = 30 * time.Second
+	// rolloutTimeout bounds each wait for a rollout: every node type in
+	// turn creates or replaces its pods and waits for them to be Ready.
+	rolloutTimeout = 2 * time.Minute
+)
 
 func TestControllers(t *testing.T) {
 	RegisterFailHandler(Fail)
