@@ -243,7 +243,7 @@ func TestChangeBudgetHeldByAnUnreadyPod(t *testing.T) {
 		return false
 	})
 	generation := e.statefulSet(hot).Generation
-	e.update(setLevel("a", "2"))
+	e.update(changeConfig("a"))
 	e.waitFor("hot to wait for the change budget", func(cr *testv1.Cluster) bool {
 		cond := nodeTypeCondition(cr, "a", orchestrate.ConditionRolloutBlocked)
 		return seen(cr) && cond != nil && cond.Reason == orchestrate.ReasonWaitingForChangeBudget &&

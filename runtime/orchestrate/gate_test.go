@@ -136,11 +136,13 @@ func (e *env) podRevisions(sts *appsv1.StatefulSet) []string {
 	return out
 }
 
-func setLevel(name, level string) func(*testv1.Cluster) {
+// changeConfig changes the config of node type name from what newEnv gives
+// it, which rolls its pods.
+func changeConfig(name string) func(*testv1.Cluster) {
 	return func(cr *testv1.Cluster) {
 		for i := range cr.Spec.NodeTypes {
 			if cr.Spec.NodeTypes[i].Name == name {
-				cr.Spec.NodeTypes[i].Config = map[string]string{"level": level}
+				cr.Spec.NodeTypes[i].Config = map[string]string{"level": "2"}
 			}
 		}
 	}
@@ -164,7 +166,7 @@ func TestHealthGateRollsAStatefulSetPodByPod(t *testing.T) {
 	c := crName + "-c"
 	old := e.statefulSet(c).Status.CurrentRevision
 	gate.set(gate.unhealthy, c+"-1", true)
-	e.update(setLevel("c", "2"))
+	e.update(changeConfig("c"))
 
 	cr := e.waitFor("the rollout to wait on pod c-1's health", func(cr *testv1.Cluster) bool {
 		cond := nodeTypeCondition(cr, "c", orchestrate.ConditionRolloutBlocked)

@@ -120,7 +120,7 @@ func TestMetricsOfTheDomain(t *testing.T) {
 	// waiting, and the node types before it ready.
 	c := crName + "-c"
 	gate.set(gate.unhealthy, c+"-1", true)
-	e.update(setLevel("c", "2"))
+	e.update(changeConfig("c"))
 	e.waitFor("c to wait on pod c-1's health", func(cr *testv1.Cluster) bool {
 		cond := nodeTypeCondition(cr, "c", orchestrate.ConditionRolloutBlocked)
 		return cond != nil && cond.Status == metav1.ConditionTrue && cond.Reason == orchestrate.ReasonWaitingForHook

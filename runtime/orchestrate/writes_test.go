@@ -117,7 +117,7 @@ func TestStatusWritesDoNotGrowWithReplicas(t *testing.T) {
 	e.requireSteady()
 	for _, nt := range []string{"b", "c"} {
 		e.counter.Reset()
-		e.update(setLevel(nt, "2"))
+		e.update(changeConfig(nt))
 		e.waitFor(nt+" to roll out", func(cr *testv1.Cluster) bool { return ready(cr) && configHashOf(cr, nt) != "" })
 		e.poke()
 		e.requireNoConflicts("the rollout of " + nt)
