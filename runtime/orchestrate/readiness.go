@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
@@ -86,7 +87,7 @@ func deploymentRollout(d *appsv1.Deployment) (rollout, error) {
 		r.Updating = d.Status.UpdatedReplicas < want || d.Status.Replicas > want
 		// A stalled Deployment is reported by kstatus below; keep looking.
 	}
-	res, err := computeKStatus(d, appsv1.SchemeGroupVersion.String(), "Deployment")
+	res, err := computeKStatus(deploymentStatusView(d), appsv1.SchemeGroupVersion.String(), "Deployment")
 	if err != nil {
 		return r, err
 	}
@@ -142,7 +143,7 @@ func statefulSetRollout(s *appsv1.StatefulSet) (rollout, error) {
 		r.Updating = true
 		return r, nil
 	}
-	res, err := computeKStatus(s, appsv1.SchemeGroupVersion.String(), "StatefulSet")
+	res, err := computeKStatus(statefulSetStatusView(s), appsv1.SchemeGroupVersion.String(), "StatefulSet")
 	if err != nil {
 		return r, err
 	}
@@ -161,6 +162,38 @@ func generationPending(generation, observed int64) (string, bool) {
 		return fmt.Sprintf("controller has not yet observed generation %d (observed %d)", generation, observed), false
 	}
 	return "", true
+}
+
+// deploymentStatusView and statefulSetStatusView return shallow copies of a
+// workload without what kstatus never reads: the pod template, the volume
+// claim templates, labels, annotations and managed fields. kstatus reads
+// generation, deletion, replicas, strategy, progress deadline and status;
+// converting the rest into unstructured form (a JSON round trip for every
+// quantity and timestamp in it) was most of what a pass that changes
+// nothing spent. The copies share the original's maps and slices and only
+// replace fields with empty ones, so the cached object is not touched.
+// TestStatusViewsKeepTheKStatusVerdict holds them to kstatus's answer on the
+// whole object.
+func deploymentStatusView(d *appsv1.Deployment) *appsv1.Deployment {
+	view := *d
+	view.ObjectMeta = statusViewMeta(d.ObjectMeta)
+	view.Spec.Template = corev1.PodTemplateSpec{}
+	return &view
+}
+
+func statefulSetStatusView(s *appsv1.StatefulSet) *appsv1.StatefulSet {
+	view := *s
+	view.ObjectMeta = statusViewMeta(s.ObjectMeta)
+	view.Spec.Template = corev1.PodTemplateSpec{}
+	view.Spec.VolumeClaimTemplates = nil
+	return &view
+}
+
+func statusViewMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+		Generation: m.Generation, DeletionTimestamp: m.DeletionTimestamp,
+	}
 }
 
 // computeKStatus runs kstatus on a typed object. Objects read from a typed
