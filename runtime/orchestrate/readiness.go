@@ -167,10 +167,10 @@ func generationPending(generation, observed int64) (string, bool) {
 // deploymentStatusView and statefulSetStatusView return shallow copies of a
 // workload without what kstatus never reads: the pod template, the volume
 // claim templates, labels, annotations and managed fields. kstatus reads
-// generation, deletion, replicas, strategy, progress deadline and status;
-// converting the rest into unstructured form (a JSON round trip for every
-// quantity and timestamp in it) was most of what a pass that changes
-// nothing spent. The copies share the original's maps and slices and only
+// generation, deletion, replicas, strategy, progress deadline and status,
+// and converting the rest into unstructured form on every pass would cost a
+// JSON round trip for every quantity and timestamp in the pod template. The
+// copies share the original's maps and slices and only
 // replace fields with empty ones, so the cached object is not touched.
 // TestStatusViewsKeepTheKStatusVerdict holds them to kstatus's answer on the
 // whole object.
