@@ -81,6 +81,9 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 		t.Error("a StatefulSet node type builds a Deployment")
 	}
 	assertContains(t, "node type test", p.Read(t, "internal/controller/druid_historical_test.go"),
+		"func druidHistoricalTest() druidNodeTypeTest {",
+		"druid.Spec.Historicals = append(druid.Spec.Historicals,",
+		"druid.Spec.Historicals[i].Config = config",
 		`&corev1.ConfigMap{ObjectMeta: key(name)},`,
 		`&appsv1.StatefulSet{ObjectMeta: key(name)},`,
 		`&corev1.Service{ObjectMeta: key(name + "-headless")},`,
@@ -88,9 +91,17 @@ func TestCreateNodeTypeAddsAStatefulSetNodeType(t *testing.T) {
 		`&policyv1.PodDisruptionBudget{ObjectMeta: key(name)},`,
 		`Describe("Druid historical node type", Ordered,`,
 		"BeforeAll(func() { stop = startDruidManager() })",
+		"itDruidCreatesEveryGroup(druidHistoricalTest())",
+		"itDruidRollsOneGroupAndPrunesAnother(druidHistoricalTest())",
+	)
+	assertContains(t, "controller test", p.Read(t, "internal/controller/druid_controller_test.go"),
+		"type druidNodeTypeTest struct {",
+		"func itDruidCreatesEveryGroup(nt druidNodeTypeTest) {",
 		"metav1.IsControlledBy(object, druid)",
-		`It("rolls only the historical group whose config changed, and prunes a removed group"`,
+		"func itDruidRollsOneGroupAndPrunesAnother(nt druidNodeTypeTest) {",
 		"waitUntilDruidRolledOut(druid)",
+		`"pod %s of a group that did not change was replaced"`,
+		"Should(Satisfy(apierrors.IsNotFound)",
 	)
 	assertContains(t, "controller", p.Read(t, "internal/controller/druid_controller.go"),
 		"druidHistoricalNodeType(),\n\t\t// +opbuilder:scaffold:nodetypes")

@@ -61,6 +61,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
@@ -71,6 +72,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"{{ .RuntimeModule }}/cachescope"
+	"{{ .RuntimeModule }}/keys"
 
 	{{ .Resource.ImportAlias }} "{{ .Resource.Path }}"
 )
@@ -126,6 +128,104 @@ func waitUntil{{ .Resource.Kind }}RolledOut({{ .Var }} *{{ .Resource.ImportAlias
 		g.Expect({{ .Var }}.Status.ObservedGeneration).To(Equal({{ .Var }}.Generation), "the rollout has not settled")
 		g.Expect(meta.IsStatusConditionTrue({{ .Var }}.Status.Conditions, "Ready")).To(BeTrue(), "the {{ .Resource.Kind }} is not Ready")
 	}).WithTimeout(rolloutTimeout).Should(Succeed())
+}
+
+// {{ .Var }}NodeTypeTest tells the specs that every node type of a {{ .Resource.Kind }} runs
+// (it{{ .Resource.Kind }}...) what they cannot know by themselves: the node type's
+// field in the spec and the objects of one of its groups. Each node type's
+// test file fills one in.
+type {{ .Var }}NodeTypeTest struct {
+	// name is the node type's name, the component label of its objects.
+	name string
+	// setGroups replaces the node type's groups in {{ .Var }} with groups of
+	// these names.
+	setGroups func({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}, names ...string)
+	// setConfig replaces the config files of the node type's i-th group.
+	setConfig func({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}, i int, config map[string]string)
+	// groupObjects returns the objects the controller makes for one group,
+	// each holding only its name and namespace.
+	groupObjects func({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}, group string) []client.Object
+}
+
+// new{{ .Resource.Kind }}With returns a {{ .Resource.Kind }} named name whose node type nt has two
+// groups, firstGroup and secondGroup.
+func new{{ .Resource.Kind }}With(name string, nt {{ .Var }}NodeTypeTest) *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }} {
+	{{ .Var }} := new{{ .Resource.Kind }}(name)
+	nt.setGroups({{ .Var }}, firstGroup, secondGroup)
+	return {{ .Var }}
+}
+
+// it{{ .Resource.Kind }}CreatesEveryGroup: the objects of each group of nt exist,
+// controlled by the {{ .Resource.Kind }} and labelled with the node type and group.
+func it{{ .Resource.Kind }}CreatesEveryGroup(nt {{ .Var }}NodeTypeTest) {
+	It("creates the objects of every "+nt.name+" group, owned by the {{ .Resource.Kind }}", func() {
+		{{ .Var }} := new{{ .Resource.Kind }}With("{{ lower .Resource.Kind }}-"+nt.name+"-test", nt)
+		Expect(k8sClient.Create(ctx, {{ .Var }})).To(Succeed())
+		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, {{ .Var }})).To(Succeed()) })
+
+		for _, group := range []string{firstGroup, secondGroup} {
+			for _, object := range nt.groupObjects({{ .Var }}, group) {
+				Eventually(func(g Gomega) {
+					g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(object), object)).To(Succeed())
+					g.Expect(metav1.IsControlledBy(object, {{ .Var }})).To(BeTrue(),
+						"%T %s is not controlled by the {{ .Resource.Kind }}", object, object.GetName())
+					g.Expect(object.GetLabels()).To(And(
+						HaveKeyWithValue(keys.LabelComponent, nt.name),
+						HaveKeyWithValue(keys.LabelGroup, group),
+					))
+				}).WithTimeout(reconcileTimeout).Should(Succeed())
+			}
+		}
+	})
+}
+
+// it{{ .Resource.Kind }}RollsOneGroupAndPrunesAnother: a config change of nt's first
+// group replaces that group's pods and no other pod of the {{ .Resource.Kind }}, and
+// removing its second group prunes that group's objects without restarting
+// the first.
+func it{{ .Resource.Kind }}RollsOneGroupAndPrunesAnother(nt {{ .Var }}NodeTypeTest) {
+	It("rolls only the "+nt.name+" group whose config changed, and prunes a removed group", func() {
+		{{ .Var }} := new{{ .Resource.Kind }}With("{{ lower .Resource.Kind }}-"+nt.name+"-rollout", nt)
+		Expect(k8sClient.Create(ctx, {{ .Var }})).To(Succeed())
+		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, {{ .Var }})).To(Succeed()) })
+		waitUntil{{ .Resource.Kind }}RolledOut({{ .Var }})
+
+		all := client.MatchingLabels{keys.LabelInstance: {{ .Var }}.Name}
+		first := client.MatchingLabels{keys.LabelInstance: {{ .Var }}.Name, keys.LabelComponent: nt.name, keys.LabelGroup: firstGroup}
+		before, firstBefore := podUIDs({{ .Var }}.Namespace, all), podUIDs({{ .Var }}.Namespace, first)
+		Expect(firstBefore).NotTo(BeEmpty())
+
+		By("changing a config file of the first " + nt.name + " group")
+		patch := client.MergeFrom({{ .Var }}.DeepCopy())
+		nt.setConfig({{ .Var }}, 0, changedConfig())
+		Expect(k8sClient.Patch(ctx, {{ .Var }}, patch)).To(Succeed())
+		waitUntil{{ .Resource.Kind }}RolledOut({{ .Var }})
+
+		after := podUIDs({{ .Var }}.Namespace, all)
+		for name, uid := range before {
+			if _, changed := firstBefore[name]; changed {
+				Expect(after[name]).NotTo(Equal(uid), "pod %s of the changed group was not replaced", name)
+			} else {
+				Expect(after).To(HaveKeyWithValue(name, uid), "pod %s of a group that did not change was replaced", name)
+			}
+		}
+
+		By("removing the second " + nt.name + " group")
+		firstAfter := podUIDs({{ .Var }}.Namespace, first)
+		patch = client.MergeFrom({{ .Var }}.DeepCopy())
+		// setGroups makes the groups anew: the first keeps its changed config.
+		nt.setGroups({{ .Var }}, firstGroup)
+		nt.setConfig({{ .Var }}, 0, changedConfig())
+		Expect(k8sClient.Patch(ctx, {{ .Var }}, patch)).To(Succeed())
+		for _, object := range nt.groupObjects({{ .Var }}, secondGroup) {
+			Eventually(func() error {
+				return k8sClient.Get(ctx, client.ObjectKeyFromObject(object), object)
+			}).WithTimeout(rolloutTimeout).Should(Satisfy(apierrors.IsNotFound),
+				"%T %s of the removed group was not pruned", object, object.GetName())
+		}
+		waitUntil{{ .Resource.Kind }}RolledOut({{ .Var }})
+		Expect(podUIDs({{ .Var }}.Namespace, first)).To(Equal(firstAfter), "removing a group restarted the first one")
+	})
 }
 
 var _ = Describe("{{ .Resource.Kind }} Controller", Ordered, func() {

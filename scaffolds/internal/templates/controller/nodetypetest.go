@@ -48,19 +48,34 @@ import (
 	"context"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"{{ .RuntimeModule }}/keys"
-
 	{{ .Resource.ImportAlias }} "{{ .Resource.Path }}"
 )
+
+// {{ .Prefix }}Test tells the specs every node type of a {{ .Resource.Kind }} runs
+// where the {{ .NodeType.Name }} groups are and what objects each has.
+func {{ .Prefix }}Test() {{ .Var }}NodeTypeTest {
+	return {{ .Var }}NodeTypeTest{
+		name: {{ .Prefix }}Name,
+		setGroups: func({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}, names ...string) {
+			{{ .Var }}.Spec.{{ .NodeType.FieldName }} = nil
+			for _, name := range names {
+				{{ .Var }}.Spec.{{ .NodeType.FieldName }} = append({{ .Var }}.Spec.{{ .NodeType.FieldName }},
+					{{ .Resource.ImportAlias }}.{{ .NodeType.SpecType }}{GroupSpec: {{ .Resource.ImportAlias }}.GroupSpec{Name: name}})
+			}
+		},
+		setConfig: func({{ .Var }} *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }}, i int, config map[string]string) {
+			{{ .Var }}.Spec.{{ .NodeType.FieldName }}[i].Config = config
+		},
+		groupObjects: {{ .Prefix }}GroupObjects,
+	}
+}
 
 // {{ .Prefix }}GroupObjects returns the objects the controller makes for one
 // {{ .NodeType.Name }} group of {{ .Var }}, each holding only its name and namespace.
@@ -85,76 +100,10 @@ var _ = Describe("{{ .Resource.Kind }} {{ .NodeType.Name }} node type", Ordered,
 	BeforeAll(func() { stop = start{{ .Resource.Kind }}Manager() })
 	AfterAll(func() { stop() })
 
-	// new{{ .Resource.Kind }}With returns a {{ .Resource.Kind }} with two {{ .NodeType.Name }} groups.
-	new{{ .Resource.Kind }}With := func(name string) *{{ .Resource.ImportAlias }}.{{ .Resource.Kind }} {
-		{{ .Var }} := new{{ .Resource.Kind }}(name)
-		{{ .Var }}.Spec.{{ .NodeType.FieldName }} = []{{ .Resource.ImportAlias }}.{{ .NodeType.SpecType }}{
-			{GroupSpec: {{ .Resource.ImportAlias }}.GroupSpec{Name: firstGroup}},
-			{GroupSpec: {{ .Resource.ImportAlias }}.GroupSpec{Name: secondGroup}},
-		}
-		return {{ .Var }}
-	}
+	it{{ .Resource.Kind }}CreatesEveryGroup({{ .Prefix }}Test())
+	it{{ .Resource.Kind }}RollsOneGroupAndPrunesAnother({{ .Prefix }}Test())
 
-	It("creates the objects of every {{ .NodeType.Name }} group, owned by the {{ .Resource.Kind }}", func() {
-		{{ .Var }} := new{{ .Resource.Kind }}With("{{ lower .Resource.Kind }}-{{ .NodeType.Name }}-test")
-		Expect(k8sClient.Create(ctx, {{ .Var }})).To(Succeed())
-		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, {{ .Var }})).To(Succeed()) })
-
-		for _, group := range {{ .Var }}.Spec.{{ .NodeType.FieldName }} {
-			for _, object := range {{ .Prefix }}GroupObjects({{ .Var }}, group.Name) {
-				Eventually(func(g Gomega) {
-					g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(object), object)).To(Succeed())
-					g.Expect(metav1.IsControlledBy(object, {{ .Var }})).To(BeTrue(),
-						"%T %s is not controlled by the {{ .Resource.Kind }}", object, object.GetName())
-					g.Expect(object.GetLabels()).To(And(
-						HaveKeyWithValue(keys.LabelComponent, {{ .Prefix }}Name),
-						HaveKeyWithValue(keys.LabelGroup, group.Name),
-					))
-				}).WithTimeout(reconcileTimeout).Should(Succeed())
-			}
-		}
-	})
-
-	It("rolls only the {{ .NodeType.Name }} group whose config changed, and prunes a removed group", func() {
-		{{ .Var }} := new{{ .Resource.Kind }}With("{{ lower .Resource.Kind }}-{{ .NodeType.Name }}-rollout")
-		Expect(k8sClient.Create(ctx, {{ .Var }})).To(Succeed())
-		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, {{ .Var }})).To(Succeed()) })
-		waitUntil{{ .Resource.Kind }}RolledOut({{ .Var }})
-
-		all := client.MatchingLabels{keys.LabelInstance: {{ .Var }}.Name}
-		first := client.MatchingLabels{keys.LabelInstance: {{ .Var }}.Name,
-			keys.LabelComponent: {{ .Prefix }}Name, keys.LabelGroup: firstGroup}
-		before, firstBefore := podUIDs({{ .Var }}.Namespace, all), podUIDs({{ .Var }}.Namespace, first)
-		Expect(firstBefore).NotTo(BeEmpty())
-
-		By("changing a config file of the first {{ .NodeType.Name }} group")
-		patch := client.MergeFrom({{ .Var }}.DeepCopy())
-		{{ .Var }}.Spec.{{ .NodeType.FieldName }}[0].Config = changedConfig()
-		Expect(k8sClient.Patch(ctx, {{ .Var }}, patch)).To(Succeed())
-		waitUntil{{ .Resource.Kind }}RolledOut({{ .Var }})
-
-		after := podUIDs({{ .Var }}.Namespace, all)
-		for name, uid := range before {
-			if _, changed := firstBefore[name]; changed {
-				Expect(after[name]).NotTo(Equal(uid), "pod %s of the changed group was not replaced", name)
-			} else {
-				Expect(after).To(HaveKeyWithValue(name, uid), "pod %s of a group that did not change was replaced", name)
-			}
-		}
-
-		By("removing the second {{ .NodeType.Name }} group")
-		firstAfter := podUIDs({{ .Var }}.Namespace, first)
-		patch = client.MergeFrom({{ .Var }}.DeepCopy())
-		{{ .Var }}.Spec.{{ .NodeType.FieldName }} = {{ .Var }}.Spec.{{ .NodeType.FieldName }}[:1]
-		Expect(k8sClient.Patch(ctx, {{ .Var }}, patch)).To(Succeed())
-		for _, object := range {{ .Prefix }}GroupObjects({{ .Var }}, secondGroup) {
-			Eventually(func() error {
-				return k8sClient.Get(ctx, client.ObjectKeyFromObject(object), object)
-			}).WithTimeout(rolloutTimeout).Should(Satisfy(apierrors.IsNotFound),
-				"%T %s of the removed group was not pruned", object, object.GetName())
-		}
-		waitUntil{{ .Resource.Kind }}RolledOut({{ .Var }})
-		Expect(podUIDs({{ .Var }}.Namespace, first)).To(Equal(firstAfter), "removing a group restarted the first one")
-	})
+	// Specs of the {{ .NodeType.Name }} node type alone, such as its hooks or
+	// canary, go here.
 })
 `

@@ -20,19 +20,34 @@ import (
 	"context"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/opbuilder/opbuilder/runtime/keys"
-
 	datav1alpha1 "example.com/druid-operator/api/v1alpha1"
 )
+
+// druidBrokerTest tells the specs every node type of a Druid runs
+// where the broker groups are and what objects each has.
+func druidBrokerTest() druidNodeTypeTest {
+	return druidNodeTypeTest{
+		name: druidBrokerName,
+		setGroups: func(druid *datav1alpha1.Druid, names ...string) {
+			druid.Spec.Brokers = nil
+			for _, name := range names {
+				druid.Spec.Brokers = append(druid.Spec.Brokers,
+					datav1alpha1.BrokerSpec{GroupSpec: datav1alpha1.GroupSpec{Name: name}})
+			}
+		},
+		setConfig: func(druid *datav1alpha1.Druid, i int, config map[string]string) {
+			druid.Spec.Brokers[i].Config = config
+		},
+		groupObjects: druidBrokerGroupObjects,
+	}
+}
 
 // druidBrokerGroupObjects returns the objects the controller makes for one
 // broker group of druid, each holding only its name and namespace.
@@ -52,75 +67,9 @@ var _ = Describe("Druid broker node type", Ordered, func() {
 	BeforeAll(func() { stop = startDruidManager() })
 	AfterAll(func() { stop() })
 
-	// newDruidWith returns a Druid with two broker groups.
-	newDruidWith := func(name string) *datav1alpha1.Druid {
-		druid := newDruid(name)
-		druid.Spec.Brokers = []datav1alpha1.BrokerSpec{
-			{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}},
-			{GroupSpec: datav1alpha1.GroupSpec{Name: secondGroup}},
-		}
-		return druid
-	}
+	itDruidCreatesEveryGroup(druidBrokerTest())
+	itDruidRollsOneGroupAndPrunesAnother(druidBrokerTest())
 
-	It("creates the objects of every broker group, owned by the Druid", func() {
-		druid := newDruidWith("druid-broker-test")
-		Expect(k8sClient.Create(ctx, druid)).To(Succeed())
-		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, druid)).To(Succeed()) })
-
-		for _, group := range druid.Spec.Brokers {
-			for _, object := range druidBrokerGroupObjects(druid, group.Name) {
-				Eventually(func(g Gomega) {
-					g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(object), object)).To(Succeed())
-					g.Expect(metav1.IsControlledBy(object, druid)).To(BeTrue(),
-						"%T %s is not controlled by the Druid", object, object.GetName())
-					g.Expect(object.GetLabels()).To(And(
-						HaveKeyWithValue(keys.LabelComponent, druidBrokerName),
-						HaveKeyWithValue(keys.LabelGroup, group.Name),
-					))
-				}).WithTimeout(reconcileTimeout).Should(Succeed())
-			}
-		}
-	})
-
-	It("rolls only the broker group whose config changed, and prunes a removed group", func() {
-		druid := newDruidWith("druid-broker-rollout")
-		Expect(k8sClient.Create(ctx, druid)).To(Succeed())
-		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, druid)).To(Succeed()) })
-		waitUntilDruidRolledOut(druid)
-
-		all := client.MatchingLabels{keys.LabelInstance: druid.Name}
-		first := client.MatchingLabels{keys.LabelInstance: druid.Name,
-			keys.LabelComponent: druidBrokerName, keys.LabelGroup: firstGroup}
-		before, firstBefore := podUIDs(druid.Namespace, all), podUIDs(druid.Namespace, first)
-		Expect(firstBefore).NotTo(BeEmpty())
-
-		By("changing a config file of the first broker group")
-		patch := client.MergeFrom(druid.DeepCopy())
-		druid.Spec.Brokers[0].Config = changedConfig()
-		Expect(k8sClient.Patch(ctx, druid, patch)).To(Succeed())
-		waitUntilDruidRolledOut(druid)
-
-		after := podUIDs(druid.Namespace, all)
-		for name, uid := range before {
-			if _, changed := firstBefore[name]; changed {
-				Expect(after[name]).NotTo(Equal(uid), "pod %s of the changed group was not replaced", name)
-			} else {
-				Expect(after).To(HaveKeyWithValue(name, uid), "pod %s of a group that did not change was replaced", name)
-			}
-		}
-
-		By("removing the second broker group")
-		firstAfter := podUIDs(druid.Namespace, first)
-		patch = client.MergeFrom(druid.DeepCopy())
-		druid.Spec.Brokers = druid.Spec.Brokers[:1]
-		Expect(k8sClient.Patch(ctx, druid, patch)).To(Succeed())
-		for _, object := range druidBrokerGroupObjects(druid, secondGroup) {
-			Eventually(func() error {
-				return k8sClient.Get(ctx, client.ObjectKeyFromObject(object), object)
-			}).WithTimeout(rolloutTimeout).Should(Satisfy(apierrors.IsNotFound),
-				"%T %s of the removed group was not pruned", object, object.GetName())
-		}
-		waitUntilDruidRolledOut(druid)
-		Expect(podUIDs(druid.Namespace, first)).To(Equal(firstAfter), "removing a group restarted the first one")
-	})
+	// Specs of the broker node type alone, such as its hooks or
+	// canary, go here.
 })

@@ -24,6 +24,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
@@ -34,6 +35,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/opbuilder/opbuilder/runtime/cachescope"
+	"github.com/opbuilder/opbuilder/runtime/keys"
 
 	datav1alpha1 "example.com/druid-operator/api/v1alpha1"
 )
@@ -94,6 +96,104 @@ func waitUntilDruidRolledOut(druid *datav1alpha1.Druid) {
 		g.Expect(druid.Status.ObservedGeneration).To(Equal(druid.Generation), "the rollout has not settled")
 		g.Expect(meta.IsStatusConditionTrue(druid.Status.Conditions, "Ready")).To(BeTrue(), "the Druid is not Ready")
 	}).WithTimeout(rolloutTimeout).Should(Succeed())
+}
+
+// druidNodeTypeTest tells the specs that every node type of a Druid runs
+// (itDruid...) what they cannot know by themselves: the node type's
+// field in the spec and the objects of one of its groups. Each node type's
+// test file fills one in.
+type druidNodeTypeTest struct {
+	// name is the node type's name, the component label of its objects.
+	name string
+	// setGroups replaces the node type's groups in druid with groups of
+	// these names.
+	setGroups func(druid *datav1alpha1.Druid, names ...string)
+	// setConfig replaces the config files of the node type's i-th group.
+	setConfig func(druid *datav1alpha1.Druid, i int, config map[string]string)
+	// groupObjects returns the objects the controller makes for one group,
+	// each holding only its name and namespace.
+	groupObjects func(druid *datav1alpha1.Druid, group string) []client.Object
+}
+
+// newDruidWith returns a Druid named name whose node type nt has two
+// groups, firstGroup and secondGroup.
+func newDruidWith(name string, nt druidNodeTypeTest) *datav1alpha1.Druid {
+	druid := newDruid(name)
+	nt.setGroups(druid, firstGroup, secondGroup)
+	return druid
+}
+
+// itDruidCreatesEveryGroup: the objects of each group of nt exist,
+// controlled by the Druid and labelled with the node type and group.
+func itDruidCreatesEveryGroup(nt druidNodeTypeTest) {
+	It("creates the objects of every "+nt.name+" group, owned by the Druid", func() {
+		druid := newDruidWith("druid-"+nt.name+"-test", nt)
+		Expect(k8sClient.Create(ctx, druid)).To(Succeed())
+		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, druid)).To(Succeed()) })
+
+		for _, group := range []string{firstGroup, secondGroup} {
+			for _, object := range nt.groupObjects(druid, group) {
+				Eventually(func(g Gomega) {
+					g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(object), object)).To(Succeed())
+					g.Expect(metav1.IsControlledBy(object, druid)).To(BeTrue(),
+						"%T %s is not controlled by the Druid", object, object.GetName())
+					g.Expect(object.GetLabels()).To(And(
+						HaveKeyWithValue(keys.LabelComponent, nt.name),
+						HaveKeyWithValue(keys.LabelGroup, group),
+					))
+				}).WithTimeout(reconcileTimeout).Should(Succeed())
+			}
+		}
+	})
+}
+
+// itDruidRollsOneGroupAndPrunesAnother: a config change of nt's first
+// group replaces that group's pods and no other pod of the Druid, and
+// removing its second group prunes that group's objects without restarting
+// the first.
+func itDruidRollsOneGroupAndPrunesAnother(nt druidNodeTypeTest) {
+	It("rolls only the "+nt.name+" group whose config changed, and prunes a removed group", func() {
+		druid := newDruidWith("druid-"+nt.name+"-rollout", nt)
+		Expect(k8sClient.Create(ctx, druid)).To(Succeed())
+		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, druid)).To(Succeed()) })
+		waitUntilDruidRolledOut(druid)
+
+		all := client.MatchingLabels{keys.LabelInstance: druid.Name}
+		first := client.MatchingLabels{keys.LabelInstance: druid.Name, keys.LabelComponent: nt.name, keys.LabelGroup: firstGroup}
+		before, firstBefore := podUIDs(druid.Namespace, all), podUIDs(druid.Namespace, first)
+		Expect(firstBefore).NotTo(BeEmpty())
+
+		By("changing a config file of the first " + nt.name + " group")
+		patch := client.MergeFrom(druid.DeepCopy())
+		nt.setConfig(druid, 0, changedConfig())
+		Expect(k8sClient.Patch(ctx, druid, patch)).To(Succeed())
+		waitUntilDruidRolledOut(druid)
+
+		after := podUIDs(druid.Namespace, all)
+		for name, uid := range before {
+			if _, changed := firstBefore[name]; changed {
+				Expect(after[name]).NotTo(Equal(uid), "pod %s of the changed group was not replaced", name)
+			} else {
+				Expect(after).To(HaveKeyWithValue(name, uid), "pod %s of a group that did not change was replaced", name)
+			}
+		}
+
+		By("removing the second " + nt.name + " group")
+		firstAfter := podUIDs(druid.Namespace, first)
+		patch = client.MergeFrom(druid.DeepCopy())
+		// setGroups makes the groups anew: the first keeps its changed config.
+		nt.setGroups(druid, firstGroup)
+		nt.setConfig(druid, 0, changedConfig())
+		Expect(k8sClient.Patch(ctx, druid, patch)).To(Succeed())
+		for _, object := range nt.groupObjects(druid, secondGroup) {
+			Eventually(func() error {
+				return k8sClient.Get(ctx, client.ObjectKeyFromObject(object), object)
+			}).WithTimeout(rolloutTimeout).Should(Satisfy(apierrors.IsNotFound),
+				"%T %s of the removed group was not pruned", object, object.GetName())
+		}
+		waitUntilDruidRolledOut(druid)
+		Expect(podUIDs(druid.Namespace, first)).To(Equal(firstAfter), "removing a group restarted the first one")
+	})
 }
 
 var _ = Describe("Druid Controller", Ordered, func() {

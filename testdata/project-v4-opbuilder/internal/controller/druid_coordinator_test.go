@@ -20,19 +20,34 @@ import (
 	"context"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/opbuilder/opbuilder/runtime/keys"
-
 	datav1alpha1 "example.com/druid-operator/api/v1alpha1"
 )
+
+// druidCoordinatorTest tells the specs every node type of a Druid runs
+// where the coordinator groups are and what objects each has.
+func druidCoordinatorTest() druidNodeTypeTest {
+	return druidNodeTypeTest{
+		name: druidCoordinatorName,
+		setGroups: func(druid *datav1alpha1.Druid, names ...string) {
+			druid.Spec.Coordinators = nil
+			for _, name := range names {
+				druid.Spec.Coordinators = append(druid.Spec.Coordinators,
+					datav1alpha1.CoordinatorSpec{GroupSpec: datav1alpha1.GroupSpec{Name: name}})
+			}
+		},
+		setConfig: func(druid *datav1alpha1.Druid, i int, config map[string]string) {
+			druid.Spec.Coordinators[i].Config = config
+		},
+		groupObjects: druidCoordinatorGroupObjects,
+	}
+}
 
 // druidCoordinatorGroupObjects returns the objects the controller makes for one
 // coordinator group of druid, each holding only its name and namespace.
@@ -52,75 +67,9 @@ var _ = Describe("Druid coordinator node type", Ordered, func() {
 	BeforeAll(func() { stop = startDruidManager() })
 	AfterAll(func() { stop() })
 
-	// newDruidWith returns a Druid with two coordinator groups.
-	newDruidWith := func(name string) *datav1alpha1.Druid {
-		druid := newDruid(name)
-		druid.Spec.Coordinators = []datav1alpha1.CoordinatorSpec{
-			{GroupSpec: datav1alpha1.GroupSpec{Name: firstGroup}},
-			{GroupSpec: datav1alpha1.GroupSpec{Name: secondGroup}},
-		}
-		return druid
-	}
+	itDruidCreatesEveryGroup(druidCoordinatorTest())
+	itDruidRollsOneGroupAndPrunesAnother(druidCoordinatorTest())
 
-	It("creates the objects of every coordinator group, owned by the Druid", func() {
-		druid := newDruidWith("druid-coordinator-test")
-		Expect(k8sClient.Create(ctx, druid)).To(Succeed())
-		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, druid)).To(Succeed()) })
-
-		for _, group := range druid.Spec.Coordinators {
-			for _, object := range druidCoordinatorGroupObjects(druid, group.Name) {
-				Eventually(func(g Gomega) {
-					g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(object), object)).To(Succeed())
-					g.Expect(metav1.IsControlledBy(object, druid)).To(BeTrue(),
-						"%T %s is not controlled by the Druid", object, object.GetName())
-					g.Expect(object.GetLabels()).To(And(
-						HaveKeyWithValue(keys.LabelComponent, druidCoordinatorName),
-						HaveKeyWithValue(keys.LabelGroup, group.Name),
-					))
-				}).WithTimeout(reconcileTimeout).Should(Succeed())
-			}
-		}
-	})
-
-	It("rolls only the coordinator group whose config changed, and prunes a removed group", func() {
-		druid := newDruidWith("druid-coordinator-rollout")
-		Expect(k8sClient.Create(ctx, druid)).To(Succeed())
-		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, druid)).To(Succeed()) })
-		waitUntilDruidRolledOut(druid)
-
-		all := client.MatchingLabels{keys.LabelInstance: druid.Name}
-		first := client.MatchingLabels{keys.LabelInstance: druid.Name,
-			keys.LabelComponent: druidCoordinatorName, keys.LabelGroup: firstGroup}
-		before, firstBefore := podUIDs(druid.Namespace, all), podUIDs(druid.Namespace, first)
-		Expect(firstBefore).NotTo(BeEmpty())
-
-		By("changing a config file of the first coordinator group")
-		patch := client.MergeFrom(druid.DeepCopy())
-		druid.Spec.Coordinators[0].Config = changedConfig()
-		Expect(k8sClient.Patch(ctx, druid, patch)).To(Succeed())
-		waitUntilDruidRolledOut(druid)
-
-		after := podUIDs(druid.Namespace, all)
-		for name, uid := range before {
-			if _, changed := firstBefore[name]; changed {
-				Expect(after[name]).NotTo(Equal(uid), "pod %s of the changed group was not replaced", name)
-			} else {
-				Expect(after).To(HaveKeyWithValue(name, uid), "pod %s of a group that did not change was replaced", name)
-			}
-		}
-
-		By("removing the second coordinator group")
-		firstAfter := podUIDs(druid.Namespace, first)
-		patch = client.MergeFrom(druid.DeepCopy())
-		druid.Spec.Coordinators = druid.Spec.Coordinators[:1]
-		Expect(k8sClient.Patch(ctx, druid, patch)).To(Succeed())
-		for _, object := range druidCoordinatorGroupObjects(druid, secondGroup) {
-			Eventually(func() error {
-				return k8sClient.Get(ctx, client.ObjectKeyFromObject(object), object)
-			}).WithTimeout(rolloutTimeout).Should(Satisfy(apierrors.IsNotFound),
-				"%T %s of the removed group was not pruned", object, object.GetName())
-		}
-		waitUntilDruidRolledOut(druid)
-		Expect(podUIDs(druid.Namespace, first)).To(Equal(firstAfter), "removing a group restarted the first one")
-	})
+	// Specs of the coordinator node type alone, such as its hooks or
+	// canary, go here.
 })
