@@ -73,7 +73,14 @@ const (
 	// start and end record no RolloutStarted or RolloutCompleted: the
 	// Builder's Created events say what was made, and Ready says when it
 	// is up.
-	ReasonCreating        = "Creating"
+	ReasonCreating = "Creating"
+	// ReasonRevertingDrift is Progressing's reason while a workload's pods
+	// roll back after the operator put back a hand change of its pod
+	// template (kubectl set image) that its controller had begun to roll
+	// out. As with ReasonCreating, its start and end record no
+	// RolloutStarted or RolloutCompleted: the CR asked for nothing new, and
+	// the Builder's Updated event says what was put back.
+	ReasonRevertingDrift  = "RevertingDrift"
 	ReasonRolloutComplete = "RolloutComplete"
 	ReasonRolloutStalled  = "RolloutStalled"
 	ReasonRolloutPaused   = "RolloutPaused"

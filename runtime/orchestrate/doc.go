@@ -77,6 +77,20 @@
 // hash of the configuration as it is then, in the same write as the spec
 // change, so every accumulated change rolls the workload exactly once.
 //
+// A revert of drift is not a rollout (revert.go). When someone scales a
+// workload by hand or changes its image, the change is put back, by the
+// same ordering rules; but if the node type was rolled out for the CR's
+// generation and the config hash stays, the CR asked for nothing new, so
+// its status and events say nothing new either: the Builder's Updated event
+// records the revert, Progressing stays False while the workload's
+// controller catches up (observes the generation, removes the pods a hand
+// scale-up added), and the CR's status is not written. Only pods that are
+// missing or unready afterwards show, as they would without the hand edit;
+// pods that a hand image change had already replaced, and that roll back,
+// show as Progressing with reason RevertingDrift, which records no rollout
+// event. Node types with hooks or a canary are left out: their steps follow
+// every generation.
+//
 // The ConfigMaps and Secrets of a node type that is held or still rolling are
 // never pruned, even when no longer desired: some of its pods still run the
 // old template. Note that a held workload's pods read a ConfigMap's new

@@ -105,8 +105,9 @@ func statusEvents(prev, next *status.ClusterStatus) []event {
 		wasProgressing := oldProg != nil && oldProg.Status == metav1.ConditionTrue
 		if newProg != nil {
 			switch {
-			case newProg.Reason == ReasonCreating, newProg.Reason == ReasonRolloutComplete && oldProg != nil && oldProg.Reason == ReasonCreating:
-				// A node type's creation: the Builder's Created events
+			case quietProgress(newProg.Reason), newProg.Reason == ReasonRolloutComplete && oldProg != nil && quietProgress(oldProg.Reason):
+				// A node type's creation, or pods rolling back after a
+				// revert of drift: the Builder's Created or Updated events
 				// tell it, and Ready says when it is up.
 			case newProg.Status == metav1.ConditionTrue && !wasProgressing:
 				out = append(out, event{corev1.EventTypeNormal, EventRolloutStarted, actionRollout,
@@ -134,6 +135,12 @@ func statusEvents(prev, next *status.ClusterStatus) []event {
 		event{corev1.EventTypeNormal, EventReconcileDisabled, actionDisable, disabledMessage, ""},
 		event{corev1.EventTypeNormal, EventReconcileEnabled, actionEnable, "reconciling resumed", ""})...)
 	return out
+}
+
+// quietProgress reports whether a Progressing reason is one whose start and
+// end record no rollout event: the CR asked for no rollout.
+func quietProgress(reason string) bool {
+	return reason == ReasonCreating || reason == ReasonRevertingDrift
 }
 
 // toggleEvents reports a condition of type typ that became True (on) or that

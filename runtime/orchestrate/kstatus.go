@@ -45,6 +45,7 @@ var verdicts = map[string]verdict{
 	ReasonRollingOut:       reconciling,
 	ReasonReplicasNotReady: reconciling,
 	ReasonCreating:         reconciling,
+	ReasonRevertingDrift:   reconciling,
 	// Its turn in the deployment order comes when the earlier node type is
 	// rolled out.
 	ReasonWaitingForNodeType: reconciling,

@@ -54,6 +54,9 @@ type Orchestrator[T Object] struct {
 	// pod; gates remembers the workloads whose pods passed the health gate.
 	hooks *hookRunner
 	gates gateMemo
+	// reverts remembers the workloads a revert of drift wrote, while
+	// their controllers catch up with it (revert.go).
+	reverts revertMemo
 	// metrics are the domain metrics (metrics.go).
 	metrics *domainMetrics
 }

@@ -276,7 +276,7 @@ func (r *passRun[T]) observeGroup(ctx context.Context, i, j int) (groupInput, cl
 		}
 		r.steps[i][j], in.Changed = &step, moved
 	}
-	ro, err := workloadRollout(live)
+	ro, err := r.o.rollout(live)
 	if err != nil {
 		return in, nil, err
 	}
@@ -288,6 +288,7 @@ func (r *passRun[T]) observeGroup(ctx context.Context, i, j int) (groupInput, cl
 	// is kept, and its turn reports why the change is not made.
 	pending := plan.Operation == builder.OperationHeld || plan.Operation == builder.OperationBlocked
 	in.Exists, in.Done, in.Changed = true, ro.Done, in.Changed || plan.Changes() || pending
+	in.Revert = r.reverts(i, plan, r.o.restartDue(r.owner, r.built[i].name, live))
 	return in, live, nil
 }
 
@@ -393,6 +394,9 @@ func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObse
 		case res.Changed() || current == nil:
 			current = res.Object
 		}
+		if err == nil && gd.Reverting && res.Operation == builder.OperationUpdated {
+			r.o.reverts.remember(res.Object)
+		}
 		if err == nil && current != nil && restartable(res.Operation) &&
 			r.restartGroup(ctx, i, j, current, res.Operation == builder.OperationCreated) {
 			// Its controller has not seen the new template yet.
@@ -418,7 +422,7 @@ func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObse
 		return gobs, nil
 	}
 	current = r.judgeable(ctx, current)
-	ro, err := workloadRollout(current)
+	ro, err := r.o.rollout(current)
 	if err != nil {
 		return gobs, err
 	}

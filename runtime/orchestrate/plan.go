@@ -40,6 +40,9 @@ type groupInput struct {
 	Changed bool
 	// Done is true when the live workload is fully rolled out.
 	Done bool
+	// Revert is true when the change only puts back what someone else
+	// changed on the live workload (revert.go): applying it is no rollout.
+	Revert bool
 	// Canary is true for the group a canary of the node type applies to:
 	// with a change budget, the groups after it still wait for it.
 	Canary bool
@@ -73,6 +76,9 @@ type groupDecision struct {
 	Changing bool
 	// Creating is true when the workload does not exist yet.
 	Creating bool
+	// Reverting is true when Apply puts back what someone else changed on
+	// the live workload: a write, but no rollout, so not Changing.
+	Reverting bool
 	// Hold says why the workload is held; zero when Apply is true.
 	Hold holdReason
 	// WaitingFor names the node type (heldForNodeType) or the group
@@ -115,6 +121,8 @@ type nodeTypeDecision struct {
 //   - a group whose change is applied, or whose workload is created, is not
 //     rolled out in this pass, so it holds whatever comes after it;
 //   - a group without changes counts as rolled out when its live workload is;
+//   - a revert of drift (groupInput.Revert) is applied by the same rules but
+//     is not Changing: it starts no rollout;
 //   - with a change budget (nodeTypeInput.Budget) the groups of a node type
 //     do not wait for each other but for the budget (spendBudget), except
 //     for the group of a canary, which the groups after it still wait for;
@@ -150,7 +158,7 @@ func decide(nodeTypes []nodeTypeInput, paused bool) []nodeTypeDecision {
 			case budgeted != nil && !budgeted[j]:
 				gd.Hold, gd.Budget = heldForBudget, nt.Budget
 			default:
-				gd.Apply, gd.Changing = true, true
+				gd.Apply, gd.Changing, gd.Reverting = true, !g.Revert, g.Revert
 			}
 			switch gd.Hold {
 			case heldPaused:

@@ -21,7 +21,12 @@ func changedUnready(name string) groupInput {
 	return groupInput{Name: name, HasWorkload: true, Exists: true, Changed: true}
 }
 
+func reverted(name string) groupInput {
+	return groupInput{Name: name, HasWorkload: true, Exists: true, Changed: true, Done: true, Revert: true}
+}
+
 var (
+	revert = groupDecision{Apply: true, Reverting: true}
 	apply  = groupDecision{Apply: true}
 	create = groupDecision{Apply: true, Changing: true, Creating: true}
 	roll   = groupDecision{Apply: true, Changing: true}
@@ -190,6 +195,16 @@ func TestDecide(t *testing.T) {
 			{Name: "a", Groups: []groupDecision{apply}},
 			{Name: "b", Groups: []groupDecision{create}, Starting: true},
 			{Name: "c", Groups: []groupDecision{waitNodeType("a")}, Pending: true, BlockedBy: "a"},
+		},
+	}, {
+		name: "a revert of drift is applied by the same rules but starts no rollout",
+		in: []nodeTypeInput{
+			{Name: "a", Groups: []groupInput{reverted("")}},
+			{Name: "b", Groups: []groupInput{reverted("")}},
+		},
+		want: []nodeTypeDecision{
+			{Name: "a", Groups: []groupDecision{revert}},
+			{Name: "b", Groups: []groupDecision{waitNodeType("a")}, Pending: true, BlockedBy: "a"},
 		},
 	}}
 	for _, tt := range tests {

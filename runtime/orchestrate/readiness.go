@@ -29,6 +29,9 @@ type rollout struct {
 	Updating bool
 	// Message says why the rollout is not done, for conditions and events.
 	Message string
+	// Reverting is true while the workload is not done only because its
+	// controller carries out a revert of drift (revert.go).
+	Reverting bool
 
 	Replicas          int32
 	ReadyReplicas     int32

@@ -68,6 +68,16 @@ func creationReason(prev *status.NodeTypeStatus, creating bool, reason string) s
 	return reason
 }
 
+// progressReason returns Progressing's reason for a node type that is
+// progressing: creationReason's, unless all that moves is the revert of
+// drift (reverting), which is ReasonRevertingDrift.
+func progressReason(prev *status.NodeTypeStatus, creating, reverting bool, reason string) string {
+	if reason = creationReason(prev, creating, reason); reason == ReasonCreating || !reverting {
+		return reason
+	}
+	return ReasonRevertingDrift
+}
+
 // nodeTypeStatus computes the status entry of one node type. prev is the
 // entry as the CR holds it (nil when new); conditions whose status, reason
 // and message are unchanged keep their lastTransitionTime, so recomputing an
@@ -89,6 +99,7 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 	var canary *groupObserved // first group waiting at its canary
 	var budget *groupObserved // first group waiting for the change budget
 	updating, creating := false, false
+	reverting := true // every converging group only carries out a revert of drift
 	workloads := 0
 	for _, g := range nt.Groups {
 		if !g.HasWorkload {
@@ -126,6 +137,7 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 			}
 			updating = updating || g.Decision.Changing || r.Updating
 			creating = creating || g.Decision.Creating
+			reverting = reverting && r.Reverting
 		case g.Decision.Hold == heldForGroup:
 			if waiting == "" {
 				waiting = fmt.Sprintf("%swaits for group %q", groupPrefix(g.Name), g.Decision.WaitingFor)
@@ -167,9 +179,9 @@ func nodeTypeStatus(prev *status.NodeTypeStatus, nt nodeTypeObserved, generation
 	case nt.Draining != "":
 		set(ConditionProgressing, metav1.ConditionTrue, ReasonRemovingPods, nt.Draining)
 	case converging != "" && updating:
-		set(ConditionProgressing, metav1.ConditionTrue, creationReason(prev, creating, ReasonRollingOut), converging)
+		set(ConditionProgressing, metav1.ConditionTrue, progressReason(prev, creating, reverting, ReasonRollingOut), converging)
 	case converging != "":
-		set(ConditionProgressing, metav1.ConditionTrue, creationReason(prev, creating, ReasonReplicasNotReady), converging)
+		set(ConditionProgressing, metav1.ConditionTrue, progressReason(prev, creating, reverting, ReasonReplicasNotReady), converging)
 	case d.Paused:
 		set(ConditionProgressing, metav1.ConditionFalse, ReasonRolloutPaused, pausedMessage)
 	case d.BlockedBy != "":

@@ -1,0 +1,131 @@
+package orchestrate
+
+import (
+	"sync"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/builder"
+)
+
+// This file holds the rule that a revert of drift is not a rollout. When
+// someone scales a workload by hand or changes its image, the Orchestrator
+// puts the field back; nothing the CR or its configuration says has changed,
+// so the node type is not rolling out anything and its status says so: no
+// Progressing transition, no rollout events, no status write. Its
+// workload's controller still has to catch up with the revert (observe the
+// new generation, remove the pods a scale-up added, bring back pods an image
+// change replaced); only pods that are missing, unready or not yet back on
+// their template show, as they would without the hand edit.
+
+// settled reports whether node type nodeType is rolled out for the CR's
+// generation, as the status the pass read says: any change the pass finds
+// to its workloads then comes from someone else (or from its configuration,
+// which the config hash tells).
+func settled[T Object](owner T, nodeType string) bool {
+	prev := previousStatus(owner, nodeType)
+	if prev == nil {
+		return false
+	}
+	c := meta.FindStatusCondition(prev.Conditions, ConditionProgressing)
+	return c != nil && c.Status == metav1.ConditionFalse && c.Reason == ReasonRolloutComplete &&
+		c.ObservedGeneration == owner.GetGeneration()
+}
+
+// reverts reports whether applying the plan of a workload of node type i
+// puts back what someone else changed on it rather than rolling out a new
+// desired state: the node type is settled, the config hash stays, no restart
+// is due and nothing is stepped pod by pod. A node type with hooks or a
+// canary is left out: its steps and health gate follow every generation.
+func (r *passRun[T]) reverts(i int, plan builder.Plan, restart map[string]string) bool {
+	name := r.built[i].name
+	return plan.Operation == builder.OperationUpdated && !plan.RolloutTriggered && restart == nil &&
+		!r.o.podByPod(name) && settled(r.owner, name)
+}
+
+// revertMemo remembers, per workload, the generation a revert of drift gave
+// it, until the workload is rolled out again or changes once more.
+type revertMemo struct {
+	mu          sync.Mutex
+	generations map[types.UID]int64
+}
+
+func (m *revertMemo) remember(obj client.Object) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.generations == nil {
+		m.generations = map[types.UID]int64{}
+	}
+	m.generations[obj.GetUID()] = obj.GetGeneration()
+}
+
+// generation returns the generation a revert gave obj, 0 for none.
+func (m *revertMemo) generation(obj client.Object) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.generations[obj.GetUID()]
+}
+
+func (m *revertMemo) forget(obj client.Object) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.generations, obj.GetUID())
+}
+
+// rollout judges the rollout of a live workload, taking a revert into
+// account: at the generation a revert gave it, the workload counts as rolled
+// out once revertSettled says so, and is Reverting until then. The memo is dropped once the workload is
+// rolled out by the usual rules or has moved past that generation; a stale
+// read of an older generation keeps it.
+func (o *Orchestrator[T]) rollout(live client.Object) (rollout, error) {
+	ro, err := workloadRollout(live)
+	if err != nil || ro.Stalled {
+		return ro, err
+	}
+	switch g := o.reverts.generation(live); {
+	case g == 0:
+	case ro.Done || g < live.GetGeneration():
+		o.reverts.forget(live)
+	case g == live.GetGeneration() && revertSettled(live):
+		ro.Done, ro.Updating, ro.Message = true, false, ""
+	case g == live.GetGeneration():
+		ro.Reverting = true
+	}
+	return ro, nil
+}
+
+// revertSettled reports whether a reverted workload's pods are where they
+// were before the hand edit: its desired replicas ready and available and,
+// once its controller observed the revert, updated to its template. Neither
+// the generation its controller has not observed yet (its counts then
+// describe the template the pods run) nor the surplus pods of a hand
+// scale-up being removed hold it.
+func revertSettled(obj client.Object) bool {
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		want := ptr.Deref(w.Spec.Replicas, 1)
+		observed := w.Status.ObservedGeneration >= w.Generation
+		return w.Status.ReadyReplicas >= want && w.Status.AvailableReplicas >= want &&
+			(!observed || w.Status.UpdatedReplicas >= want)
+	case *appsv1.StatefulSet:
+		want := ptr.Deref(w.Spec.Replicas, 1)
+		if w.Status.ReadyReplicas < want || w.Status.AvailableReplicas < want {
+			return false
+		}
+		if w.Status.ObservedGeneration < w.Generation || w.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
+			return true
+		}
+		partition := int32(0)
+		if ru := w.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+			partition = ptr.Deref(ru.Partition, 0)
+		}
+		return w.Status.UpdatedReplicas >= want-partition &&
+			(partition > 0 || w.Status.CurrentRevision == w.Status.UpdateRevision)
+	}
+	return false
+}

@@ -1,0 +1,93 @@
+package orchestrate
+
+import (
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
+	"github.com/opbuilder/opbuilder/runtime/status"
+)
+
+// TestRolloutOfARevert judges a Deployment at the generation a revert of a
+// hand scale (2 to 4 and back) gave it, as its controller catches up.
+func TestRolloutOfARevert(t *testing.T) {
+	o := &Orchestrator[*testv1.Cluster]{}
+	at := func(mutate func(d *appsv1.Deployment)) *appsv1.Deployment {
+		d := rolledOutDeployment()
+		d.UID, d.Generation = "u", 4
+		mutate(d)
+		return d
+	}
+	o.reverts.remember(at(func(*appsv1.Deployment) {}))
+	tests := []struct {
+		name      string
+		d         *appsv1.Deployment
+		done      bool
+		reverting bool
+	}{
+		{"its controller has not observed the revert", at(func(d *appsv1.Deployment) { d.Status.ObservedGeneration = 3 }), true, false},
+		{"the pods the hand scale added are being removed", at(func(d *appsv1.Deployment) {
+			d.Status.ObservedGeneration, d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.ReadyReplicas = 4, 4, 4, 4
+		}), true, false},
+		{"a pod is not ready", at(func(d *appsv1.Deployment) { d.Status.ObservedGeneration, d.Status.ReadyReplicas = 4, 1 }), false, true},
+		{"pods roll back to the template", at(func(d *appsv1.Deployment) { d.Status.ObservedGeneration, d.Status.UpdatedReplicas = 4, 1 }), false, true},
+	}
+	for _, tt := range tests {
+		ro, err := o.rollout(tt.d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ro.Done != tt.done || ro.Reverting != tt.reverting {
+			t.Errorf("%s: done %t reverting %t (%s), want done %t reverting %t", tt.name, ro.Done, ro.Reverting, ro.Message, tt.done, tt.reverting)
+		}
+	}
+	// Without the revert the usual rules hold.
+	if ro, _ := (&Orchestrator[*testv1.Cluster]{}).rollout(tests[0].d); ro.Done {
+		t.Error("a generation its controller has not observed counts as rolled out without a revert")
+	}
+	// Once the workload is rolled out, or moved on, the revert is forgotten.
+	o.rollout(at(func(d *appsv1.Deployment) { d.Status.ObservedGeneration = 4 }))
+	if g := o.reverts.generation(tests[0].d); g != 0 {
+		t.Errorf("the revert is remembered at generation %d after the workload rolled out", g)
+	}
+}
+
+// TestRevertingDriftRecordsNoRolloutEvent: pods rolling back after a revert
+// show as Progressing with reason RevertingDrift, and neither its start nor
+// its end is a rollout event.
+func TestRevertingDriftRecordsNoRolloutEvent(t *testing.T) {
+	group := doneGroup("", 2, "h")
+	group.Decision = groupDecision{Apply: true}
+	group.Rollout.Done, group.Rollout.Reverting, group.Rollout.Message = false, true, "1 of 2 replicas updated"
+	prev := nodeTypeStatus(nil, nodeTypeObserved{Name: "b", Groups: []groupObserved{doneGroup("", 2, "h")}}, 1)
+	next := nodeTypeStatus(&prev, nodeTypeObserved{Name: "b", Groups: []groupObserved{group}}, 1)
+	c := findCondition(next.Conditions, ConditionProgressing)
+	if c == nil || c.Status != metav1.ConditionTrue || c.Reason != ReasonRevertingDrift {
+		t.Fatalf("Progressing while pods roll back after a revert: %+v, want True %s", c, ReasonRevertingDrift)
+	}
+	done := nodeTypeStatus(&next, nodeTypeObserved{Name: "b", Groups: []groupObserved{doneGroup("", 2, "h")}}, 1)
+	wrap := func(nt status.NodeTypeStatus) *status.ClusterStatus {
+		return &status.ClusterStatus{NodeTypes: []status.NodeTypeStatus{nt}}
+	}
+	if evs := append(statusEvents(wrap(prev), wrap(next)), statusEvents(wrap(next), wrap(done))...); len(evs) != 0 {
+		t.Errorf("events for pods rolling back after a revert: %v, want none", evs)
+	}
+	// A rollout the CR asked for in the same node type is one.
+	rolling := doneGroup("x", 2, "h")
+	rolling.Decision, rolling.Rollout.Done = groupDecision{Apply: true, Changing: true}, false
+	both := nodeTypeStatus(&prev, nodeTypeObserved{Name: "b", Groups: []groupObserved{group, rolling}}, 1)
+	if c := findCondition(both.Conditions, ConditionProgressing); c.Reason != ReasonRollingOut {
+		t.Errorf("a revert beside a rollout: Progressing reason %s, want %s", c.Reason, ReasonRollingOut)
+	}
+}
+
+func findCondition(conds []metav1.Condition, typ string) *metav1.Condition {
+	for i := range conds {
+		if conds[i].Type == typ {
+			return &conds[i]
+		}
+	}
+	return nil
+}
