@@ -79,21 +79,23 @@ func (m *revertMemo) forget(obj client.Object) {
 
 // rollout judges the rollout of a live workload, taking a revert into
 // account: at the generation a revert gave it, the workload counts as rolled
-// out once revertSettled says so, and is Reverting until then. The memo is dropped once the workload is
-// rolled out by the usual rules or has moved past that generation; a stale
-// read of an older generation keeps it.
+// out once revertSettled says so, and is Reverting until then. The memo is
+// dropped once the workload, at that generation or a later one, is rolled
+// out by the usual rules or has moved on. A read of an older generation (a
+// cache that has not seen the revert yet) keeps it: the hand-edited
+// workload it shows may well look rolled out.
 func (o *Orchestrator[T]) rollout(live client.Object) (rollout, error) {
 	ro, err := workloadRollout(live)
 	if err != nil || ro.Stalled {
 		return ro, err
 	}
 	switch g := o.reverts.generation(live); {
-	case g == 0:
-	case ro.Done || g < live.GetGeneration():
+	case g == 0 || live.GetGeneration() < g:
+	case ro.Done || live.GetGeneration() > g:
 		o.reverts.forget(live)
-	case g == live.GetGeneration() && revertSettled(live):
+	case revertSettled(live):
 		ro.Done, ro.Updating, ro.Message = true, false, ""
-	case g == live.GetGeneration():
+	default:
 		ro.Reverting = true
 	}
 	return ro, nil

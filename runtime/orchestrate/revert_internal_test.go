@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/status"
@@ -46,6 +47,18 @@ func TestRolloutOfARevert(t *testing.T) {
 	// Without the revert the usual rules hold.
 	if ro, _ := (&Orchestrator[*testv1.Cluster]{}).rollout(tests[0].d); ro.Done {
 		t.Error("a generation its controller has not observed counts as rolled out without a revert")
+	}
+	// A stale read of the hand-scaled generation, rolled out at 4 replicas,
+	// does not make it forget the revert.
+	stale := at(func(d *appsv1.Deployment) {
+		d.Generation, d.Status.ObservedGeneration, d.Spec.Replicas = 3, 3, ptr.To[int32](4)
+		d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = 4, 4, 4, 4
+	})
+	if ro, _ := o.rollout(stale); !ro.Done {
+		t.Fatalf("the stale read is not rolled out: %s", ro.Message)
+	}
+	if g := o.reverts.generation(stale); g != 4 {
+		t.Errorf("after a stale read the revert is remembered at generation %d, want 4", g)
 	}
 	// Once the workload is rolled out, or moved on, the revert is forgotten.
 	o.rollout(at(func(d *appsv1.Deployment) { d.Status.ObservedGeneration = 4 }))

@@ -68,6 +68,34 @@ func TestHandScaleIsNoRollout(t *testing.T) {
 	e.requireSteady()
 }
 
+// TestHandScaleOfADeploymentIsNoRollout is TestHandScaleIsNoRollout for node
+// type b's Deployment.
+func TestHandScaleOfADeploymentIsNoRollout(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	e.createCluster(withReplicas("b", 1))
+	e.waitFor("the first install to be ready", ready)
+	e.requireSteady()
+	e.counter.Reset()
+	eventsBefore := e.events.Total()
+
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: crName + "-b"}}
+	if err := e.c.SubResource("scale").Patch(e.ctx(), d,
+		client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":3}}`))); err != nil {
+		t.Fatalf("scaling by hand: %v", err)
+	}
+	e.waitForDeployment(crName+"-b", image1)
+	e.poke()
+	e.waitFor("Ready", ready)
+	if n := e.statusPatches(); n != 0 {
+		t.Errorf("the revert of a hand scale made %d status patches of the CR, want none: %v", n, e.events.Recorded()[eventsBefore:])
+	}
+	for _, reason := range []string{orchestrate.EventRolloutStarted, orchestrate.EventRolloutCompleted} {
+		if n := e.events.Count(reason, "b"); n != 0 {
+			t.Errorf("the revert of a hand scale recorded %d %s events, want none: %v", n, reason, e.events.Recorded()[eventsBefore:])
+		}
+	}
+}
+
 // TestReplicasChangeInTheCRIsARollout is the other side of
 // TestHandScaleIsNoRollout: the same scale asked for by the CR is a rollout,
 // started and completed.
