@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	"k8s.io/client-go/util/workqueue"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opbuilder/opbuilder/runtime/cachescope"
+	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
 // Controller returns a controller builder for T, ready for Complete:
@@ -31,7 +33,9 @@ import (
 //     hand edit of any child is reverted; updates that change only the
 //     status of a child that is not a workload (a PodDisruptionBudget's
 //     healthy-pod count moves with every pod that becomes ready) are
-//     dropped, because nothing the Orchestrator decides depends on them;
+//     dropped, because nothing the Orchestrator decides depends on them,
+//     and so are those of a workload that change none of the status fields
+//     a pass reads (ignoreUnreadWorkloadUpdates);
 //   - watches the external ConfigMaps and Secrets the workloads consume,
 //     through cachescope.WatchReferencedConfig.
 //
@@ -51,7 +55,7 @@ func (o *Orchestrator[T]) Controller(mgr manager.Manager) (*builder.Builder, err
 	for _, k := range o.kinds {
 		if isWorkload(k) {
 			// A workload's status is how a rollout's progress is seen.
-			b = b.Owns(k)
+			b = b.Owns(k, builder.WithPredicates(o.ignoreUnreadWorkloadUpdates()))
 			continue
 		}
 		b = b.Owns(k, builder.WithPredicates(ignoreStatusOnlyUpdates()))
@@ -105,4 +109,73 @@ func ignoreStatusOnlyUpdates() predicate.Predicate {
 				!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
 		}},
 	)
+}
+
+// ignoreUnreadWorkloadUpdates drops update events of a Deployment or
+// StatefulSet that change nothing a pass reads of it: what
+// ignoreStatusOnlyUpdates passes, passes, and of its status only the fields
+// the rollout rules (readiness.go, kstatus's rules included), the change
+// budget and the CR's status read (readStatus). What is dropped is
+// bookkeeping such as a Deployment's terminatingReplicas or a condition's
+// lastUpdateTime. The workloads of a node type with hooks or a canary are
+// not filtered: their pod-by-pod steps and health gate answer to pods, and
+// a pass for each change of the workload is what asks again. Nor are those
+// whose component label names no node type (a build function may set its
+// own).
+func (o *Orchestrator[T]) ignoreUnreadWorkloadUpdates() predicate.Predicate {
+	return predicate.Or(
+		ignoreStatusOnlyUpdates(),
+		predicate.Funcs{UpdateFunc: func(e crevent.UpdateEvent) bool {
+			if e.ObjectOld == nil || e.ObjectNew == nil {
+				return true
+			}
+			if nt := o.nodeType(e.ObjectNew.GetLabels()[keys.LabelComponent]); nt == nil || o.podByPod(nt.Name) {
+				// Hooked, or labelled by its build function with a
+				// component that names no node type.
+				return true
+			}
+			return !equality.Semantic.DeepEqual(readStatus(e.ObjectOld), readStatus(e.ObjectNew))
+		}},
+	)
+}
+
+// workloadStatus is the part of a workload's status a pass reads.
+type workloadStatus struct {
+	ObservedGeneration                           int64
+	Replicas, Ready, Available, Updated, Current int32
+	CurrentRevision, UpdateRevision              string
+	Conditions                                   []workloadCondition
+}
+
+// workloadCondition is a workload condition without its times, which
+// nothing reads.
+type workloadCondition struct {
+	Type, Status, Reason, Message string
+}
+
+// readStatus returns what a pass reads of obj's status; for a kind that is
+// not a workload, obj itself, so that every change counts.
+func readStatus(obj client.Object) any {
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		s := workloadStatus{
+			ObservedGeneration: w.Status.ObservedGeneration, Replicas: w.Status.Replicas, Ready: w.Status.ReadyReplicas,
+			Available: w.Status.AvailableReplicas, Updated: w.Status.UpdatedReplicas,
+		}
+		for _, c := range w.Status.Conditions {
+			s.Conditions = append(s.Conditions, workloadCondition{string(c.Type), string(c.Status), c.Reason, c.Message})
+		}
+		return s
+	case *appsv1.StatefulSet:
+		s := workloadStatus{
+			ObservedGeneration: w.Status.ObservedGeneration, Replicas: w.Status.Replicas, Ready: w.Status.ReadyReplicas,
+			Available: w.Status.AvailableReplicas, Updated: w.Status.UpdatedReplicas, Current: w.Status.CurrentReplicas,
+			CurrentRevision: w.Status.CurrentRevision, UpdateRevision: w.Status.UpdateRevision,
+		}
+		for _, c := range w.Status.Conditions {
+			s.Conditions = append(s.Conditions, workloadCondition{string(c.Type), string(c.Status), c.Reason, c.Message})
+		}
+		return s
+	}
+	return obj
 }
