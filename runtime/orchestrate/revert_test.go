@@ -2,6 +2,8 @@ package orchestrate_test
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -181,14 +183,14 @@ func TestRevertThatReplacesPodsShowsProgressing(t *testing.T) {
 	e.setImageByHand(crName+"-b", image2)
 	e.waitForDeployment(crName+"-b", image2)
 	eventsBefore := e.events.Total()
+	seen := e.watchProgressing("b")
 
 	setReconcile(false)
-	e.waitFor("b to be Progressing while its pods roll back", func(cr *testv1.Cluster) bool {
-		c := nodeTypeCondition(cr, "b", orchestrate.ConditionProgressing)
-		return c != nil && c.Status == metav1.ConditionTrue && c.Reason == orchestrate.ReasonRevertingDrift
-	})
 	e.waitForDeployment(crName+"-b", image1)
 	e.waitFor("Ready", ready)
+	if got := seen(); !slices.Contains(got, "True "+orchestrate.ReasonRevertingDrift) {
+		t.Errorf("b's Progressing while its pods rolled back: %v, want True %s among them", got, orchestrate.ReasonRevertingDrift)
+	}
 	for _, reason := range []string{orchestrate.EventRolloutStarted, orchestrate.EventRolloutCompleted} {
 		if n := e.events.Count(reason, "b"); n != 0 {
 			t.Errorf("rolling b's pods back recorded %d %s events, want none: %v", n, reason, e.events.Recorded()[eventsBefore:])
@@ -222,5 +224,47 @@ func (e *env) waitForDeployment(name, image string) {
 	})
 	if err != nil {
 		e.t.Fatalf("waiting for Deployment %s to run %s: %v (status %+v)", name, image, err, d.Status)
+	}
+}
+
+// watchProgressing records every Progressing status and reason the CR's
+// status gives node type nodeType from now on; the function it returns
+// says which, in order.
+func (e *env) watchProgressing(nodeType string) func() []string {
+	e.t.Helper()
+	wc, err := client.NewWithWatch(cluster(e.t).Config, client.Options{Scheme: testScheme})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := wc.Watch(ctx, &testv1.ClusterList{}, client.InNamespace(e.ns))
+	if err != nil {
+		cancel()
+		e.t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.ResultChan() {
+			cr, ok := ev.Object.(*testv1.Cluster)
+			if !ok {
+				continue
+			}
+			if c := nodeTypeCondition(cr, nodeType, orchestrate.ConditionProgressing); c != nil {
+				mu.Lock()
+				if s := string(c.Status) + " " + c.Reason; len(seen) == 0 || seen[len(seen)-1] != s {
+					seen = append(seen, s)
+				}
+				mu.Unlock()
+			}
+		}
+	}()
+	e.t.Cleanup(func() { cancel(); w.Stop(); <-done })
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
 	}
 }
