@@ -75,9 +75,9 @@ const (
 	// is up.
 	ReasonCreating = "Creating"
 	// ReasonRevertingDrift is Progressing's reason while a workload's pods
-	// roll back after the operator put back a hand change of its pod
-	// template (kubectl set image) that its controller had begun to roll
-	// out. As with ReasonCreating, its start and end record no
+	// come back after the operator put back a hand change that had already
+	// replaced or removed some (kubectl set image, kubectl scale down). As
+	// with ReasonCreating, its start and end record no
 	// RolloutStarted or RolloutCompleted: the CR asked for nothing new, and
 	// the Builder's Updated event says what was put back.
 	ReasonRevertingDrift  = "RevertingDrift"

@@ -84,12 +84,12 @@
 // its status and events say nothing new either: the Builder's Updated event
 // records the revert, Progressing stays False while the workload's
 // controller catches up (observes the generation, removes the pods a hand
-// scale-up added), and the CR's status is not written. Only pods that are
-// missing or unready afterwards show, as they would without the hand edit;
-// pods that a hand image change had already replaced, and that roll back,
-// show as Progressing with reason RevertingDrift, which records no rollout
-// event. Node types with hooks or a canary are left out: their steps follow
-// every generation.
+// scale-up added), and the CR's status is not written. Pods the hand edit
+// took away or replaced before it was put back (a scale-down, an image
+// change the Deployment had begun to roll out) do have to come back: until
+// they have, the node type is Progressing with reason RevertingDrift, which
+// records no rollout event. Node types with hooks or a canary are left
+// out: their steps follow every generation.
 //
 // The ConfigMaps and Secrets of a node type that is held or still rolling are
 // never pruned, even when no longer desired: some of its pods still run the

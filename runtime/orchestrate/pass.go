@@ -395,7 +395,7 @@ func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObse
 			current = res.Object
 		}
 		if err == nil && gd.Reverting && res.Operation == builder.OperationUpdated {
-			r.o.reverts.remember(res.Object)
+			r.o.reverts.remember(res.Object, rollsBack(r.lives[i][j], res.Object))
 		}
 		if err == nil && current != nil && restartable(res.Operation) &&
 			r.restartGroup(ctx, i, j, current, res.Operation == builder.OperationCreated) {

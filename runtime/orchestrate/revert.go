@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -19,9 +20,9 @@ import (
 // so the node type is not rolling out anything and its status says so: no
 // Progressing transition, no rollout events, no status write. Its
 // workload's controller still has to catch up with the revert (observe the
-// new generation, remove the pods a scale-up added, bring back pods an image
-// change replaced); only pods that are missing, unready or not yet back on
-// their template show, as they would without the hand edit.
+// new generation, remove the pods a scale-up added); only pods the hand
+// edit took away or replaced, while they come back, show: as
+// ReasonRevertingDrift, not as a rollout.
 
 // settled reports whether node type nodeType is rolled out for the CR's
 // generation, as the status the pass read says: any change the pass finds
@@ -49,32 +50,62 @@ func (r *passRun[T]) reverts(i int, plan builder.Plan, restart map[string]string
 }
 
 // revertMemo remembers, per workload, the generation a revert of drift gave
-// it, until the workload is rolled out again or changes once more.
+// it, and whether it rolls pods back (rollsBack), until the workload is
+// rolled out again or changes once more.
 type revertMemo struct {
-	mu          sync.Mutex
-	generations map[types.UID]int64
+	mu      sync.Mutex
+	reverts map[types.UID]revertEntry
 }
 
-func (m *revertMemo) remember(obj client.Object) {
+type revertEntry struct {
+	generation int64
+	rollsBack  bool
+}
+
+func (m *revertMemo) remember(obj client.Object, rollsBack bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.generations == nil {
-		m.generations = map[types.UID]int64{}
+	if m.reverts == nil {
+		m.reverts = map[types.UID]revertEntry{}
 	}
-	m.generations[obj.GetUID()] = obj.GetGeneration()
+	m.reverts[obj.GetUID()] = revertEntry{generation: obj.GetGeneration(), rollsBack: rollsBack}
 }
 
-// generation returns the generation a revert gave obj, 0 for none.
-func (m *revertMemo) generation(obj client.Object) int64 {
+// of returns the revert that gave obj a generation; its generation is 0 for
+// none.
+func (m *revertMemo) of(obj client.Object) revertEntry {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.generations[obj.GetUID()]
+	return m.reverts[obj.GetUID()]
 }
 
 func (m *revertMemo) forget(obj client.Object) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.generations, obj.GetUID())
+	delete(m.reverts, obj.GetUID())
+}
+
+// rollsBack reports whether a revert, from before (the workload as the pass
+// read it) to after (as the write returned it), brings back pods the hand
+// edit had already replaced: it changes the pod template back, and the
+// workload's controller had observed the edited one and left fewer pods of
+// the other than desired (a StatefulSet that finished rolling it out has
+// none left). The counts of a controller that has not observed
+// the revert then describe the edited template, not the one restored.
+func rollsBack(before, after client.Object) bool {
+	switch b := before.(type) {
+	case *appsv1.Deployment:
+		a, ok := after.(*appsv1.Deployment)
+		return ok && b.Status.ObservedGeneration >= b.Generation &&
+			!equality.Semantic.DeepEqual(b.Spec.Template, a.Spec.Template) &&
+			b.Status.Replicas-b.Status.UpdatedReplicas < ptr.Deref(a.Spec.Replicas, 1)
+	case *appsv1.StatefulSet:
+		a, ok := after.(*appsv1.StatefulSet)
+		return ok && b.Status.ObservedGeneration >= b.Generation &&
+			!equality.Semantic.DeepEqual(b.Spec.Template, a.Spec.Template) &&
+			(b.Status.CurrentRevision == b.Status.UpdateRevision || b.Status.CurrentReplicas < ptr.Deref(a.Spec.Replicas, 1))
+	}
+	return false
 }
 
 // rollout judges the rollout of a live workload, taking a revert into
@@ -89,11 +120,11 @@ func (o *Orchestrator[T]) rollout(live client.Object) (rollout, error) {
 	if err != nil || ro.Stalled {
 		return ro, err
 	}
-	switch g := o.reverts.generation(live); {
-	case g == 0 || live.GetGeneration() < g:
-	case ro.Done || live.GetGeneration() > g:
+	switch rev := o.reverts.of(live); {
+	case rev.generation == 0 || live.GetGeneration() < rev.generation:
+	case ro.Done || live.GetGeneration() > rev.generation:
 		o.reverts.forget(live)
-	case revertSettled(live):
+	case revertSettled(live, rev.rollsBack):
 		ro.Done, ro.Updating, ro.Message = true, false, ""
 	default:
 		ro.Reverting = true
@@ -103,23 +134,27 @@ func (o *Orchestrator[T]) rollout(live client.Object) (rollout, error) {
 
 // revertSettled reports whether a reverted workload's pods are where they
 // were before the hand edit: its desired replicas ready and available and,
-// once its controller observed the revert, updated to its template. Neither
-// the generation its controller has not observed yet (its counts then
-// describe the template the pods run) nor the surplus pods of a hand
-// scale-up being removed hold it.
-func revertSettled(obj client.Object) bool {
+// once its controller observed the revert, updated to its template. The
+// surplus pods of a hand scale-up being removed do not hold it, nor does
+// the generation its controller has not observed yet, unless the revert
+// rolls pods back (its counts then describe the pods' template).
+func revertSettled(obj client.Object, rollsBack bool) bool {
 	switch w := obj.(type) {
 	case *appsv1.Deployment:
 		want := ptr.Deref(w.Spec.Replicas, 1)
-		observed := w.Status.ObservedGeneration >= w.Generation
-		return w.Status.ReadyReplicas >= want && w.Status.AvailableReplicas >= want &&
-			(!observed || w.Status.UpdatedReplicas >= want)
+		if w.Status.ObservedGeneration < w.Generation {
+			return !rollsBack && w.Status.ReadyReplicas >= want && w.Status.AvailableReplicas >= want
+		}
+		return w.Status.ReadyReplicas >= want && w.Status.AvailableReplicas >= want && w.Status.UpdatedReplicas >= want
 	case *appsv1.StatefulSet:
 		want := ptr.Deref(w.Spec.Replicas, 1)
 		if w.Status.ReadyReplicas < want || w.Status.AvailableReplicas < want {
 			return false
 		}
-		if w.Status.ObservedGeneration < w.Generation || w.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
+		if w.Status.ObservedGeneration < w.Generation {
+			return !rollsBack
+		}
+		if w.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
 			return true
 		}
 		partition := int32(0)

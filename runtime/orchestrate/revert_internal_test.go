@@ -4,8 +4,10 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
 	"github.com/opbuilder/opbuilder/runtime/status"
@@ -21,7 +23,7 @@ func TestRolloutOfARevert(t *testing.T) {
 		mutate(d)
 		return d
 	}
-	o.reverts.remember(at(func(*appsv1.Deployment) {}))
+	o.reverts.remember(at(func(*appsv1.Deployment) {}), false)
 	tests := []struct {
 		name      string
 		d         *appsv1.Deployment
@@ -44,6 +46,13 @@ func TestRolloutOfARevert(t *testing.T) {
 			t.Errorf("%s: done %t reverting %t (%s), want done %t reverting %t", tt.name, ro.Done, ro.Reverting, ro.Message, tt.done, tt.reverting)
 		}
 	}
+	// A revert that rolls pods back is not judged on counts its controller
+	// took before it observed the revert.
+	rolling := &Orchestrator[*testv1.Cluster]{}
+	rolling.reverts.remember(tests[0].d, true)
+	if ro, _ := rolling.rollout(tests[0].d); ro.Done || !ro.Reverting {
+		t.Errorf("a revert that rolls pods back, not observed yet: done %t reverting %t, want not done, reverting", ro.Done, ro.Reverting)
+	}
 	// Without the revert the usual rules hold.
 	if ro, _ := (&Orchestrator[*testv1.Cluster]{}).rollout(tests[0].d); ro.Done {
 		t.Error("a generation its controller has not observed counts as rolled out without a revert")
@@ -57,13 +66,51 @@ func TestRolloutOfARevert(t *testing.T) {
 	if ro, _ := o.rollout(stale); !ro.Done {
 		t.Fatalf("the stale read is not rolled out: %s", ro.Message)
 	}
-	if g := o.reverts.generation(stale); g != 4 {
+	if g := o.reverts.of(stale).generation; g != 4 {
 		t.Errorf("after a stale read the revert is remembered at generation %d, want 4", g)
 	}
 	// Once the workload is rolled out, or moved on, the revert is forgotten.
 	o.rollout(at(func(d *appsv1.Deployment) { d.Status.ObservedGeneration = 4 }))
-	if g := o.reverts.generation(tests[0].d); g != 0 {
+	if g := o.reverts.of(tests[0].d).generation; g != 0 {
 		t.Errorf("the revert is remembered at generation %d after the workload rolled out", g)
+	}
+}
+
+// TestRollsBack: a revert rolls pods back only when it restores the pod
+// template and the hand-edited one had replaced pods.
+func TestRollsBack(t *testing.T) {
+	deployment := func(image string, replicas, updated int32) *appsv1.Deployment {
+		d := rolledOutDeployment()
+		d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "main", Image: image}}
+		d.Status.Replicas, d.Status.UpdatedReplicas = replicas, updated
+		return d
+	}
+	sts := func(image string, current int32, currentRevision string) *appsv1.StatefulSet {
+		s := rolledOutStatefulSet()
+		s.Spec.Template.Spec.Containers = []corev1.Container{{Name: "main", Image: image}}
+		s.Status.CurrentReplicas, s.Status.CurrentRevision = current, currentRevision
+		return s
+	}
+	unobserved := deployment("hand", 2, 2)
+	unobserved.Generation++
+	tests := []struct {
+		name          string
+		before, after client.Object
+		want          bool
+	}{
+		{"a hand scale: the template stays", deployment("img", 3, 3), deployment("img", 2, 2), false},
+		{"an image change whose surge pod is all that ran", deployment("hand", 3, 1), deployment("img", 3, 1), false},
+		{"an image change the Deployment rolled out", deployment("hand", 2, 2), deployment("img", 2, 2), true},
+		{"an image change half rolled out", deployment("hand", 3, 2), deployment("img", 3, 2), true},
+		{"an image change its controller has not seen", unobserved, deployment("img", 2, 2), false},
+		{"a StatefulSet's image change not started", sts("hand", 3, "r1"), sts("img", 3, "r1"), false},
+		{"a StatefulSet's image change under way", sts("hand", 2, "r1"), sts("img", 2, "r1"), true},
+		{"a StatefulSet's image change rolled out", sts("hand", 3, "r2"), sts("img", 3, "r2"), true},
+	}
+	for _, tt := range tests {
+		if got := rollsBack(tt.before, tt.after); got != tt.want {
+			t.Errorf("%s: rollsBack = %t, want %t", tt.name, got, tt.want)
+		}
 	}
 }
 
