@@ -197,7 +197,7 @@ func (w *mdWriter) summary() {
 				return 0, false
 			}
 			return s.Time.Seconds(), true
-		}, "likely that every child is created with a server-side apply (the API server computes managed fields) and each Cluster gets an inventory status patch, but wall-clock figures on this shared machine vary by tens of percent between runs, so read this row with care", "status patches during the install add requests"},
+		}, "likely that every child is created with a server-side apply (the API server computes managed fields) and each Cluster gets an inventory status patch, but wall-clock figures on this shared machine vary by tens of percent between runs, so read this row with care", "it makes one uncached GET per child it creates (see the requests row), one after another with one concurrent reconcile"},
 		{"scale: operator requests", "%.0f", func(a string) (float64, bool) {
 			s, ok := r.Scale[a]
 			if !ok {

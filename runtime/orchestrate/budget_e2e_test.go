@@ -2,7 +2,7 @@ package orchestrate_test
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +33,8 @@ type podWatch struct {
 	// maxUnavailable is the most pods of the node type seen unavailable at
 	// once, maxRolling the most groups seen rolling at once.
 	maxUnavailable, maxRolling int
-	err                        error
+	// endedEarly reports whether the watch ended before the test.
+	endedEarly func() bool
 	// synced is true once the watch has seen every pod Ready: the counts
 	// start there, not while its initial events arrive one by one.
 	synced chan struct{}
@@ -41,38 +42,9 @@ type podWatch struct {
 
 func (e *env) watchPods(nodeType string, desired map[string]int) *podWatch {
 	e.t.Helper()
-	wc, err := client.NewWithWatch(cluster(e.t).Config, client.Options{Scheme: testScheme})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := wc.Watch(ctx, &corev1.PodList{}, client.InNamespace(e.ns),
-		client.MatchingLabels(keys.SelectorLabels("testapp", crName, nodeType)))
-	if err != nil {
-		cancel()
-		e.t.Fatal(err)
-	}
 	pw := &podWatch{pods: map[string]*corev1.Pod{}, desired: desired, synced: make(chan struct{})}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer w.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case ev, ok := <-w.ResultChan():
-				if !ok {
-					pw.mu.Lock()
-					pw.err = fmt.Errorf("the pod watch ended early")
-					pw.mu.Unlock()
-					return
-				}
-				pw.record(ev)
-			}
-		}
-	}()
-	e.t.Cleanup(func() { cancel(); <-done })
+	pw.endedEarly = e.watchEvents(&corev1.PodList{}, pw.record,
+		client.MatchingLabels(keys.SelectorLabels("testapp", crName, nodeType)))
 	select {
 	case <-pw.synced:
 	case <-e.ctx().Done():
@@ -136,7 +108,10 @@ func podReady(p *corev1.Pod) bool {
 func (pw *podWatch) result() (maxUnavailable, maxRolling int, err error) {
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
-	return pw.maxUnavailable, pw.maxRolling, pw.err
+	if pw.endedEarly() {
+		err = errors.New("the pod watch ended early")
+	}
+	return pw.maxUnavailable, pw.maxRolling, err
 }
 
 // With a change budget of 2 pods, two of node type a's three StatefulSets

@@ -1,7 +1,6 @@
 package orchestrate_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -47,40 +46,14 @@ func (o observation) String() string {
 // watchWorkloads starts recording. Call it before creating the CR.
 func (e *env) watchWorkloads() *history {
 	e.t.Helper()
-	tc := cluster(e.t)
-	wc, err := client.NewWithWatch(tc.Config, client.Options{Scheme: testScheme})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
 	h := &history{}
-	var wg sync.WaitGroup
 	for _, list := range []client.ObjectList{&appsv1.StatefulSetList{}, &appsv1.DeploymentList{}} {
-		w, err := wc.Watch(ctx, list, client.InNamespace(e.ns))
-		if err != nil {
-			cancel()
-			e.t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer w.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case ev, ok := <-w.ResultChan():
-					if !ok {
-						return
-					}
-					if ev.Type == watch.Added || ev.Type == watch.Modified {
-						h.record(e.t, ev.Object)
-					}
-				}
+		e.watchEvents(list, func(ev watch.Event) {
+			if ev.Type == watch.Added || ev.Type == watch.Modified {
+				h.record(e.t, ev.Object)
 			}
-		}()
+		})
 	}
-	e.t.Cleanup(func() { cancel(); wg.Wait() })
 	return h
 }
 

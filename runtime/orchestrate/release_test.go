@@ -169,38 +169,14 @@ type labelHistory struct {
 
 func (e *env) watchUserSecret() *labelHistory {
 	e.t.Helper()
-	wc, err := client.NewWithWatch(cluster(e.t).Config, client.Options{Scheme: testScheme})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := wc.Watch(ctx, &corev1.SecretList{}, client.InNamespace(e.ns), client.MatchingFields{"metadata.name": userTLS})
-	if err != nil {
-		cancel()
-		e.t.Fatal(err)
-	}
 	h := &labelHistory{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer w.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case ev, ok := <-w.ResultChan():
-				if !ok {
-					return
-				}
-				if s, isSecret := ev.Object.(*corev1.Secret); isSecret && (ev.Type == watch.Added || ev.Type == watch.Modified) {
-					h.mu.Lock()
-					h.states = append(h.states, s.Labels[keys.LabelWatch])
-					h.mu.Unlock()
-				}
-			}
+	e.watchEvents(&corev1.SecretList{}, func(ev watch.Event) {
+		if s, isSecret := ev.Object.(*corev1.Secret); isSecret && (ev.Type == watch.Added || ev.Type == watch.Modified) {
+			h.mu.Lock()
+			h.states = append(h.states, s.Labels[keys.LabelWatch])
+			h.mu.Unlock()
 		}
-	}()
-	e.t.Cleanup(func() { cancel(); <-done })
+	}, client.MatchingFields{"metadata.name": userTLS})
 	return h
 }
 

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -232,36 +233,21 @@ func (e *env) waitForDeployment(name, image string) {
 // says which, in order.
 func (e *env) watchProgressing(nodeType string) func() []string {
 	e.t.Helper()
-	wc, err := client.NewWithWatch(cluster(e.t).Config, client.Options{Scheme: testScheme})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := wc.Watch(ctx, &testv1.ClusterList{}, client.InNamespace(e.ns))
-	if err != nil {
-		cancel()
-		e.t.Fatal(err)
-	}
 	var mu sync.Mutex
 	var seen []string
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ev := range w.ResultChan() {
-			cr, ok := ev.Object.(*testv1.Cluster)
-			if !ok {
-				continue
-			}
-			if c := nodeTypeCondition(cr, nodeType, orchestrate.ConditionProgressing); c != nil {
-				mu.Lock()
-				if s := string(c.Status) + " " + c.Reason; len(seen) == 0 || seen[len(seen)-1] != s {
-					seen = append(seen, s)
-				}
-				mu.Unlock()
-			}
+	e.watchEvents(&testv1.ClusterList{}, func(ev watch.Event) {
+		cr, ok := ev.Object.(*testv1.Cluster)
+		if !ok {
+			return
 		}
-	}()
-	e.t.Cleanup(func() { cancel(); w.Stop(); <-done })
+		if c := nodeTypeCondition(cr, nodeType, orchestrate.ConditionProgressing); c != nil {
+			mu.Lock()
+			if s := string(c.Status) + " " + c.Reason; len(seen) == 0 || seen[len(seen)-1] != s {
+				seen = append(seen, s)
+			}
+			mu.Unlock()
+		}
+	})
 	return func() []string {
 		mu.Lock()
 		defer mu.Unlock()

@@ -1,7 +1,6 @@
 package orchestrate_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opbuilder/opbuilder/runtime/builder"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
@@ -55,33 +53,17 @@ func (h *crVersions) all() []crVersion {
 // watchCR starts recording. Call it before creating the CR.
 func (e *env) watchCR() *crVersions {
 	e.t.Helper()
-	wc, err := client.NewWithWatch(cluster(e.t).Config, client.Options{Scheme: testScheme})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := wc.Watch(ctx, &testv1.ClusterList{}, client.InNamespace(e.ns))
-	if err != nil {
-		cancel()
-		e.t.Fatal(err)
-	}
 	h := &crVersions{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			cr, ok := ev.Object.(*testv1.Cluster)
-			if !ok || (ev.Type != watch.Added && ev.Type != watch.Modified) {
-				continue
-			}
-			v := judge(e.t, cr)
-			h.mu.Lock()
-			h.seen = append(h.seen, v)
-			h.mu.Unlock()
+	e.watchEvents(&testv1.ClusterList{}, func(ev watch.Event) {
+		cr, ok := ev.Object.(*testv1.Cluster)
+		if !ok || (ev.Type != watch.Added && ev.Type != watch.Modified) {
+			return
 		}
-	}()
-	e.t.Cleanup(func() { cancel(); <-done })
+		v := judge(e.t, cr)
+		h.mu.Lock()
+		h.seen = append(h.seen, v)
+		h.mu.Unlock()
+	})
 	return h
 }
 
