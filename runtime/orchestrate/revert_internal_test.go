@@ -70,7 +70,9 @@ func TestRolloutOfARevert(t *testing.T) {
 		t.Errorf("after a stale read the revert is remembered at generation %d, want 4", g)
 	}
 	// Once the workload is rolled out, or moved on, the revert is forgotten.
-	o.rollout(at(func(d *appsv1.Deployment) { d.Status.ObservedGeneration = 4 }))
+	if _, err := o.rollout(at(func(d *appsv1.Deployment) { d.Status.ObservedGeneration = 4 })); err != nil {
+		t.Fatal(err)
+	}
 	if g := o.reverts.of(tests[0].d).generation; g != 0 {
 		t.Errorf("the revert is remembered at generation %d after the workload rolled out", g)
 	}

@@ -86,7 +86,7 @@ func TestHandScaleOfADeploymentIsNoRollout(t *testing.T) {
 		client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":3}}`))); err != nil {
 		t.Fatalf("scaling by hand: %v", err)
 	}
-	e.waitForDeployment(crName+"-b", image1)
+	e.waitForDeploymentB(image1)
 	e.poke()
 	e.waitFor("Ready", ready)
 	if n := e.statusPatches(); n != 0 {
@@ -139,7 +139,7 @@ func TestHandImageChangeRecordsNoRollout(t *testing.T) {
 	eventsBefore := e.events.Total()
 
 	e.setImageByHand(crName+"-b", image2)
-	e.waitForDeployment(crName+"-b", image1)
+	e.waitForDeploymentB(image1)
 	e.poke()
 	cr := e.waitFor("Ready", ready)
 	t.Logf("%d status patches", e.statusPatches())
@@ -182,12 +182,12 @@ func TestRevertThatReplacesPodsShowsProgressing(t *testing.T) {
 		return conditionIs(cr.Status.Conditions, orchestrate.ConditionReconcileDisabled, metav1.ConditionTrue)
 	})
 	e.setImageByHand(crName+"-b", image2)
-	e.waitForDeployment(crName+"-b", image2)
+	e.waitForDeploymentB(image2)
 	eventsBefore := e.events.Total()
 	seen := e.watchProgressing("b")
 
 	setReconcile(false)
-	e.waitForDeployment(crName+"-b", image1)
+	e.waitForDeploymentB(image1)
 	e.waitFor("Ready", ready)
 	if got := seen(); !slices.Contains(got, "True "+orchestrate.ReasonRevertingDrift) {
 		t.Errorf("b's Progressing while its pods rolled back: %v, want True %s among them", got, orchestrate.ReasonRevertingDrift)
@@ -210,10 +210,11 @@ func (e *env) setImageByHand(name, image string) {
 	}
 }
 
-// waitForDeployment waits until Deployment name runs image, its controller
-// observed it, and all its replicas are updated and ready.
-func (e *env) waitForDeployment(name, image string) {
+// waitForDeploymentB waits until node type b's Deployment runs image, its
+// controller observed it, and all its replicas are updated and ready.
+func (e *env) waitForDeploymentB(image string) {
 	e.t.Helper()
+	name := crName + "-b"
 	var d appsv1.Deployment
 	err := wait.PollUntilContextTimeout(e.ctx(), 50*time.Millisecond, waitTimeout, true, func(ctx context.Context) (bool, error) {
 		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &d); err != nil {
