@@ -144,7 +144,9 @@ func (d *driver) driftCase(ctx context.Context, p *operatorProc, key types.Names
 	if err := edit(ctx); err != nil {
 		return out, fmt.Errorf("hand edit: %w", err)
 	}
-	out.Reverted = poll(ctx, 50*time.Millisecond, d.sizes.DriftTimeout, func(ctx context.Context) (bool, error) {
+	// A fine poll, so that the latency is read to within a few
+	// milliseconds: a revert takes tens of them, and the goal is ten.
+	out.Reverted = poll(ctx, 2*time.Millisecond, d.sizes.DriftTimeout, func(ctx context.Context) (bool, error) {
 		var dp appsv1.Deployment
 		if err := d.client.Get(ctx, key, &dp); err != nil {
 			return false, err
