@@ -7,9 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/selection"
@@ -140,7 +138,8 @@ func (o *Orchestrator[T]) recordGroup(ctx context.Context, owner T, st recorder,
 		if !keptWithGroup(gvk.GroupKind()) {
 			continue
 		}
-		objs, err := o.listChildren(ctx, owner.GetNamespace(), gvk, sel)
+		objs, err := kinds.List(ctx, o.client, o.scheme, gvk,
+			client.InNamespace(owner.GetNamespace()), client.MatchingLabelsSelector{Selector: sel})
 		if err != nil {
 			return err
 		}
@@ -177,40 +176,6 @@ func groupSelector(owner metav1.Object, w client.Object) (labels.Selector, error
 		return nil, err
 	}
 	return sel.Add(*req), nil
-}
-
-// listChildren lists, from the cache, the objects of kind gvk in namespace
-// that sel selects: typed when the scheme knows the kind, so the list shares
-// the informer of the controller's Owns watch, else unstructured.
-func (o *Orchestrator[T]) listChildren(ctx context.Context, namespace string, gvk schema.GroupVersionKind, sel labels.Selector) ([]client.Object, error) {
-	listGVK := gvk.GroupVersion().WithKind(gvk.Kind + "List")
-	var list client.ObjectList = &unstructured.UnstructuredList{}
-	if o.scheme.Recognizes(listGVK) {
-		typed, err := o.scheme.New(listGVK)
-		if err != nil {
-			return nil, fmt.Errorf("new %s: %w", listGVK.Kind, err)
-		}
-		if l, ok := typed.(client.ObjectList); ok {
-			list = l
-		}
-	}
-	list.GetObjectKind().SetGroupVersionKind(listGVK)
-	if err := o.client.List(ctx, list, client.InNamespace(namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
-		return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
-	}
-	items, err := meta.ExtractList(list)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
-	}
-	objs := make([]client.Object, 0, len(items))
-	for _, it := range items {
-		obj, ok := it.(client.Object)
-		if !ok {
-			return nil, fmt.Errorf("list %s: item %T is not a client.Object", gvk.Kind, it)
-		}
-		objs = append(objs, obj)
-	}
-	return objs, nil
 }
 
 // recordControlled records in st each of objs that owner controls and that

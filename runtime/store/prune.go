@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
+	"github.com/opbuilder/opbuilder/runtime/internal/kinds"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
@@ -180,54 +181,16 @@ func (s *Store) deleteChild(ctx context.Context, obj client.Object) (deleteOutco
 }
 
 // listOwned lists the objects of kind gvk in the owner's namespace that carry
-// the owner label. Kinds the scheme knows are listed typed, so a cached
-// reader shares the informer the controller's Owns watch already runs; other
-// kinds are listed as metadata only.
+// the owner label (kinds.List: typed where the scheme knows the kind).
 func (s *Store) listOwned(ctx context.Context, gvk schema.GroupVersionKind) ([]client.Object, error) {
-	list, err := s.newList(gvk)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.reader.List(ctx, list,
+	objs, err := kinds.List(ctx, s.reader, s.scheme, gvk,
 		client.InNamespace(s.namespace),
 		client.MatchingLabels{keys.LabelOwnerUID: string(s.ownerUID)},
-	); err != nil {
-		return nil, fmt.Errorf("store: list %s in %q by owner label: %w", gvk.Kind, s.namespace, err)
-	}
-	items, err := meta.ExtractList(list)
+	)
 	if err != nil {
-		return nil, fmt.Errorf("store: list %s: %w", gvk.Kind, err)
-	}
-	objs := make([]client.Object, 0, len(items))
-	for _, it := range items {
-		obj, ok := it.(client.Object)
-		if !ok {
-			return nil, fmt.Errorf("store: list %s: item %T is not a client.Object", gvk.Kind, it)
-		}
-		if obj.GetObjectKind().GroupVersionKind().Empty() {
-			// Typed lists leave items' TypeMeta empty; the event-recording
-			// client and the metadata client both want to know the kind.
-			obj.GetObjectKind().SetGroupVersionKind(gvk)
-		}
-		objs = append(objs, obj)
+		return nil, fmt.Errorf("store: in %q by owner label: %w", s.namespace, err)
 	}
 	return objs, nil
-}
-
-func (s *Store) newList(gvk schema.GroupVersionKind) (client.ObjectList, error) {
-	listGVK := gvk.GroupVersion().WithKind(gvk.Kind + "List")
-	if s.scheme != nil && s.scheme.Recognizes(listGVK) {
-		o, err := s.scheme.New(listGVK)
-		if err != nil {
-			return nil, fmt.Errorf("store: new %s: %w", listGVK.Kind, err)
-		}
-		if l, ok := o.(client.ObjectList); ok {
-			return l, nil
-		}
-	}
-	l := &metav1.PartialObjectMetadataList{}
-	l.SetGroupVersionKind(listGVK)
-	return l, nil
 }
 
 // scanKinds returns one version per group and kind to list: the version

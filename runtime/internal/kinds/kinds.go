@@ -2,7 +2,8 @@
 // of children: in which order they are applied, and which are workloads that
 // roll out in order. The builder's dependency order, the orchestrator's
 // apply tiers and the builder's workload handling all read it, so a kind is
-// added in one place.
+// added in one place. It also lists the children of a kind (List) for the
+// store's pruning and the orchestrator's keeping, typed or as metadata.
 package kinds
 
 import "k8s.io/apimachinery/pkg/runtime/schema"

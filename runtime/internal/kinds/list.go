@@ -1,0 +1,62 @@
+package kinds
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// List lists the objects of kind gvk that opts select. A kind the scheme
+// knows is listed typed, so a cached reader shares the informer the
+// controller's Owns watch already runs; any other kind is listed as metadata
+// only, which is all that deciding what to keep or prune reads. scheme may
+// be nil. Every object returned carries gvk, which typed lists leave out of
+// their items and the store's IDs and the event-recording client need.
+func List(ctx context.Context, r client.Reader, scheme *runtime.Scheme, gvk schema.GroupVersionKind,
+	opts ...client.ListOption,
+) ([]client.Object, error) {
+	list, err := newList(scheme, gvk)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.List(ctx, list, opts...); err != nil {
+		return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
+	}
+	objs := make([]client.Object, 0, len(items))
+	for _, it := range items {
+		obj, ok := it.(client.Object)
+		if !ok {
+			return nil, fmt.Errorf("list %s: item %T is not a client.Object", gvk.Kind, it)
+		}
+		if obj.GetObjectKind().GroupVersionKind().Empty() {
+			obj.GetObjectKind().SetGroupVersionKind(gvk)
+		}
+		objs = append(objs, obj)
+	}
+	return objs, nil
+}
+
+func newList(scheme *runtime.Scheme, gvk schema.GroupVersionKind) (client.ObjectList, error) {
+	listGVK := gvk.GroupVersion().WithKind(gvk.Kind + "List")
+	if scheme != nil && scheme.Recognizes(listGVK) {
+		o, err := scheme.New(listGVK)
+		if err != nil {
+			return nil, fmt.Errorf("new %s: %w", listGVK.Kind, err)
+		}
+		if l, ok := o.(client.ObjectList); ok {
+			return l, nil
+		}
+	}
+	l := &metav1.PartialObjectMetadataList{}
+	l.SetGroupVersionKind(listGVK)
+	return l, nil
+}
