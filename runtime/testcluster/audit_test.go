@@ -15,15 +15,7 @@ import (
 // and object, as soon as the request has returned.
 func TestAuditLogRecordsWritesByUser(t *testing.T) {
 	ctx := t.Context()
-	c, err := testcluster.Start(ctx, testcluster.WithAuditLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	c := start(t, testcluster.WithAuditLog())
 
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "audited", Namespace: "default"}}
 	if err := c.Client.Create(ctx, cm); err != nil {

@@ -29,12 +29,10 @@ func eventually(t *testing.T, what string, cond func(ctx context.Context) (bool,
 	}
 }
 
-// TestClusterRunsWorkloadsAndCollectsGarbage proves what the later suites rely
-// on: a Deployment gets a ReplicaSet, its pods become Ready on a kwok node,
-// and deleting an owner garbage-collects what it owns.
-func TestClusterRunsWorkloadsAndCollectsGarbage(t *testing.T) {
-	ctx := t.Context()
-	c, err := testcluster.Start(ctx, testcluster.WithKwokNodes(1))
+// start starts a cluster with opts for t and stops it when t ends.
+func start(t *testing.T, opts ...testcluster.Option) *testcluster.Cluster {
+	t.Helper()
+	c, err := testcluster.Start(t.Context(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +41,15 @@ func TestClusterRunsWorkloadsAndCollectsGarbage(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	return c
+}
+
+// TestClusterRunsWorkloadsAndCollectsGarbage proves what the later suites rely
+// on: a Deployment gets a ReplicaSet, its pods become Ready on a kwok node,
+// and deleting an owner garbage-collects what it owns.
+func TestClusterRunsWorkloadsAndCollectsGarbage(t *testing.T) {
+	ctx := t.Context()
+	c := start(t, testcluster.WithKwokNodes(1))
 	cl := c.Client
 
 	labels := map[string]string{"app": "web"}
@@ -121,11 +128,7 @@ func TestClusterRunsWorkloadsAndCollectsGarbage(t *testing.T) {
 // prove "zero writes".
 func TestRequestCounterCountsWrites(t *testing.T) {
 	ctx := t.Context()
-	c, err := testcluster.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Stop() })
+	c := start(t)
 
 	counter := testcluster.NewRequestCounter()
 	cl, err := client.New(counter.Wrap(c.Config), client.Options{})

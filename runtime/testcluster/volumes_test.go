@@ -19,15 +19,7 @@ import (
 // bound and its pods Ready, each claim to a volume of its own size.
 func TestVolumeProvisionerLetsStatefulSetPodsStart(t *testing.T) {
 	ctx := t.Context()
-	c, err := testcluster.Start(ctx, testcluster.WithKwokNodes(1), testcluster.WithVolumeProvisioner())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	c := start(t, testcluster.WithKwokNodes(1), testcluster.WithVolumeProvisioner())
 	cl := c.Client
 
 	labels := map[string]string{"app": "db"}
