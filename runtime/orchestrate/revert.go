@@ -111,10 +111,15 @@ func rollsBack(before, after client.Object) bool {
 // rollout judges the rollout of a live workload, taking a revert into
 // account: at the generation a revert gave it, the workload counts as rolled
 // out once revertSettled says so, and is Reverting until then. The memo is
-// dropped once the workload, at that generation or a later one, is rolled
-// out by the usual rules or has moved on. A read of an older generation (a
-// cache that has not seen the revert yet) keeps it: the hand-edited
-// workload it shows may well look rolled out.
+// dropped once the workload has moved on to a later generation, or is at
+// rest at that one. Rolled out by the usual rules is not enough: while its
+// controller removes the pods a hand scale-up added, its counts go back and
+// forth (a status that already shows the desired replicas, and a later one
+// that counts the surplus pods again, as the ReplicaSet's status catches
+// up), and forgetting the revert at the first would take the second for a
+// rollout. A read of an older generation (a cache that has not seen the
+// revert yet) keeps it: the hand-edited workload it shows may well look
+// rolled out.
 func (o *Orchestrator[T]) rollout(live client.Object) (rollout, error) {
 	ro, err := workloadRollout(live)
 	if err != nil || ro.Stalled {
@@ -122,7 +127,7 @@ func (o *Orchestrator[T]) rollout(live client.Object) (rollout, error) {
 	}
 	switch rev := o.reverts.of(live); {
 	case rev.generation == 0 || live.GetGeneration() < rev.generation:
-	case ro.Done || live.GetGeneration() > rev.generation:
+	case live.GetGeneration() > rev.generation || ro.Done && atRest(live):
 		o.reverts.forget(live)
 	case revertSettled(live, rev.rollsBack):
 		ro.Done, ro.Updating, ro.Message = true, false, ""
@@ -130,6 +135,24 @@ func (o *Orchestrator[T]) rollout(live client.Object) (rollout, error) {
 		ro.Reverting = true
 	}
 	return ro, nil
+}
+
+// atRest reports whether a workload's controller has observed its
+// generation and every count it reports is the desired number of
+// replicas: no pod is left to add, replace, make available or remove.
+func atRest(obj client.Object) bool {
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		want, st := ptr.Deref(w.Spec.Replicas, 1), w.Status
+		return st.ObservedGeneration >= w.Generation && st.Replicas == want && st.UpdatedReplicas == want &&
+			st.ReadyReplicas == want && st.AvailableReplicas == want && st.UnavailableReplicas == 0 &&
+			ptr.Deref(st.TerminatingReplicas, 0) == 0
+	case *appsv1.StatefulSet:
+		want, st := ptr.Deref(w.Spec.Replicas, 1), w.Status
+		return st.ObservedGeneration >= w.Generation && st.Replicas == want &&
+			st.ReadyReplicas == want && st.AvailableReplicas == want
+	}
+	return true
 }
 
 // revertSettled reports whether a reverted workload's pods are where they

@@ -69,7 +69,22 @@ func TestRolloutOfARevert(t *testing.T) {
 	if g := o.reverts.of(stale).generation; g != 4 {
 		t.Errorf("after a stale read the revert is remembered at generation %d, want 4", g)
 	}
-	// Once the workload is rolled out, or moved on, the revert is forgotten.
+	// Rolled out by the usual rules while its controller still removes the
+	// pods the hand scale added (its ReplicaSet's status has not counted
+	// them yet): the revert is kept, and the status that then counts them
+	// is still no rollout.
+	removing := at(func(d *appsv1.Deployment) { d.Status.ObservedGeneration, d.Status.UnavailableReplicas = 4, 2 })
+	if ro, _ := o.rollout(removing); !ro.Done {
+		t.Fatalf("the workload whose surplus pods go is not rolled out: %s", ro.Message)
+	}
+	if g := o.reverts.of(removing).generation; g != 4 {
+		t.Errorf("while the surplus pods go the revert is remembered at generation %d, want 4", g)
+	}
+	if ro, _ := o.rollout(tests[1].d); !ro.Done || ro.Reverting {
+		t.Errorf("the surplus pods counted again after a status without them: done %t reverting %t (%s), want done",
+			ro.Done, ro.Reverting, ro.Message)
+	}
+	// Once the workload is at rest, or moved on, the revert is forgotten.
 	if _, err := o.rollout(at(func(d *appsv1.Deployment) { d.Status.ObservedGeneration = 4 })); err != nil {
 		t.Fatal(err)
 	}
