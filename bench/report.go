@@ -197,14 +197,14 @@ func (w *mdWriter) summary() {
 				return 0, false
 			}
 			return s.Time.Seconds(), true
-		}, "likely that every child is created with a server-side apply (the API server computes managed fields) and each Cluster gets an inventory status patch, but wall-clock figures on this shared machine vary by tens of percent between runs, so read this row with care", "it makes one uncached GET per child it creates (see the requests row), one after another with one concurrent reconcile"},
+		}, "likely that every child is created with a server-side apply (the API server computes managed fields) and each Cluster gets an inventory status patch, but wall-clock figures on this shared machine vary by tens of percent between runs, so read this row with care", "it writes each Cluster's status twice (its conditions once the children are created and again once they are rolled out) and observes every node type's rollout in each pass, one Cluster at a time with one concurrent reconcile"},
 		{"scale: operator requests", "%.0f", func(a string) (float64, bool) {
 			s, ok := r.Scale[a]
 			if !ok {
 				return 0, false
 			}
 			return float64(s.Requests), true
-		}, "each Cluster also gets its inventory written to status", "one uncached GET per child it creates: its cache holds only the objects it labelled, so only the API server can say a child's name is free, and the Builder never writes to an object it did not create"},
+		}, "each Cluster also gets its inventory written to status", "it writes each Cluster's status twice: its conditions once the children are created and again once they are rolled out"},
 		{fmt.Sprintf("CR status writes per change, %d node types × %d replicas", r.Sizes.ManyReplicasNodeTypes, r.Sizes.ManyReplicas), "%.1f", func(a string) (float64, bool) {
 			e, ok := r.EditsManyReplicas[a]
 			if !ok || e == nil || e.Edits == 0 {
@@ -218,7 +218,7 @@ func (w *mdWriter) summary() {
 				return 0, false
 			}
 			return float64(s.Requests), true
-		}, "", "one uncached GET per child it creates: its cache holds only the objects it labelled, so only the API server can say a child's name is free, and the Builder never writes to an object it did not create"},
+		}, "", "it writes each Cluster's status twice: its conditions once the children are created and again once they are rolled out"},
 		{fmt.Sprintf("scale, %d Clusters: time to converge (s)", r.Sizes.LargeScaleCRs), "%.1f", func(a string) (float64, bool) {
 			s, ok := r.LargeScale[a]
 			if !ok || !s.Converged {

@@ -167,12 +167,13 @@ func (b *Builder) replaceLists(ctx context.Context, p *prepared, live client.Obj
 }
 
 // createOnlyVersion is the resourceVersion a create is applied with when the
-// API reader found no object of its name (see decideAbsent). Server-side
-// apply takes a resourceVersion as a precondition on an object that exists,
-// and none has this one (etcd revisions are int64), so an object someone
-// made after the read gets a 409 Conflict instead of being taken over; an
-// object that does not exist is created with a resourceVersion of its own.
-// The apply is never sent for a name the API reader found taken.
+// client has no object of its name and the Builder has an API reader (see
+// decideAbsent). Server-side apply takes a resourceVersion as a
+// precondition on an object that exists, and none has this one (etcd
+// revisions are int64), so an object the cache does not hold (someone
+// else's, or one made since the read) gets a 409 Conflict instead of being
+// taken over; an object that does not exist is created with a
+// resourceVersion of its own.
 const createOnlyVersion = "18446744073709551615"
 
 // apply server-side applies p. live is the object as last read, nil when it
@@ -195,10 +196,13 @@ func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op
 	}
 	if err := b.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), opts...); err != nil {
 		if createOnly && apierrors.IsConflict(err) {
-			// Someone made an object of this name since the API reader
-			// found none: the retry reads it and applies the ownership
-			// rules to it.
-			delete(b.absent, p.key())
+			// The name is taken: the retry reads the object from the API
+			// server and applies the ownership rules to it.
+			if b.taken == nil {
+				b.taken = map[expectationKey]bool{}
+			}
+			b.taken[p.key()] = true
+			b.cfg.expectations.setTaken(p.key(), true)
 		}
 		return Result{}, fmt.Errorf("apply: %w", err)
 	}

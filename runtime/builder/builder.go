@@ -35,10 +35,10 @@ type Builder struct {
 	givenConfig []client.Object
 	// namespaced remembers, per kind, whether it is namespaced.
 	namespaced map[schema.GroupVersionKind]bool
-	// absent are the children the API reader found absent in this pass, so
-	// that Plan and the Reconcile call after it ask once (see
-	// decideAbsent).
-	absent map[expectationKey]bool
+	// taken are the children whose create-only apply found their name
+	// taken in this pass: only for those is the API reader asked who has
+	// it (see decideAbsent).
+	taken map[expectationKey]bool
 }
 
 // New returns a Builder configured by opts. WithClient, WithOwner,

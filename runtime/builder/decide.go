@@ -48,6 +48,10 @@ type decision struct {
 	// unseen is true with Unchanged when live is the object as this
 	// Builder's create returned it, which the client has not shown yet.
 	unseen bool
+	// unasked is true with Created when the client does not have the
+	// object and the API server was not asked whether the name is free:
+	// the create-only apply finds out.
+	unasked bool
 }
 
 // decide reads the live counterpart of p through the Builder's client (the
@@ -56,6 +60,19 @@ type decision struct {
 func (b *Builder) decide(ctx context.Context, p *prepared) (decision, error) {
 	d, err := b.decideChange(ctx, p)
 	if err != nil {
+		return decision{}, err
+	}
+	if held := holdForMissingConfig(p, d); held.op != OperationHeld || !d.unasked {
+		return held, nil
+	}
+	// A held create is not sent, so it would not find out that its name is
+	// taken: asking now reports a refusal with the hold, not once the hold
+	// is lifted.
+	live, err := b.newLike(p)
+	if err != nil {
+		return decision{}, err
+	}
+	if d, err = b.decideAsked(ctx, p, live); err != nil {
 		return decision{}, err
 	}
 	return holdForMissingConfig(p, d), nil
@@ -86,24 +103,30 @@ func (b *Builder) decideAbsent(ctx context.Context, p *prepared, live client.Obj
 		// object of someone else's.
 		return decision{op: OperationUnchanged, live: applied, unseen: true}, nil
 	}
-	if b.absent[p.key()] {
-		// Asked already in this pass (Plan, then Reconcile); the create
-		// is create-only, so an object made since is not taken over.
-		return decision{op: OperationCreated}, nil
+	if b.cfg.apiReader != nil && !b.taken[p.key()] && !b.cfg.expectations.isTaken(p.key()) {
+		// A scoped cache does not hold what others made, so the name
+		// may be taken; the create is create-only (createOnlyVersion):
+		// the API server refuses it for a name that is, without touching
+		// the object, and only then is the object read. Reading first
+		// would cost a request per child created, to find out what the
+		// create finds out anyway.
+		return decision{op: OperationCreated, unasked: true}, nil
 	}
-	// A scoped cache does not hold what others made: only the API server
-	// can say the name is free.
+	return b.decideAsked(ctx, p, live)
+}
+
+// decideAsked decides for p when the client does not have its object, by
+// what the API server (the API reader, when the Builder has one) has under
+// its name; live is an empty object of its kind.
+func (b *Builder) decideAsked(ctx context.Context, p *prepared, live client.Object) (decision, error) {
 	found, err := b.readUncached(ctx, p, live)
 	if err != nil {
 		return decision{}, err
 	}
 	if !found {
-		if b.cfg.apiReader != nil {
-			if b.absent == nil {
-				b.absent = map[expectationKey]bool{}
-			}
-			b.absent[p.key()] = true
-		}
+		// Free (again, when a create found it taken before).
+		delete(b.taken, p.key())
+		b.cfg.expectations.setTaken(p.key(), false)
 		return decision{op: OperationCreated}, nil
 	}
 	return b.decideLive(p, live)

@@ -66,6 +66,10 @@ type Expectations struct {
 	lastSweep time.Time
 	// namespaced remembers, per kind, whether it is namespaced.
 	namespaced map[schema.GroupVersionKind]bool
+	// taken remembers the children whose create-only apply found their
+	// name taken (see decideAbsent), so that later passes read the object
+	// that has it instead of sending the create again.
+	taken map[expectationKey]bool
 }
 
 type expectationKey struct {
@@ -88,7 +92,10 @@ type expectation struct {
 
 // NewExpectations returns empty Expectations.
 func NewExpectations() *Expectations {
-	return &Expectations{now: time.Now, entries: map[expectationKey]expectation{}, checked: map[expectationKey]checked{}, namespaced: map[schema.GroupVersionKind]bool{}}
+	return &Expectations{
+		now: time.Now, entries: map[expectationKey]expectation{}, checked: map[expectationKey]checked{},
+		namespaced: map[schema.GroupVersionKind]bool{}, taken: map[expectationKey]bool{},
+	}
 }
 
 // Forget drops what is remembered about the object of kind gk named key, its
@@ -102,6 +109,7 @@ func (e *Expectations) Forget(gk schema.GroupKind, key client.ObjectKey) {
 	k := expectationKey{group: gk.Group, kind: gk.Kind, namespace: key.Namespace, name: key.Name}
 	delete(e.entries, k)
 	delete(e.checked, k)
+	delete(e.taken, k)
 }
 
 // Len returns how many objects have an apply the cache has not been seen to
@@ -211,4 +219,30 @@ func (e *Expectations) forget(k expectationKey) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.entries, k)
+}
+
+// setTaken remembers whether the name of child k is taken by an object the
+// client does not hold.
+func (e *Expectations) setTaken(k expectationKey, taken bool) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if taken {
+		e.taken[k] = true
+	} else {
+		delete(e.taken, k)
+	}
+}
+
+// isTaken reports whether a create-only apply of child k found its name
+// taken, and no read since found the name free.
+func (e *Expectations) isTaken(k expectationKey) bool {
+	if e == nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.taken[k]
 }

@@ -26,13 +26,14 @@ type config struct {
 }
 
 // WithAPIReader sets a reader that asks the API server itself, not a cache:
-// in a controller pass mgr.GetAPIReader(). The Builder uses it only when the
-// client finds no object where a child would be, to tell an object that
-// really is absent from one the cache does not hold: a controller's cache is
-// scoped to the objects the operator labelled, so an object somebody else
-// made under the child's name looks absent, and writing it would take it
-// over. Without it the client's answer is trusted, which is right only for a
-// client that reads the API server.
+// in a controller pass mgr.GetAPIReader(). A controller's cache is scoped to
+// the objects the operator labelled, so an object somebody else made under a
+// child's name looks absent, and writing it would take it over. With an API
+// reader, a child the client does not hold is created create-only: the API
+// server refuses the create when the name is taken, and only then does the
+// Builder read the object through the reader and apply the ownership rules
+// to it. Without it the client's answer is trusted, which is right only for
+// a client that reads the API server.
 func WithAPIReader(r client.Reader) Option {
 	return func(cfg *config) { cfg.apiReader = r }
 }

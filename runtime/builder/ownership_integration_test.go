@@ -3,7 +3,9 @@ package builder_test
 import (
 	"context"
 	"maps"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,8 +52,9 @@ func TestNoTakeoverThroughTheScopedCache(t *testing.T) {
 	}
 	rvs := map[string]string{"config": theirs.ResourceVersion, "web": dep.ResourceVersion}
 
-	// The pass that wants both names refuses both: no write to either,
-	// one Warning each, naming the object and the fix.
+	// The pass that wants both names refuses both: no write to either
+	// (the create-only apply that finds the name taken is refused by the
+	// API server), one Warning each, naming the object and the fix.
 	e.counter.Reset()
 	e.rec.Take()
 	res, _ := pass.run(desiredSet("nginx:1.27", ptr.To[int32](2), "info")...)
@@ -60,11 +63,7 @@ func TestNoTakeoverThroughTheScopedCache(t *testing.T) {
 		if r.Reason != builder.ReasonNameTaken || !r.Requeue {
 			t.Errorf("%s: %+v, want Refused with %s and a requeue", name, r, builder.ReasonNameTaken)
 		}
-		for _, req := range e.counter.WriteRequests() {
-			if strings.HasSuffix(strings.Fields(req)[1], "/"+name) {
-				t.Errorf("a write to the user's %s: %s", name, req)
-			}
-		}
+		requireNoWriteAccepted(t, e, name, 1)
 	}
 	evs := e.rec.Take()
 	for _, name := range []string{"config", "web"} {
@@ -84,11 +83,15 @@ func TestNoTakeoverThroughTheScopedCache(t *testing.T) {
 	untouched("refused", theirs, rvs["config"])
 	untouched("refused", dep, rvs["web"])
 
-	// Retrying records nothing more.
+	// Retrying records nothing more, and sends no create again: the
+	// Expectations remember the names are taken.
+	e.counter.Reset()
 	pass.run(desiredSet("nginx:1.27", ptr.To[int32](2), "info")...)
 	if evs := e.rec.Take(); len(reasons(evs, "config"))+len(reasons(evs, "web")) != 0 {
 		t.Errorf("a retried refusal recorded events again: %+v", evs)
 	}
+	requireNoWriteAccepted(t, e, "config", 0)
+	requireNoWriteAccepted(t, e, "web", 0)
 
 	// Once they are no longer desired, the store deletes neither.
 	pass.run(secret(map[string]string{"PASSWORD": "s3cr3t-value"}))
@@ -153,42 +156,69 @@ func TestWorkloadOfARefusedConfigMapIsHeld(t *testing.T) {
 	}
 }
 
-// racingReader is an API reader that, the first time it is asked for the
-// object named name, answers that it does not exist and only then lets the
-// user create it: the user wins the race between the Builder's read and
-// its create.
-type racingReader struct {
-	client.Reader
+// racingClient is a client that, the first time it is asked for the object
+// named name, answers that it does not exist and only then lets the user
+// create it: the user wins the race between the Builder's read of its cache
+// and its create.
+type racingClient struct {
+	client.Client
 	name   string
 	create func()
 	raced  bool
 }
 
-func (r *racingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+func (r *racingClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 	if key.Name == r.name && !r.raced {
 		r.raced = true
 		r.create()
 		return apierrors.NewNotFound(schema.GroupResource{}, key.Name)
 	}
-	return r.Reader.Get(ctx, key, obj, opts...)
+	return r.Client.Get(ctx, key, obj, opts...)
+}
+
+// requireNoWriteAccepted fails unless every write request to the object
+// named name since the counter's last Reset was a create-only apply the API
+// server refused with a 409 Conflict, and there were at most want of them.
+func requireNoWriteAccepted(t *testing.T, e *env, name string, want int) {
+	t.Helper()
+	refused := map[string]bool{}
+	for _, req := range e.counter.Responses(http.StatusConflict) {
+		refused[req] = true
+	}
+	n := 0
+	for _, req := range e.counter.WriteRequests() {
+		f := strings.Fields(req)
+		if !strings.HasSuffix(f[1], "/"+name) {
+			continue
+		}
+		if f[0] != http.MethodPatch || !refused[req] {
+			t.Errorf("a write to the user's %s that the API server did not refuse: %s", name, req)
+		}
+		c, _ := strconv.Atoi(strings.TrimPrefix(f[2], "x"))
+		n += c
+	}
+	if n > want {
+		t.Errorf("%d create-only applies to the user's %s, want at most %d: %v", n, name, want, e.counter.WriteRequests())
+	}
 }
 
 // TestNoTakeoverOfAnObjectMadeAfterTheRead is the user who creates an
-// object of a child's name between the Builder's read, which found the name
-// free, and its create. The create is create-only: the API server refuses
-// it, and the Builder reads the object and refuses it like one that was
-// there before, without a write to it.
+// object of a child's name between the Builder's read of its cache, which
+// does not have it, and its create. The create is create-only: the API
+// server refuses it, and the Builder reads the object and refuses it like
+// one that was there before, without a write to it.
 func TestNoTakeoverOfAnObjectMadeAfterTheRead(t *testing.T) {
 	e := newEnv(t)
 	theirs := configMap("config", map[string]string{"runtime.properties": "user=1\n"})
 	theirs.Namespace = e.ns
-	reader := &racingReader{Reader: e.cl, name: "config", create: func() {
+	racing := &racingClient{Client: &unseenClient{Client: e.cl}, name: "config", create: func() {
 		if err := e.admin.Create(e.ctx, theirs); err != nil {
 			t.Fatal(err)
 		}
 	}}
+	e.counter.Reset()
 	b, err := builder.New(
-		builder.WithClient(&unseenClient{Client: e.cl}), builder.WithAPIReader(reader), builder.WithOwner(e.owner),
+		builder.WithClient(racing), builder.WithAPIReader(e.cl), builder.WithOwner(e.owner),
 		builder.WithRecorder(e.rec), builder.WithFieldOwner(fieldOwner), builder.WithApp("demo-app"),
 		builder.WithExpectations(e.exp),
 	)
@@ -207,4 +237,5 @@ func TestNoTakeoverOfAnObjectMadeAfterTheRead(t *testing.T) {
 	if theirs.ResourceVersion != rv || len(theirs.OwnerReferences) != 0 || theirs.Data["runtime.properties"] != "user=1\n" {
 		t.Errorf("the user's ConfigMap was written: resourceVersion %s (was %s), owners %v, data %v", theirs.ResourceVersion, rv, theirs.OwnerReferences, theirs.Data)
 	}
+	requireNoWriteAccepted(t, e, "config", 1)
 }

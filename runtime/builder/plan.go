@@ -23,7 +23,10 @@ type Plan struct {
 	//
 	// A Reconcile call may still end differently when the API server
 	// refuses an apply planned as OperationUpdated (it then recreates or
-	// blocks), or when the object changes between the two calls.
+	// blocks), when the name of an object planned as OperationCreated
+	// turns out to be taken by an object the client does not hold (with
+	// WithAPIReader; it then refuses or adopts, by the ownership rules),
+	// or when the object changes between the two calls.
 	Operation Operation
 	// Live is the object the plan was made against, as read through the
 	// Builder's client, of the same Go type as the desired object; nil when

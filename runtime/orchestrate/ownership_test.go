@@ -1,6 +1,7 @@
 package orchestrate_test
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -66,8 +67,17 @@ func TestNoTakeoverOfAUsersObject(t *testing.T) {
 		t.Errorf("b's Deployment: %v, want NotFound (held while its ConfigMap's name is taken)", err)
 	}
 	untouched("refused")
+	// What reached it was the create-only apply, which the API server
+	// refused because the name is taken.
+	conflicts := e.counter.Responses(http.StatusConflict)
+	for _, w := range e.counter.WriteRequests() {
+		if strings.Contains(w, "/configmaps/"+theirs.Name) && (!strings.HasPrefix(w, "PATCH ") || !slices.Contains(conflicts, w)) {
+			t.Errorf("a write to the user's ConfigMap that the API server did not refuse: %s (409s: %v)", w, conflicts)
+		}
+	}
 
-	// More passes record no further Warning and write nothing to it.
+	// More passes record no further Warning and send nothing to it.
+	e.counter.Reset()
 	e.poke()
 	e.poke()
 	if n := e.events.Count(builder.ReasonNameTaken, ""); n != 1 {
