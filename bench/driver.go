@@ -68,6 +68,10 @@ type Sizes struct {
 	ScaleTimeout         time.Duration `json:"scaleTimeout"`
 	DriftTimeout         time.Duration `json:"driftTimeout"`
 	PruneTimeout         time.Duration `json:"pruneTimeout"`
+	// DriftSamples is how many times each hand edit is made and reverted,
+	// for a median latency; an approach that does not revert one is not
+	// asked again.
+	DriftSamples int `json:"driftSamples"`
 }
 
 // FullSizes are the sizes the issue asks for.
@@ -78,7 +82,7 @@ func FullSizes() Sizes {
 		ManyReplicas: 10, ManyReplicasNodeTypes: 4,
 		ScaleCRs: 200, ScaleNodeTypes: 4, ScaleTimeout: 150 * time.Second, MemObjects: 10000, MemObjectBytes: 10 * 1024,
 		LargeScaleCRs: 1000, LargeScaleApproaches: []string{largeScaleReference, "orchestrate"}, LargeScaleTimeout: 10 * time.Minute,
-		DriftTimeout: 13 * time.Second, PruneTimeout: 13 * time.Second,
+		DriftTimeout: 13 * time.Second, PruneTimeout: 13 * time.Second, DriftSamples: 7,
 	}
 }
 
@@ -90,7 +94,7 @@ func QuickSizes() Sizes {
 		ManyReplicas: 10, ManyReplicasNodeTypes: 4,
 		ScaleCRs: 20, ScaleNodeTypes: 4, ScaleTimeout: time.Minute, MemObjects: 1000, MemObjectBytes: 10 * 1024,
 		LargeScaleCRs: 100, LargeScaleApproaches: []string{largeScaleReference, "orchestrate"}, LargeScaleTimeout: 3 * time.Minute,
-		DriftTimeout: 13 * time.Second, PruneTimeout: 13 * time.Second,
+		DriftTimeout: 13 * time.Second, PruneTimeout: 13 * time.Second, DriftSamples: 3,
 	}
 }
 

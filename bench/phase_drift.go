@@ -130,10 +130,38 @@ func (d *driver) driftOne(ctx context.Context, p *operatorProc, ns string, size 
 	return res, errors.Join(errs...)
 }
 
-// driftCase makes a hand edit, waits up to DriftTimeout for the operator
+// driftCase makes a hand edit DriftSamples times, each time waiting for the
+// operator to revert it (driftSample); it stops at the first it does not
+// revert. The latency is the median of the samples', the writes the most
+// one sample made.
+func (d *driver) driftCase(ctx context.Context, p *operatorProc, key types.NamespacedName,
+	edit func(context.Context) error, reverted func(*appsv1.Deployment) bool, restore func(context.Context) error,
+) (DriftCase, error) {
+	out := DriftCase{Reverted: true}
+	for range max(d.sizes.DriftSamples, 1) {
+		s, err := d.driftSample(ctx, p, key, edit, reverted, restore)
+		if err != nil {
+			return out, err
+		}
+		if s.Writes >= out.Writes {
+			out.Writes, out.Detail = s.Writes, s.Detail
+		}
+		if !s.Reverted {
+			out.Reverted = false
+			break
+		}
+		out.Latencies = append(out.Latencies, s.Latency)
+	}
+	if out.Reverted {
+		out.Latency = percentile(out.Latencies, 50)
+	}
+	return out, nil
+}
+
+// driftSample makes a hand edit, waits up to DriftTimeout for the operator
 // to revert it, and counts the operator's writes meanwhile (and for two
 // seconds after). When the operator does not revert it, restore does.
-func (d *driver) driftCase(ctx context.Context, p *operatorProc, key types.NamespacedName,
+func (d *driver) driftSample(ctx context.Context, p *operatorProc, key types.NamespacedName,
 	edit func(context.Context) error, reverted func(*appsv1.Deployment) bool, restore func(context.Context) error,
 ) (DriftCase, error) {
 	var out DriftCase

@@ -527,11 +527,11 @@ func (w *mdWriter) drift() {
 	}
 	w.p("## Drift, other actors, pruning")
 	w.p("")
-	w.p("On the Cluster with four node types, all approaches at once (staggered): `kubectl scale`-style change of a Deployment's replicas (scale subresource) and a `kubectl set image`-style change, each given %s to be reverted (the seed pattern polls every 10 s); then a foreign metadata annotation and a `kubectl rollout restart`-style pod-template annotation on another Deployment, followed by a config change of that node type; then removal of a node type from the Cluster, given %s.", r.Sizes.DriftTimeout, r.Sizes.PruneTimeout)
+	w.p("On the Cluster with four node types, all approaches at once (staggered): `kubectl scale`-style change of a Deployment's replicas (scale subresource) and a `kubectl set image`-style change, each made %d times (one after the other, two seconds apart once reverted) and each time given %s to be reverted (the seed pattern polls every 10 s; an approach that does not revert one is not asked again); then a foreign metadata annotation and a `kubectl rollout restart`-style pod-template annotation on another Deployment, followed by a config change of that node type; then removal of a node type from the Cluster, given %s.", max(r.Sizes.DriftSamples, 1), r.Sizes.DriftTimeout, r.Sizes.PruneTimeout)
 	w.p("")
 	rows := []string{
-		"hand scale reverted", "hand scale: revert latency (ms)", "hand scale: operator writes",
-		"hand image reverted", "hand image: revert latency (ms)", "hand image: operator writes",
+		"hand scale reverted", "hand scale: revert latency, median (ms)", "hand scale: operator writes, most in one revert",
+		"hand image reverted", "hand image: revert latency, median (ms)", "hand image: operator writes, most in one revert",
 		"config change rolled out", "foreign annotation kept", "restart annotation kept", "no rollback to an old ReplicaSet",
 		"children pruned (of 4)", "left behind", "prune latency (ms)",
 	}
@@ -543,15 +543,15 @@ func (w *mdWriter) drift() {
 		switch row {
 		case "hand scale reverted":
 			return yesNo(d.Scale.Reverted)
-		case "hand scale: revert latency (ms)":
+		case "hand scale: revert latency, median (ms)":
 			return latencyCell(d.Scale.Reverted, d.Scale.Latency)
-		case "hand scale: operator writes":
+		case "hand scale: operator writes, most in one revert":
 			return fmt.Sprint(d.Scale.Writes)
 		case "hand image reverted":
 			return yesNo(d.Image.Reverted)
-		case "hand image: revert latency (ms)":
+		case "hand image: revert latency, median (ms)":
 			return latencyCell(d.Image.Reverted, d.Image.Latency)
-		case "hand image: operator writes":
+		case "hand image: operator writes, most in one revert":
 			return fmt.Sprint(d.Image.Writes)
 		case "config change rolled out":
 			return yesNo(d.Actors.ConfigRolled)

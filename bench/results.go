@@ -137,10 +137,14 @@ type CPUResult struct {
 
 // DriftCase is one hand edit of a workload and whether it was reverted.
 type DriftCase struct {
-	Reverted bool          `json:"reverted"`
-	Latency  time.Duration `json:"latency"`
-	Writes   int           `json:"writes"`
-	Detail   []string      `json:"detail,omitempty"`
+	Reverted bool `json:"reverted"`
+	// Latency is the median of Latencies, one per sample reverted.
+	Latency   time.Duration   `json:"latency"`
+	Latencies []time.Duration `json:"latencies,omitempty"`
+	// Writes are the most write requests one sample's revert made, and
+	// Detail their breakdown.
+	Writes int      `json:"writes"`
+	Detail []string `json:"detail,omitempty"`
 }
 
 // ActorsResult says whether other actors' changes survived a config change.
