@@ -169,18 +169,26 @@ func generationPending(generation, observed int64) (string, bool) {
 
 // deploymentStatusView and statefulSetStatusView return shallow copies of a
 // workload without what kstatus never reads: the pod template, the volume
-// claim templates, labels, annotations and managed fields. kstatus reads
-// generation, deletion, replicas, strategy, progress deadline and status,
-// and converting the rest into unstructured form on every pass would cost a
-// JSON round trip for every quantity and timestamp in the pod template. The
-// copies share the original's maps and slices and only
-// replace fields with empty ones, so the cached object is not touched.
-// TestStatusViewsKeepTheKStatusVerdict holds them to kstatus's answer on the
-// whole object.
+// claim templates, labels, annotations and managed fields, a Deployment's
+// strategy, a StatefulSet's maxUnavailable and the conditions' times.
+// kstatus reads generation, deletion, replicas, a StatefulSet's update
+// strategy and partition, the progress deadline and the status counts,
+// revisions and conditions' type, status, reason and message; the
+// unstructured converter turns every timestamp, quantity and
+// int-or-string into JSON and back, so converting the rest on every pass
+// would cost most of the time kstatus takes. The copies share the
+// original's maps and slices and only replace fields with new ones, so the
+// cached object is not touched. TestStatusViewsKeepTheKStatusVerdict holds
+// them to kstatus's answer on the whole object.
 func deploymentStatusView(d *appsv1.Deployment) *appsv1.Deployment {
 	view := *d
 	view.ObjectMeta = statusViewMeta(d.ObjectMeta)
 	view.Spec.Template = corev1.PodTemplateSpec{}
+	view.Spec.Strategy = appsv1.DeploymentStrategy{}
+	view.Status.Conditions = make([]appsv1.DeploymentCondition, len(d.Status.Conditions))
+	for i, c := range d.Status.Conditions {
+		view.Status.Conditions[i] = appsv1.DeploymentCondition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message}
+	}
 	return &view
 }
 
@@ -189,6 +197,13 @@ func statefulSetStatusView(s *appsv1.StatefulSet) *appsv1.StatefulSet {
 	view.ObjectMeta = statusViewMeta(s.ObjectMeta)
 	view.Spec.Template = corev1.PodTemplateSpec{}
 	view.Spec.VolumeClaimTemplates = nil
+	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+		view.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ru.Partition}
+	}
+	view.Status.Conditions = make([]appsv1.StatefulSetCondition, len(s.Status.Conditions))
+	for i, c := range s.Status.Conditions {
+		view.Status.Conditions[i] = appsv1.StatefulSetCondition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message}
+	}
 	return &view
 }
 

@@ -38,12 +38,20 @@ func TestStatusViewsKeepTheKStatusVerdict(t *testing.T) {
 				Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded", Message: "too slow"}
 		},
 		"being deleted": func(d *appsv1.Deployment) { d.DeletionTimestamp = &now },
+		"rolling update strategy": func(d *appsv1.Deployment) {
+			d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType, RollingUpdate: &appsv1.RollingUpdateDeployment{
+				MaxSurge: ptr.To(intstr.FromString("25%")), MaxUnavailable: ptr.To(intstr.FromInt32(0))}}
+			d.Status.Replicas, d.Status.UpdatedReplicas = 3, 1
+		},
 	}
 	for name, mutate := range deployments {
 		t.Run("Deployment "+name, func(t *testing.T) {
 			d := rolledOutDeployment()
 			d.Annotations = map[string]string{"deployment.kubernetes.io/revision": "2"}
 			withPodTemplate(&d.Spec.Template)
+			for i := range d.Status.Conditions {
+				d.Status.Conditions[i].LastUpdateTime, d.Status.Conditions[i].LastTransitionTime = now, now
+			}
 			mutate(d)
 			before := d.DeepCopy()
 			whole, err := computeKStatus(d, "apps/v1", "Deployment")
