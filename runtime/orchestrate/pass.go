@@ -77,10 +77,11 @@ type passRun[T Object] struct {
 	st     *store.Store
 	b      *builder.Builder
 	writer *eventclient.Client
-	// lives, restarts and decisions, by observe: each group's workload as
-	// read, the restart tokens it is due for (restart.go), and what may
-	// change.
+	// lives, judged, restarts and decisions, by observe: each group's
+	// workload as read and its rollout as judged (health gate included),
+	// the restart tokens it is due for (restart.go), and what may change.
 	lives     [][]client.Object
+	judged    [][]*rollout
 	restarts  [][]map[string]string
 	decisions []nodeTypeDecision
 	// steps, pods and hookRecheck, by observe and apply: the pod-by-pod
@@ -196,6 +197,7 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 	}
 	inputs := make([]nodeTypeInput, len(r.built))
 	r.lives = make([][]client.Object, len(r.built))
+	r.judged = make([][]*rollout, len(r.built))
 	r.restarts = make([][]map[string]string, len(r.built))
 	r.steps = make([][]*stepOutcome, len(r.built))
 	r.victims = make([][]*corev1.Pod, len(r.built))
@@ -203,6 +205,7 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 		inputs[i] = nodeTypeInput{Name: nt.name, Forced: forced[nt.name]}
 		var total int32 // desired replicas of the node type, for a budget's percentage
 		r.lives[i] = make([]client.Object, len(nt.groups))
+		r.judged[i] = make([]*rollout, len(nt.groups))
 		r.restarts[i] = make([]map[string]string, len(nt.groups))
 		r.steps[i] = make([]*stepOutcome, len(nt.groups))
 		r.victims[i] = make([]*corev1.Pod, len(nt.groups))
@@ -283,6 +286,7 @@ func (r *passRun[T]) observeGroup(ctx context.Context, i, j int) (groupInput, cl
 	if err := r.gate(ctx, i, live, &ro, r.steps[i][j]); err != nil {
 		return in, nil, err
 	}
+	r.judged[i][j] = &ro
 	// A held or blocked workload has a change to make all the same: the
 	// node type is not rolled out, so the order waits and its old config
 	// is kept, and its turn reports why the change is not made.
@@ -419,6 +423,13 @@ func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObse
 	}
 	if current == nil {
 		gobs.Rollout = rollout{Message: "the workload is being created"}
+		return gobs, nil
+	}
+	if current == r.lives[i][j] && r.judged[i][j] != nil {
+		// Not written in this pass: judged already, by observe. Judging
+		// it again (kstatus converts it, the gate reads its pods) would
+		// find the same.
+		gobs.Rollout = *r.judged[i][j]
 		return gobs, nil
 	}
 	current = r.judgeable(ctx, current)
