@@ -20,7 +20,9 @@
 //   - a controller owner reference to the owner (an existing object that is
 //     not the owner's child is never written: OperationRefused, unless a
 //     human asked for adoption with opbuilder.io/adopt; the rules are in
-//     ownership.go);
+//     ownership.go; a child the client does not hold is created on the
+//     condition that no object has its name, so the API server refuses a
+//     create that would overwrite one, see WithAPIReader);
 //   - the labels app.kubernetes.io/name, instance, component (when known) and
 //     managed-by, and opbuilder.io/owner-uid (see runtime/keys), and
 //     ConfigMaps and Secrets also opbuilder.io/watch, so that the
