@@ -222,8 +222,9 @@
 //
 // All keys come from package keys (one prefix):
 //   - pause-rollout "true": workload changes are held, deletion included:
-//     the workloads of a removed group or node type, and that node type's
-//     ConfigMaps and Secrets, stay until the pause is lifted. Status,
+//     the workloads of a removed group or node type, the other children of
+//     their group (Services, disruption budget, autoscaler) and that node
+//     type's ConfigMaps and Secrets stay until the pause is lifted. Status,
 //     events, the pruning of other children and config-hash bookkeeping
 //     continue, so lifting it rolls each workload once.
 //   - reconcile "disabled": Reconcile does nothing for the CR; it says so

@@ -25,8 +25,10 @@ import (
 //     (keepConfig): some of its pods run the old template, and a pod that
 //     restarts reads what that template names;
 //   - while rollouts are paused, the workloads no longer desired, with their
-//     node type's ConfigMaps and Secrets (keepWorkloads): a pause holds
-//     every change to workloads, their deletion included;
+//     node type's ConfigMaps and Secrets and every other child of their
+//     group (keepWorkloads): a pause holds every change to workloads, their
+//     deletion included, and their pods keep their Services, disruption
+//     budget and autoscaler;
 //   - the workloads no longer desired of a node type with a BeforeRemove
 //     hook, until their last pod is gone (drain.go), with the other children
 //     of their group (keepGroup).
@@ -59,8 +61,8 @@ func (o *Orchestrator[T]) keepConfig(ctx context.Context, owner T, st recorder, 
 
 // keepWorkloads records in the store, while rollouts are paused, the
 // Deployments and StatefulSets owner controls that the pass does not desire
-// (those of a removed group or node type), and the ConfigMaps and Secrets of
-// their node types.
+// (those of a removed group or node type), the other children of their
+// groups, and the ConfigMaps and Secrets of their node types.
 func (o *Orchestrator[T]) keepWorkloads(ctx context.Context, owner T, st recorder, desired []client.Object) error {
 	undesired, err := o.undesiredWorkloads(ctx, owner, desired)
 	if err != nil {
@@ -72,6 +74,11 @@ func (o *Orchestrator[T]) keepWorkloads(ctx context.Context, owner T, st recorde
 	}
 	nodeTypes := map[string]bool{}
 	for _, w := range kept {
+		// The autoscaler too: while paused nothing drains, and taking it
+		// away would change the workload's scale.
+		if err := o.recordGroup(ctx, owner, st, w, func(gk schema.GroupKind) bool { return !kinds.Rolled(gk) }); err != nil {
+			return fmt.Errorf("orchestrate: keep the group of %s %s while paused: %w", kindOf(w), w.GetName(), err)
+		}
 		if nt := w.GetLabels()[keys.LabelComponent]; nt != "" && !nodeTypes[nt] {
 			nodeTypes[nt] = true
 			if err := o.keepConfig(ctx, owner, st, nt); err != nil {
@@ -119,13 +126,15 @@ func (o *Orchestrator[T]) undesiredWorkloads(ctx context.Context, owner T, desir
 // pass that prunes it. Not its workloads, which drain judges one by one, nor
 // an autoscaler (keptWithGroup).
 func (o *Orchestrator[T]) keepGroup(ctx context.Context, owner T, st recorder, w client.Object) error {
-	if err := o.recordGroup(ctx, owner, st, w); err != nil {
+	if err := o.recordGroup(ctx, owner, st, w, keptWithGroup); err != nil {
 		return fmt.Errorf("orchestrate: keep the group of %s %s: %w", kindOf(w), w.GetName(), err)
 	}
 	return nil
 }
 
-func (o *Orchestrator[T]) recordGroup(ctx context.Context, owner T, st recorder, w client.Object) error {
+// recordGroup records in the store the children owner controls in the group
+// of workload w, of the kinds keep accepts.
+func (o *Orchestrator[T]) recordGroup(ctx context.Context, owner T, st recorder, w client.Object, keep func(schema.GroupKind) bool) error {
 	sel, err := groupSelector(owner, w)
 	if err != nil {
 		return err
@@ -135,7 +144,7 @@ func (o *Orchestrator[T]) recordGroup(ctx context.Context, owner T, st recorder,
 		if err != nil {
 			return err
 		}
-		if !keptWithGroup(gvk.GroupKind()) {
+		if !keep(gvk.GroupKind()) {
 			continue
 		}
 		objs, err := kinds.List(ctx, o.client, o.scheme, gvk,

@@ -277,7 +277,8 @@ func TestPauseAndResume(t *testing.T) {
 }
 
 // TestPauseHoldsWorkloadDeletion removes node type c while rollouts are
-// paused: its StatefulSet and its ConfigMap stay until the pause is lifted,
+// paused: its StatefulSet, its ConfigMap, and the Service and
+// PodDisruptionBudget its pods still need stay until the pause is lifted,
 // then go.
 func TestPauseHoldsWorkloadDeletion(t *testing.T) {
 	e := newEnv(t, orchestrate.Config{})
@@ -293,12 +294,16 @@ func TestPauseHoldsWorkloadDeletion(t *testing.T) {
 		return conditionIs(cr.Status.Conditions, orchestrate.ConditionRolloutPaused, metav1.ConditionTrue)
 	})
 	configOfC := e.configMapsOfC()
+	before := e.children()
 	e.update(func(cr *testv1.Cluster) {
 		cr.Spec.NodeTypes = slices.DeleteFunc(cr.Spec.NodeTypes, func(nt testv1.NodeTypeSpec) bool { return nt.Name == "c" })
 		cr.Spec.Order = []string{"a", "b"}
 	})
 	e.waitFor("the removal seen while paused", seen)
 	e.poke()
+	e.requireKept("while paused", before,
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: crName + "-c"}},
+		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: crName + "-c"}})
 	c := client.ObjectKey{Namespace: e.ns, Name: crName + "-c"}
 	var sts appsv1.StatefulSet
 	if err := e.c.Get(e.ctx(), c, &sts); err != nil || sts.DeletionTimestamp != nil {
@@ -315,8 +320,9 @@ func TestPauseHoldsWorkloadDeletion(t *testing.T) {
 
 	e.update(func(cr *testv1.Cluster) { delete(cr.Annotations, keys.AnnotationPauseRollout) })
 	e.waitFor("c pruned once the pause is lifted", func(*testv1.Cluster) bool {
-		err := e.c.Get(e.ctx(), c, &appsv1.StatefulSet{})
-		return apierrors.IsNotFound(err) && len(e.configMapsOfC()) == 0
+		gone := func(obj client.Object) bool { return apierrors.IsNotFound(e.c.Get(e.ctx(), c, obj)) }
+		return gone(&appsv1.StatefulSet{}) && gone(&corev1.Service{}) && gone(&policyv1.PodDisruptionBudget{}) &&
+			len(e.configMapsOfC()) == 0
 	})
 }
 
