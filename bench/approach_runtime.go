@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	testapiv1 "github.com/opbuilder/opbuilder/bench/internal/testapi/v1"
@@ -55,10 +57,21 @@ func (a opbuilderApproach) CacheOptions(scoped bool) (cache.Options, error) {
 }
 
 func (a opbuilderApproach) Setup(mgr ctrl.Manager, wrap func(reconcile.Reconciler) reconcile.Reconciler) (reconcile.Reconciler, error) {
-	if err := cachescope.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	// The store finds each Cluster's children through the owner index, as
+	// an operator with many CRs in one namespace should.
+	if err := cachescope.SetupIndexes(context.Background(), mgr.GetFieldIndexer(), childKinds()...); err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Name(), err)
 	}
+	var indexed []schema.GroupKind
+	for _, k := range childKinds() {
+		gvk, err := apiutil.GVKForObject(k, mgr.GetScheme())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a.Name(), err)
+		}
+		indexed = append(indexed, gvk.GroupKind())
+	}
 	r := &opbuilderReconciler{
+		indexed:      indexed,
 		client:       mgr.GetClient(),
 		expectations: builder.NewExpectations(),
 		recorder:     mgr.GetEventRecorder(FieldOwner(a.Name())),
@@ -85,6 +98,7 @@ type opbuilderReconciler struct {
 	expectations *builder.Expectations
 	recorder     events.EventRecorder
 	fieldOwner   string
+	indexed      []schema.GroupKind
 }
 
 func (r *opbuilderReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
@@ -96,7 +110,7 @@ func (r *opbuilderReconciler) Reconcile(ctx context.Context, req reconcile.Reque
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	st, err := store.New(cr, ec, store.WithKinds(childKinds()...), store.WithStatusWriter(r.client.Status()))
+	st, err := store.New(cr, ec, store.WithKinds(childKinds()...), store.WithOwnerIndex(r.indexed...), store.WithStatusWriter(r.client.Status()))
 	if err != nil {
 		return reconcile.Result{}, err
 	}

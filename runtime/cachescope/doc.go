@@ -12,8 +12,12 @@
 //
 //	cacheOpts, err := cachescope.Options(&v1.Druid{}, cachescope.WithManagedBy("druid-operator"))
 //	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Cache: cacheOpts})
-//	err = cachescope.SetupIndexes(ctx, mgr.GetFieldIndexer())
+//	err = cachescope.SetupIndexes(ctx, mgr.GetFieldIndexer(), childKinds...)
 //
+// where childKinds are the kinds the controller Owns; the store then finds
+// each CR's children through the owner index (store.WithOwnerIndex) instead
+// of matching the owner label of every cached object of their kinds in the
+// namespace, which is most of a pass's work with many CRs in one namespace;
 // and in the controller's SetupWithManager:
 //
 //	b := ctrl.NewControllerManagedBy(mgr).For(&v1.Druid{}).

@@ -209,7 +209,7 @@ func (l *Labeler) ReleaseUnused(ctx context.Context, namespace string, keep []co
 		for _, obj := range objs {
 			id := objectID{kind, namespace, obj.GetName()}
 			listed[id] = true
-			if kept[id] || obj.GetLabels()[keys.LabelOwnerUID] != "" || l.isForeign(id, obj.GetResourceVersion()) {
+			if kept[id] || l.isForeign(id, obj.GetResourceVersion()) {
 				continue
 			}
 			r := confighash.Ref{Kind: kind, Name: obj.GetName()}
@@ -237,12 +237,12 @@ func (l *Labeler) ReleaseUnused(ctx context.Context, namespace string, keep []co
 	return errors.Join(errs...)
 }
 
-// labelled lists the objects of kind in namespace that carry the watch label,
-// from the cache. The list is read without copying the cached objects (only
+// labelled lists the objects of kind in namespace that carry the watch label
+// and no owner label (indexForeignConfig), from the cache. The list is read without copying the cached objects (only
 // their metadata is read, and nothing is changed), so a pass does not copy
 // every labelled Secret's data.
 func (l *Labeler) labelled(ctx context.Context, namespace string, kind confighash.Kind) ([]metav1.Object, error) {
-	opts := []client.ListOption{client.InNamespace(namespace), client.MatchingLabels{keys.LabelWatch: keys.ValueTrue}, client.UnsafeDisableDeepCopy}
+	opts := []client.ListOption{client.InNamespace(namespace), client.MatchingFields{indexForeignConfig: keys.ValueTrue}, client.UnsafeDisableDeepCopy}
 	var out []metav1.Object
 	switch kind {
 	case confighash.KindConfigMap:

@@ -120,8 +120,9 @@ func TestLabelerReleaseUnused(t *testing.T) {
 	shared := userSecret(ns, "shared", issuer)
 	theirs := userSecret(ns, "theirs", issuer)
 	childCM := own(t, cr, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "druid-common"}})
+	unmounted := own(t, cr, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "druid-unmounted"}})
 	dep := own(t, cr, workload("broker", "consumed", "druid-common"))
-	create(t, c, consumed, unused, kept, shared, theirs, childCM, dep)
+	create(t, c, consumed, unused, kept, shared, theirs, childCM, unmounted, dep)
 	unusedAsCreated := unused.DeepCopy()
 	for _, s := range []*corev1.Secret{consumed, unused, kept, shared} {
 		labelAs(t, c, s, fieldOwner)
@@ -132,14 +133,14 @@ func TestLabelerReleaseUnused(t *testing.T) {
 	mgr, _ := startManager(t, tc.Config)
 	eventually(t, "the labelled objects and the workload in the cache", func(ctx context.Context) (bool, error) {
 		var secrets corev1.SecretList
+		var cms corev1.ConfigMapList
 		var deps appsv1.DeploymentList
-		if err := mgr.GetCache().List(ctx, &secrets, client.InNamespace(ns)); err != nil {
-			return false, err
+		for _, l := range []client.ObjectList{&secrets, &cms, &deps} {
+			if err := mgr.GetCache().List(ctx, l, client.InNamespace(ns)); err != nil {
+				return false, err
+			}
 		}
-		if err := mgr.GetCache().List(ctx, &deps, client.InNamespace(ns)); err != nil {
-			return false, err
-		}
-		return len(secrets.Items) == 5 && len(deps.Items) == 1, nil
+		return len(secrets.Items) == 5 && len(cms.Items) == 2 && len(deps.Items) == 1, nil
 	})
 	counter := testcluster.NewRequestCounter()
 	counted, err := client.New(counter.Wrap(tc.Config), client.Options{Scheme: testScheme, Cache: &client.CacheOptions{Reader: mgr.GetCache()}})
@@ -166,15 +167,22 @@ func TestLabelerReleaseUnused(t *testing.T) {
 			t.Errorf("Secret %s: watch label %q after ReleaseUnused, want %q", name, got, want)
 		}
 	}
-	var cm corev1.ConfigMap
-	if err := c.Get(ctx, client.ObjectKeyFromObject(childCM), &cm); err != nil {
-		t.Fatal(err)
-	}
-	if cm.Labels[keys.LabelWatch] != keys.ValueTrue {
-		t.Error("ReleaseUnused removed the watch label a builder set on its own ConfigMap")
+	for _, own := range []client.Object{childCM, unmounted} {
+		var cm corev1.ConfigMap
+		if err := c.Get(ctx, client.ObjectKeyFromObject(own), &cm); err != nil {
+			t.Fatal(err)
+		}
+		if cm.Labels[keys.LabelWatch] != keys.ValueTrue {
+			t.Errorf("ReleaseUnused removed the watch label a builder set on its own ConfigMap %s", own.GetName())
+		}
 	}
 	requireUntouched(t, c, unusedAsCreated)
 	t.Logf("first ReleaseUnused: requests %v", counter.Snapshot())
+	for key := range counter.Snapshot() {
+		if strings.Contains(key, "/configmaps/druid-") {
+			t.Errorf("ReleaseUnused asked the API server about the operator's own ConfigMap: %s", key)
+		}
+	}
 	if got := counter.Writes(); got != 1 {
 		t.Errorf("first ReleaseUnused: %d write requests, want 1 (the release): %v", got, counter.WriteRequests())
 	}

@@ -32,6 +32,15 @@ const (
 	LabelWatch = Prefix + "/watch"
 )
 
+// Field indexes that cachescope.SetupIndexes registers in a manager's cache.
+const (
+	// IndexOwnerUID indexes a child by its LabelOwnerUID label, so that the
+	// children of one CR are looked up in the cache rather than found by
+	// matching the label of every object of their kind in the namespace,
+	// which grows with the number of CRs there.
+	IndexOwnerUID = Prefix + "/owner-uid"
+)
+
 // Annotations on child objects.
 const (
 	// AnnotationConfigHash is set on the pod template of Deployments and

@@ -8,11 +8,13 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	crevent "sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -20,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opbuilder/opbuilder/runtime/cachescope"
+	"github.com/opbuilder/opbuilder/runtime/internal/kinds"
 	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
@@ -39,15 +42,19 @@ import (
 //   - watches the external ConfigMaps and Secrets the workloads consume,
 //     through cachescope.WatchReferencedConfig.
 //
-// It registers cachescope's field index on mgr, so call it once per manager,
+// It registers cachescope's field indexes on mgr, the owner index on every
+// kind of child among them, so call it once per manager,
 // before the manager starts, and do not call cachescope.SetupIndexes as well.
 // The manager's cache should be scoped with cachescope.Options.
 func (o *Orchestrator[T]) Controller(mgr manager.Manager) (*builder.Builder, error) {
 	if mgr == nil {
 		return nil, errors.New("orchestrate: Controller: a manager is required")
 	}
-	if err := cachescope.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	if err := cachescope.SetupIndexes(context.Background(), mgr.GetFieldIndexer(), o.kinds...); err != nil {
 		return nil, fmt.Errorf("orchestrate: %w", err)
+	}
+	if err := o.useOwnerIndex(); err != nil {
+		return nil, err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(newObject[T](), builder.WithPredicates(predicate.Or(
@@ -71,6 +78,29 @@ func (o *Orchestrator[T]) Controller(mgr manager.Manager) (*builder.Builder, err
 		},
 	})
 	return b, nil
+}
+
+// useOwnerIndex records the kinds of children SetupIndexes indexed by owner,
+// so the pass lists them through the index.
+func (o *Orchestrator[T]) useOwnerIndex() error {
+	o.indexed = o.indexed[:0]
+	for _, k := range o.kinds {
+		if !kinds.Indexable(k) {
+			continue
+		}
+		gvk, err := apiutil.GVKForObject(k, o.scheme)
+		if err != nil {
+			return fmt.Errorf("orchestrate: %w", err)
+		}
+		o.indexed = append(o.indexed, gvk.GroupKind())
+	}
+	return nil
+}
+
+// ownedBy selects owner's children of kind gk, through the owner index when
+// Controller registered it for gk.
+func (o *Orchestrator[T]) ownedBy(owner T, gk schema.GroupKind) client.ListOption {
+	return kinds.OwnedBy(owner.GetUID(), slices.Contains(o.indexed, gk))
 }
 
 // SetupWithManager registers the controller of Controller with mgr. r is the

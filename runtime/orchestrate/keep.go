@@ -37,13 +37,13 @@ import (
 // (by its component label) that owner controls, so the pruner keeps them.
 // It lists the cache by label, in the owner's namespace.
 func (o *Orchestrator[T]) keepConfig(ctx context.Context, owner T, st recorder, nodeType string) error {
-	sel := client.MatchingLabels{keys.LabelOwnerUID: string(owner.GetUID()), keys.LabelComponent: nodeType}
+	in := []client.ListOption{client.InNamespace(owner.GetNamespace()), client.MatchingLabels{keys.LabelComponent: nodeType}}
 	var cms corev1.ConfigMapList
-	if err := o.client.List(ctx, &cms, client.InNamespace(owner.GetNamespace()), sel); err != nil {
+	if err := o.client.List(ctx, &cms, append(in, o.ownedBy(owner, schema.GroupKind{Kind: "ConfigMap"}))...); err != nil {
 		return fmt.Errorf("orchestrate: list ConfigMaps of node type %q: %w", nodeType, err)
 	}
 	var secrets corev1.SecretList
-	if err := o.client.List(ctx, &secrets, client.InNamespace(owner.GetNamespace()), sel); err != nil {
+	if err := o.client.List(ctx, &secrets, append(in, o.ownedBy(owner, schema.GroupKind{Kind: "Secret"}))...); err != nil {
 		return fmt.Errorf("orchestrate: list Secrets of node type %q: %w", nodeType, err)
 	}
 	objs := make([]client.Object, 0, len(cms.Items)+len(secrets.Items))
@@ -94,13 +94,13 @@ func (o *Orchestrator[T]) keepWorkloads(ctx context.Context, owner T, st recorde
 // those of a removed group or node type. The caller checks that owner
 // controls them.
 func (o *Orchestrator[T]) undesiredWorkloads(ctx context.Context, owner T, desired []client.Object) ([]client.Object, error) {
-	in := []client.ListOption{client.InNamespace(owner.GetNamespace()), client.MatchingLabels{keys.LabelOwnerUID: string(owner.GetUID())}}
+	in := client.InNamespace(owner.GetNamespace())
 	var deployments appsv1.DeploymentList
-	if err := o.client.List(ctx, &deployments, in...); err != nil {
+	if err := o.client.List(ctx, &deployments, in, o.ownedBy(owner, schema.GroupKind{Group: "apps", Kind: "Deployment"})); err != nil {
 		return nil, fmt.Errorf("orchestrate: list Deployments: %w", err)
 	}
 	var statefulSets appsv1.StatefulSetList
-	if err := o.client.List(ctx, &statefulSets, in...); err != nil {
+	if err := o.client.List(ctx, &statefulSets, in, o.ownedBy(owner, schema.GroupKind{Group: "apps", Kind: "StatefulSet"})); err != nil {
 		return nil, fmt.Errorf("orchestrate: list StatefulSets: %w", err)
 	}
 	wanted := map[client.ObjectKey]bool{}
@@ -147,8 +147,8 @@ func (o *Orchestrator[T]) recordGroup(ctx context.Context, owner T, st recorder,
 		if !keep(gvk.GroupKind()) {
 			continue
 		}
-		objs, err := kinds.List(ctx, o.client, o.scheme, gvk,
-			client.InNamespace(owner.GetNamespace()), client.MatchingLabelsSelector{Selector: sel})
+		objs, err := kinds.List(ctx, o.client, o.scheme, gvk, client.InNamespace(owner.GetNamespace()),
+			o.ownedBy(owner, gvk.GroupKind()), client.MatchingLabelsSelector{Selector: sel})
 		if err != nil {
 			return err
 		}

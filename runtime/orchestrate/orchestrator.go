@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -31,6 +32,11 @@ type Orchestrator[T Object] struct {
 	nodeTypes []NodeType[T]
 	shared    SharedFunc[T]
 	kinds     []client.Object
+	// indexed are the kinds whose children the cache finds by
+	// keys.IndexOwnerUID, set by Controller when it registers the index;
+	// the others, and every kind when the Orchestrator runs without
+	// Controller, are found by the owner label.
+	indexed []schema.GroupKind
 
 	client    client.Client
 	apiReader client.Reader

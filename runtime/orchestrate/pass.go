@@ -173,7 +173,7 @@ func (r *passRun[T]) record() error {
 	if r.writer, err = eventclient.New(r.o.client, r.o.recorder, eventclient.WithOwner(r.owner)); err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
-	if r.st, err = store.New(r.owner, r.writer, store.WithKinds(r.o.kinds...)); err != nil {
+	if r.st, err = store.New(r.owner, r.writer, store.WithKinds(r.o.kinds...), store.WithOwnerIndex(r.o.indexed...)); err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
 	for _, obj := range r.desired {

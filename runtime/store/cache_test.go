@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,9 +11,14 @@ import (
 	"sync"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/opbuilder/opbuilder/runtime/cachescope"
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
@@ -113,4 +120,96 @@ func TestPruneThroughScopedCache(t *testing.T) {
 			t.Errorf("the cache never listed %s; the store did not read through it", r)
 		}
 	}
+}
+
+// With the owner index (cachescope.SetupIndexes and WithOwnerIndex) the store
+// looks each kind's children up in the cache instead of matching the owner
+// label of every cached object of the kind: it prunes and keeps the same
+// children, and another CR's children in the namespace stay untouched. Told
+// of an index the cache does not have, the prune fails and deletes nothing.
+func TestPruneThroughOwnerIndex(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	cr, other := e.owner("druid"), e.owner("pinot")
+	broker, historical := e.nodeType(cr, "broker"), e.nodeType(cr, "historical")
+	neighbour := e.nodeType(other, "server")
+	for _, objs := range [][]client.Object{broker, historical, neighbour} {
+		for _, o := range objs {
+			if _, ok := o.(*corev1.ConfigMap); ok { // as runtime/builder labels its ConfigMaps
+				o.SetLabels(keys.Merge(o.GetLabels(), map[string]string{keys.LabelWatch: keys.ValueTrue}))
+			}
+		}
+		e.create(objs...)
+	}
+	ec := e.eventClient(e.c)
+	e.mustPass(cr, ec, append(slices.Clone(broker), historical...))
+	e.mustPass(other, ec, neighbour)
+	before := e.resourceVersions(neighbour)
+
+	childKinds := []client.Object{&corev1.ConfigMap{}, &appsv1.Deployment{}, &corev1.Service{}, &policyv1.PodDisruptionBudget{}}
+	var indexed []schema.GroupKind
+	for _, k := range childKinds {
+		gvk, err := apiutil.GVKForObject(k, testScheme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		indexed = append(indexed, gvk.GroupKind())
+	}
+
+	unindexed := e.startCache(func(cache.Cache) error { return nil })
+	if _, err := e.pass(e.reread(cr), ec, broker, store.WithReader(unindexed), store.WithOwnerIndex(indexed...)); err == nil {
+		t.Error("a prune through an owner index the cache does not have succeeded")
+	}
+	e.requireExists(historical...)
+
+	informers := e.startCache(func(c cache.Cache) error { return cachescope.SetupIndexes(ctx, c, childKinds...) })
+	res := e.mustPass(e.reread(cr), ec, broker, store.WithReader(informers), store.WithOwnerIndex(indexed...))
+	e.requireGone(historical...)
+	e.requireExists(broker...)
+	if got, want := idStrings(res.Pruned), e.ids(historical...); !slices.Equal(got, want) {
+		t.Errorf("Result.Pruned\n got %q\nwant %q", got, want)
+	}
+	if after := e.resourceVersions(neighbour); !maps.Equal(before, after) {
+		t.Errorf("another CR's children changed: resourceVersions %v, then %v", before, after)
+	}
+}
+
+// startCache starts a label-scoped cache of the test's cluster, with the
+// indexes setup registers, and waits for it to sync.
+func (e *env) startCache(setup func(cache.Cache) error) cache.Cache {
+	e.t.Helper()
+	opts, err := cachescope.Options(&testv1.Cluster{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	opts.Scheme = testScheme
+	informers, err := cache.New(cluster(e.t).Config, opts)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := setup(informers); err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(e.t.Context())
+	e.t.Cleanup(stop)
+	go func() { _ = informers.Start(ctx) }()
+	if !informers.WaitForCacheSync(e.t.Context()) {
+		e.t.Fatal("cache did not sync")
+	}
+	return informers
+}
+
+// resourceVersions returns each object's resourceVersion by kind and name,
+// as the API server has it now.
+func (e *env) resourceVersions(objs []client.Object) map[string]string {
+	e.t.Helper()
+	out := map[string]string{}
+	for _, o := range objs {
+		cur := o.DeepCopyObject().(client.Object)
+		if err := e.c.Get(e.t.Context(), client.ObjectKeyFromObject(o), cur); err != nil {
+			e.t.Fatal(err)
+		}
+		out[fmt.Sprintf("%T/%s", o, o.GetName())] = cur.GetResourceVersion()
+	}
+	return out
 }

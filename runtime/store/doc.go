@@ -28,7 +28,10 @@
 // inventory, or that was given to WithKinds. The previous inventory is what
 // finds a kind the operator no longer creates at all; WithKinds is what
 // finds children when the inventory itself was lost. No kind is ever listed
-// cluster-wide or without the label selector.
+// cluster-wide or without the label selector. With WithOwnerIndex the same
+// objects are looked up in the cache's field index of that label
+// (keys.IndexOwnerUID), so a pass reads only its owner's children, not every
+// object of the kind in the namespace.
 //
 // A candidate that is not desired is deleted only if every safety rule
 // allows it. The rules are written down, and applied, in one place

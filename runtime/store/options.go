@@ -1,6 +1,7 @@
 package store
 
 import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -11,6 +12,7 @@ type config struct {
 	reader       client.Reader
 	statusWriter client.SubResourceWriter
 	kinds        []client.Object
+	indexed      []schema.GroupKind
 	prunePVCs    bool
 }
 
@@ -40,6 +42,17 @@ func WithStatusWriter(w client.SubResourceWriter) Option {
 // kind is an informer.
 func WithKinds(kinds ...client.Object) Option {
 	return func(c *config) { c.kinds = append(c.kinds, kinds...) }
+}
+
+// WithOwnerIndex says that the reader's cache has the field index
+// keys.IndexOwnerUID on the kinds given (cachescope.SetupIndexes registers
+// it), so the store looks a kind's children up there instead of matching the
+// owner label of every object of the kind in the namespace. With many CRs in
+// one namespace that matching is most of a pass's work. Kinds not given are
+// listed by label. Listing a kind through an index the reader does not have
+// fails the prune, and nothing is deleted.
+func WithOwnerIndex(kinds ...schema.GroupKind) Option {
+	return func(c *config) { c.indexed = append(c.indexed, kinds...) }
 }
 
 // WithPVCPruning opts in to deleting PersistentVolumeClaims that are no longer

@@ -17,7 +17,6 @@ import (
 
 	"github.com/opbuilder/opbuilder/runtime/eventclient"
 	"github.com/opbuilder/opbuilder/runtime/internal/kinds"
-	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
 // Result reports what one Prune did.
@@ -181,11 +180,12 @@ func (s *Store) deleteChild(ctx context.Context, obj client.Object) (deleteOutco
 }
 
 // listOwned lists the objects of kind gvk in the owner's namespace that carry
-// the owner label (kinds.List: typed where the scheme knows the kind).
+// the owner label (kinds.List: typed where the scheme knows the kind), by
+// the owner index where the reader has one for the kind (WithOwnerIndex).
 func (s *Store) listOwned(ctx context.Context, gvk schema.GroupVersionKind) ([]client.Object, error) {
 	objs, err := kinds.List(ctx, s.reader, s.scheme, gvk,
 		client.InNamespace(s.namespace),
-		client.MatchingLabels{keys.LabelOwnerUID: string(s.ownerUID)},
+		kinds.OwnedBy(s.ownerUID, s.indexed[gvk.GroupKind()]),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("store: in %q by owner label: %w", s.namespace, err)

@@ -35,6 +35,7 @@ type Store struct {
 	status    client.SubResourceWriter
 	scheme    *runtime.Scheme
 	kinds     []schema.GroupVersionKind
+	indexed   map[schema.GroupKind]bool
 	prunePVCs bool
 
 	// persisted is the owner's inventory as it was when the Store was made,
@@ -89,6 +90,12 @@ func New(owner status.Object, c client.Client, opts ...Option) (*Store, error) {
 	}
 	if s.reader == nil {
 		s.reader = c
+	}
+	if len(cfg.indexed) > 0 {
+		s.indexed = make(map[schema.GroupKind]bool, len(cfg.indexed))
+		for _, gk := range cfg.indexed {
+			s.indexed[gk] = true
+		}
 	}
 	if s.status == nil {
 		s.status = c.Status()

@@ -8,7 +8,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
 // List lists the objects of kind gvk that opts select. A kind the scheme
@@ -59,4 +62,29 @@ func newList(scheme *runtime.Scheme, gvk schema.GroupVersionKind) (client.Object
 	l := &metav1.PartialObjectMetadataList{}
 	l.SetGroupVersionKind(listGVK)
 	return l, nil
+}
+
+// OwnedBy selects the children that carry the owner label of the CR with
+// uid. indexed says that the reader's cache has keys.IndexOwnerUID on the
+// kind listed (cachescope.SetupIndexes): the children are then looked up in
+// the index, where a label selector matches the label of every cached object
+// of the kind in the namespace, for every CR's pass. Both select the same
+// objects.
+func OwnedBy(uid types.UID, indexed bool) client.ListOption {
+	if indexed {
+		return client.MatchingFields{keys.IndexOwnerUID: string(uid)}
+	}
+	return client.MatchingLabels{keys.LabelOwnerUID: string(uid)}
+}
+
+// Indexable reports whether obj's kind can carry a field index of a
+// manager's cache: a typed object. controller-runtime's client reads
+// unstructured and metadata-only objects from the API server unless told
+// otherwise, and the API server knows no custom field index.
+func Indexable(obj client.Object) bool {
+	switch obj.(type) {
+	case runtime.Unstructured, *metav1.PartialObjectMetadata:
+		return false
+	}
+	return true
 }
