@@ -47,6 +47,8 @@ func (b *Builder) reconcileOne(ctx context.Context, obj client.Object, record bo
 	if err != nil {
 		return Result{}, fmt.Errorf("builder: %s %s/%s: %w", p.gvk.Kind, p.obj.GetNamespace(), p.obj.GetName(), err)
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	switch {
 	case isConfig(p.gvk) && res.Operation == OperationRefused:
 		b.refusedConfig = append(b.refusedConfig, confighash.Ref{Kind: confighash.Kind(p.gvk.Kind), Name: p.obj.GetName()})
@@ -198,11 +200,7 @@ func (b *Builder) apply(ctx context.Context, p *prepared, live client.Object, op
 		if createOnly && apierrors.IsConflict(err) {
 			// The name is taken: the retry reads the object from the API
 			// server and applies the ownership rules to it.
-			if b.taken == nil {
-				b.taken = map[expectationKey]bool{}
-			}
-			b.taken[p.key()] = true
-			b.cfg.expectations.setTaken(p.key(), true)
+			b.setTaken(p.key(), true)
 		}
 		return Result{}, fmt.Errorf("apply: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -19,11 +20,18 @@ import (
 )
 
 // Builder reconciles the children of one owner. Build a new one for every
-// reconcile pass with New; it is not safe for concurrent use.
+// reconcile pass with New. ReconcileObject may be called from several
+// goroutines at once for children that do not depend on one another, so
+// that their requests overlap; a workload depends on the ConfigMaps and
+// Secrets it consumes, which must be reconciled, and have returned, first.
 type Builder struct {
 	cfg    config
 	client *eventclient.Client
 	scheme *runtime.Scheme
+
+	// mu guards the fields below, which concurrent ReconcileObject calls
+	// share.
+	mu sync.Mutex
 	// reconciledConfig are the ConfigMaps and Secrets reconciled so far in
 	// this pass, as applied.
 	reconciledConfig []client.Object

@@ -103,7 +103,7 @@ func (b *Builder) decideAbsent(ctx context.Context, p *prepared, live client.Obj
 		// object of someone else's.
 		return decision{op: OperationUnchanged, live: applied, unseen: true}, nil
 	}
-	if b.cfg.apiReader != nil && !b.taken[p.key()] && !b.cfg.expectations.isTaken(p.key()) {
+	if b.cfg.apiReader != nil && !b.isTaken(p.key()) && !b.cfg.expectations.isTaken(p.key()) {
 		// A scoped cache does not hold what others made, so the name
 		// may be taken; the create is create-only (createOnlyVersion):
 		// the API server refuses it for a name that is, without touching
@@ -125,8 +125,7 @@ func (b *Builder) decideAsked(ctx context.Context, p *prepared, live client.Obje
 	}
 	if !found {
 		// Free (again, when a create found it taken before).
-		delete(b.taken, p.key())
-		b.cfg.expectations.setTaken(p.key(), false)
+		b.setTaken(p.key(), false)
 		return decision{op: OperationCreated}, nil
 	}
 	return b.decideLive(p, live)
@@ -183,4 +182,28 @@ func (b *Builder) decideLive(p *prepared, live client.Object) (decision, error) 
 // hash on the pod template, which rolls the workload's pods.
 func configHashChanges(p *prepared, live client.Object) bool {
 	return live != nil && p.configHash != "" && p.configHash != podTemplateAnnotation(live, configHashKey)
+}
+
+// isTaken reports whether a create-only apply of k found its name taken in
+// this pass.
+func (b *Builder) isTaken(k expectationKey) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.taken[k]
+}
+
+// setTaken records whether the name of k is taken, in this pass and in the
+// Expectations the next passes share.
+func (b *Builder) setTaken(k expectationKey, taken bool) {
+	b.mu.Lock()
+	if taken {
+		if b.taken == nil {
+			b.taken = map[expectationKey]bool{}
+		}
+		b.taken[k] = true
+	} else {
+		delete(b.taken, k)
+	}
+	b.mu.Unlock()
+	b.cfg.expectations.setTaken(k, taken)
 }

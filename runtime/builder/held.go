@@ -36,6 +36,8 @@ const ReasonConfigMissing = "ConfigMissing"
 // refusedAmong returns the refs that name a ConfigMap or Secret this Builder
 // refused to write: the object of that name is someone else's.
 func (b *Builder) refusedAmong(refs []confighash.Ref) []confighash.Ref {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	var out []confighash.Ref
 	for _, r := range refs {
 		if slices.ContainsFunc(b.refusedConfig, func(c confighash.Ref) bool { return c.Kind == r.Kind && c.Name == r.Name }) {

@@ -213,6 +213,8 @@ func (b *Builder) placeInOwnerNamespace(c client.Object, gvk schema.GroupVersion
 // few kinds, and a REST-mapper lookup costs more than the rest of placing a
 // child.
 func (b *Builder) isNamespaced(c client.Object, gvk schema.GroupVersionKind) (bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if v, ok := b.namespaced[gvk]; ok {
 		return v, nil
 	}
@@ -311,6 +313,8 @@ func (b *Builder) configGetter() confighash.Getter {
 // (they are what was applied), then those given with WithObjects. The latter
 // are found once per Builder.
 func (b *Builder) desiredConfig() []client.Object {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.givenConfig == nil {
 		b.givenConfig = []client.Object{}
 		for _, o := range b.cfg.objects {

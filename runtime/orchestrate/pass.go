@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"time"
 
@@ -338,11 +339,9 @@ func (r *passRun[T]) judgeable(ctx context.Context, live client.Object) client.O
 // workload is rolled onto a configuration that failed to apply.
 func (r *passRun[T]) apply(ctx context.Context) error {
 	r.refused = newRefusals(r.built)
-	for _, obj := range r.desired {
-		if !isWorkload(obj) && !r.o.refersToWorkload(obj) {
-			_, _ = r.reconcileChild(ctx, obj)
-		}
-	}
+	r.reconcileEach(ctx, slices.DeleteFunc(slices.Clone(r.desired), func(obj client.Object) bool {
+		return isWorkload(obj) || r.o.refersToWorkload(obj)
+	}))
 	r.out.nodeTypes = make([]nodeTypeObserved, len(r.built))
 	for i, nt := range r.built {
 		obs := nodeTypeObserved{Name: nt.name, Decision: r.decisions[i]}
@@ -356,11 +355,9 @@ func (r *passRun[T]) apply(ctx context.Context) error {
 		r.out.nodeTypes[i] = obs
 	}
 	if len(r.errs) == 0 {
-		for _, obj := range r.desired {
-			if r.o.refersToWorkload(obj) {
-				_, _ = r.reconcileChild(ctx, obj)
-			}
-		}
+		r.reconcileEach(ctx, slices.DeleteFunc(slices.Clone(r.desired), func(obj client.Object) bool {
+			return !r.o.refersToWorkload(obj)
+		}))
 	}
 	for i := range r.out.nodeTypes {
 		r.out.nodeTypes[i].Refused = r.refused.of(i)
@@ -477,6 +474,49 @@ func restartable(op builder.Operation) bool {
 // refusal and failing the store's pass on an error.
 func (r *passRun[T]) reconcileChild(ctx context.Context, obj client.Object) (builder.Result, error) {
 	res, err := r.b.ReconcileObject(ctx, obj)
+	r.noteChild(obj, res, err)
+	return res, err
+}
+
+// applyParallelism bounds how many children reconcileEach reconciles at once.
+const applyParallelism = 8
+
+// reconcileEach reconciles objs, children none of which depends on another
+// (config and Services, or what refers to a workload), up to
+// applyParallelism at a time: creating a CR's children then waits for about
+// one round trip to the API server per kind of dependency, not one per
+// child. Their results are noted in the order of objs, so what the pass
+// reports does not depend on which request came back first.
+func (r *passRun[T]) reconcileEach(ctx context.Context, objs []client.Object) {
+	type outcome struct {
+		res builder.Result
+		err error
+	}
+	out := make([]outcome, len(objs))
+	sem := make(chan struct{}, applyParallelism)
+	var wg sync.WaitGroup
+	for i, obj := range objs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			defer func() {
+				// As controller-runtime would recover it from the pass.
+				if p := recover(); p != nil {
+					out[i].err = fmt.Errorf("orchestrate: panic reconciling %s %q: %v", kindOf(obj), obj.GetName(), p)
+				}
+			}()
+			out[i].res, out[i].err = r.b.ReconcileObject(ctx, obj)
+		})
+	}
+	wg.Wait()
+	for i, obj := range objs {
+		r.noteChild(obj, out[i].res, out[i].err)
+	}
+}
+
+// noteChild takes in the result of reconciling obj: a refusal, a create the
+// cache does not show yet, a failure.
+func (r *passRun[T]) noteChild(obj client.Object, res builder.Result, err error) {
 	r.refused.note(obj, res)
 	if res.Requeue && res.Operation == builder.OperationUnchanged {
 		r.unseen = true
@@ -488,7 +528,6 @@ func (r *passRun[T]) reconcileChild(ctx context.Context, obj client.Object) (bui
 			r.out.failure = fmt.Sprintf("could not apply %s %q; see the operator's log", kindOf(obj), obj.GetName())
 		}
 	}
-	return res, err
 }
 
 // keep records in the store what is no longer desired but still needed
