@@ -28,7 +28,7 @@ func profileAnalysis(r *Report) string {
 		"hashing the desired content (%s) and the subset comparison with the live object (%s) run only for children that changed. ",
 		share("comparing each desired"), share("typed objects"), share("dropping"), share("hashing"), share("subset"))
 	fmt.Fprintf(&b, "%s goes to REST-mapper lookups, which controller-runtime's multi-namespace cache makes on every read to ask whether the kind is namespaced; "+
-		"%s to informer-cache reads, which deep-copy every object they return; %s to the store's label-selected lists for pruning. ",
+		"%s to informer-cache reads, which deep-copy every object they return; %s to the store's pass, which looks the Cluster's children up in the cache's owner index to find what to prune. ",
 		share("REST mapping"), share("informer-cache"), share("the store"))
 	fmt.Fprintf(&b, "All of it allocates: %s of the time is under `runtime.mallocgc` and %s in background garbage collection. ",
 		share("memory allocation"), share("background"))

@@ -197,7 +197,7 @@ func (w *mdWriter) summary() {
 				return 0, false
 			}
 			return s.Time.Seconds(), true
-		}, "likely that every child is created with a server-side apply (the API server computes managed fields) and each Cluster gets an inventory status patch, but wall-clock figures on this shared machine vary by tens of percent between runs, so read this row with care", "it writes each Cluster's status twice (its conditions once the children are created and again once they are rolled out) and observes every node type's rollout in each pass, one Cluster at a time with one concurrent reconcile"},
+		}, "likely that every child is created with a server-side apply (the API server computes managed fields), one after another, and each Cluster gets an inventory status patch, but wall-clock figures on this shared machine vary by tens of percent between runs, so read this row with care", "it writes each Cluster's status twice (its conditions once the children are created and again once they are rolled out), observes every node type's rollout in each pass and creates a Cluster's workloads one at a time (its other children several at a time), one Cluster at a time with one concurrent reconcile"},
 		{"scale: operator requests", "%.0f", func(a string) (float64, bool) {
 			s, ok := r.Scale[a]
 			if !ok {

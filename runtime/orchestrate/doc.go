@@ -77,6 +77,13 @@
 // hash of the configuration as it is then, in the same write as the spec
 // change, so every accumulated change rolls the workload exactly once.
 //
+// A pass applies a node type's other objects before its workloads, and
+// what refers to a workload (its PodDisruptionBudget, an autoscaler) after
+// them. The objects of each of those two sets depend on none of the others,
+// so they are applied several at a time and their requests overlap;
+// workloads are applied one at a time, in the order the rollout rules
+// decide.
+//
 // A revert of drift is not a rollout (revert.go). When someone scales a
 // workload by hand or changes its image, the change is put back, by the
 // same ordering rules; but if the node type was rolled out for the CR's
