@@ -30,6 +30,12 @@ const (
 	// references (for example a user-supplied TLS Secret), so that changing
 	// them rolls the workload.
 	LabelWatch = Prefix + "/watch"
+	// LabelCanary, set to ValueTrue, marks the canary Deployment of a node
+	// type whose first group is a Deployment, and its pods: it is added to
+	// that Deployment's selector, so the canary's pods and ReplicaSets are
+	// never the main Deployment's, and the runtime tells the canary from
+	// the group's workload by it.
+	LabelCanary = Prefix + "/canary"
 )
 
 // Field indexes that cachescope.SetupIndexes registers in a manager's cache.
@@ -70,6 +76,13 @@ const (
 	// files in the pods' volumes, and restarts no pod.
 	AnnotationReload            = Prefix + "/reload"
 	AnnotationRestartedNodeType = Prefix + "/restarted-nodetype"
+	// AnnotationCanaryRevision is set on the Deployment of a node type with
+	// a canary, and on its canary Deployment and that one's pod template, to
+	// the revision of the pod template it was written with: a hash of the
+	// template the build function returned and of its config hash. A
+	// rollout is due when the desired revision differs from the main
+	// Deployment's; the canary's pods carry the revision they run.
+	AnnotationCanaryRevision = Prefix + "/canary-revision"
 )
 
 // Annotations on the owning custom resource.
@@ -90,9 +103,10 @@ const (
 	// same for one node type.
 	AnnotationRestart = Prefix + "/restart"
 	// AnnotationApproveRollout + "." + <node type>, set to the revision a
-	// node type's canary runs (the StatefulSet's update revision, which the
-	// node type's RolloutBlocked condition names), lets that rollout go on
-	// past its canary. A later revision needs an approval of its own.
+	// node type's canary runs (a StatefulSet's update revision, or a
+	// Deployment's AnnotationCanaryRevision; the node type's RolloutBlocked
+	// condition names it), lets that rollout go on past its canary. A later
+	// revision needs an approval of its own.
 	AnnotationApproveRollout = Prefix + "/approve-rollout"
 )
 

@@ -14,8 +14,10 @@ import (
 )
 
 // This file holds canaries (NodeType.Canary): which group has one, how many
-// pods it takes, and whether it is approved. Where the rollout stops is rule
-// 4 of podbypod.go; the wait shows on RolloutBlocked as CanaryWaiting.
+// pods it takes, and whether it is approved. Where a StatefulSet's rollout
+// stops is rule 4 of podbypod.go; a Deployment's canary is a Deployment of
+// its own (canarydeploy.go). The wait shows on RolloutBlocked as
+// CanaryWaiting.
 
 func (c *Canary) validate() error {
 	if c == nil {
@@ -73,8 +75,9 @@ func (r *passRun[T]) groupCanary(i, j int) *Canary {
 }
 
 // checkCanaries returns an error naming the first node type whose canary
-// cannot be carried out: its first group's workload is not a StatefulSet
-// with the RollingUpdate strategy. The build function must change, so a
+// cannot be carried out: its first group's workload is a StatefulSet with
+// the OnDelete strategy, whose pods only a person replaces. The build
+// function must change, so a
 // canary that would silently not stop is an error rather than a no-op.
 func (r *passRun[T]) checkCanaries() error {
 	for i, nt := range r.built {
@@ -82,10 +85,13 @@ func (r *passRun[T]) checkCanaries() error {
 		if r.o.canaryOf(nt.name) == nil || j < 0 {
 			continue
 		}
-		w := nt.groups[j].workload
-		if sts, ok := w.(*appsv1.StatefulSet); !ok || !partitioned(sts) {
-			return fmt.Errorf("node type %q has a Canary, but its first group's workload is a %s, not a StatefulSet with the RollingUpdate strategy",
-				nt.name, describeWorkload(w))
+		switch w := nt.groups[j].workload.(type) {
+		case *appsv1.Deployment:
+		case *appsv1.StatefulSet:
+			if !partitioned(w) {
+				return fmt.Errorf("node type %q has a Canary, but its first group's workload is a %s: only a StatefulSet with the RollingUpdate strategy, or a Deployment, can stop at a canary",
+					nt.name, describeWorkload(w))
+			}
 		}
 	}
 	return nil
@@ -102,24 +108,40 @@ func describeWorkload(w client.Object) string {
 // canaryApproved reports whether the canary of node type i, of n pods, may
 // let live's rollout go on: the CR's approval names its update revision, or
 // the canary's pods (the n highest ordinals, which roll first) run it and
-// have been Ready for Soak. Only the canary's pods count, so the pods
-// replaced after it do not soak again. While soaking, the pass is requeued
-// for when Soak runs out.
+// have soaked. Only the canary's pods count, so the pods replaced after it
+// do not soak again.
 func (r *passRun[T]) canaryApproved(i int, c *Canary, live *appsv1.StatefulSet, n int32, byOrdinal map[int32]*corev1.Pod) bool {
-	annotation := keys.AnnotationApproveRollout + "." + r.built[i].name
-	if v := r.owner.GetAnnotations()[annotation]; v != "" && v == live.Status.UpdateRevision {
+	if r.approves(i, live.Status.UpdateRevision) {
 		return true
 	}
-	if c.Soak <= 0 {
-		return false
-	}
-	var since time.Time
 	replicas := ptr.Deref(live.Spec.Replicas, 1)
+	pods := make([]*corev1.Pod, 0, n)
 	for ord := replicas - n; ord < replicas; ord++ {
 		pod := byOrdinal[ord]
 		if pod == nil || pod.Labels[appsv1.ControllerRevisionHashLabelKey] != live.Status.UpdateRevision {
 			return false
 		}
+		pods = append(pods, pod)
+	}
+	return r.soaked(c, pods)
+}
+
+// approves reports whether the CR's approval annotation for node type i
+// names revision.
+func (r *passRun[T]) approves(i int, revision string) bool {
+	v := r.owner.GetAnnotations()[keys.AnnotationApproveRollout+"."+r.built[i].name]
+	return v != "" && v == revision
+}
+
+// soaked reports whether every one of a canary's pods has been Ready for
+// the canary's Soak. While they soak, the pass is requeued for when Soak
+// runs out.
+func (r *passRun[T]) soaked(c *Canary, pods []*corev1.Pod) bool {
+	if c.Soak <= 0 {
+		return false
+	}
+	var since time.Time
+	for _, pod := range pods {
 		ready := podReadySince(pod)
 		if ready.IsZero() {
 			return false
@@ -153,13 +175,21 @@ type canaryWait struct {
 	Updated  int32
 	Replicas int32
 	Soak     time.Duration
+	// Deployment names the canary Deployment of a Deployment's canary,
+	// which runs Updated pods beside its Replicas; empty for a
+	// StatefulSet's, whose Updated pods are among its Replicas.
+	Deployment string
 }
 
 // message is the wait as the RolloutBlocked condition says it: what to do
 // to go on.
 func (w canaryWait) message() string {
-	msg := fmt.Sprintf("canary: %d of %d pods run revision %s; the rollout goes on once the annotation %s.%s is %q",
-		w.Updated, w.Replicas, w.Revision, keys.AnnotationApproveRollout, w.NodeType, w.Revision)
+	msg := fmt.Sprintf("canary: %d of %d pods run revision %s", w.Updated, w.Replicas, w.Revision)
+	if w.Deployment != "" {
+		msg = fmt.Sprintf("canary: %d pods of Deployment %s, beside the %d of the node type, run revision %s",
+			w.Updated, w.Deployment, w.Replicas, w.Revision)
+	}
+	msg += fmt.Sprintf("; the rollout goes on once the annotation %s.%s is %q", keys.AnnotationApproveRollout, w.NodeType, w.Revision)
 	if w.Soak > 0 {
 		msg += fmt.Sprintf(", or once they have been ready for %s", w.Soak)
 	}

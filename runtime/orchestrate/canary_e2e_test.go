@@ -1,15 +1,23 @@
 package orchestrate_test
 
 import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	testv1 "github.com/opbuilder/opbuilder/runtime/internal/testapi/v1"
@@ -96,17 +104,31 @@ func TestCanaryGoesOnAfterItsSoak(t *testing.T) {
 	}
 }
 
-// A canary on a node type whose first group is a Deployment cannot stop
-// anywhere: the CR says so, and nothing is created.
-func TestCanaryOnADeploymentIsAnError(t *testing.T) {
-	e := newEnvWith(t, orchestrate.Config{}, withCanary("b", orchestrate.Canary{Pods: intstr.FromInt32(1)}))
+// A canary on a node type whose first group is a StatefulSet with the
+// OnDelete strategy cannot stop anywhere: only a person replaces its pods.
+// The CR says so, and nothing is created.
+func TestCanaryOnAnOnDeleteStatefulSetIsAnError(t *testing.T) {
+	nts := withCanary("a", orchestrate.Canary{Pods: intstr.FromInt32(1)})
+	build := nts[0].Build
+	nts[0].Build = func(ctx context.Context, cr *testv1.Cluster) ([]orchestrate.Group, error) {
+		groups, err := build(ctx, cr)
+		for _, g := range groups {
+			for _, obj := range g.Objects {
+				if sts, ok := obj.(*appsv1.StatefulSet); ok {
+					sts.Spec.UpdateStrategy.Type = appsv1.OnDeleteStatefulSetStrategyType
+				}
+			}
+		}
+		return groups, err
+	}
+	e := newEnvWith(t, orchestrate.Config{}, nts)
 	e.createCluster(spec())
 	cr := e.waitFor("the CR to say why it stalls", func(cr *testv1.Cluster) bool {
 		return conditionIs(cr.GetClusterStatus().Conditions, orchestrate.ConditionStalled, metav1.ConditionTrue)
 	})
 	ready := meta.FindStatusCondition(cr.GetClusterStatus().Conditions, orchestrate.ConditionReady)
-	if ready == nil || !strings.Contains(ready.Message, `node type "b" has a Canary`) || !strings.Contains(ready.Message, "Deployment") {
-		t.Errorf("Ready is %+v, want it to name node type b, its Canary and its Deployment", ready)
+	if ready == nil || !strings.Contains(ready.Message, `node type "a" has a Canary`) || !strings.Contains(ready.Message, "OnDelete") {
+		t.Errorf("Ready is %+v, want it to name node type a, its Canary and the OnDelete strategy", ready)
 	}
 	var deployments appsv1.DeploymentList
 	var sets appsv1.StatefulSetList
@@ -119,4 +141,254 @@ func TestCanaryOnADeploymentIsAnError(t *testing.T) {
 	if n := len(deployments.Items) + len(sets.Items); n != 0 {
 		t.Errorf("%d workloads were created, want none", n)
 	}
+}
+
+// The canary of node type b, whose only group is Deployment db-b.
+const (
+	mainB   = crName + "-b"
+	canaryB = crName + "-b-canary"
+)
+
+// specB is spec() with three replicas of b, so a canary of one pod runs
+// beside them.
+func specB() testv1.ClusterSpec {
+	s := spec()
+	s.NodeTypes[1].Replicas = 3
+	return s
+}
+
+func configB(level string) func(*testv1.Cluster) {
+	return func(cr *testv1.Cluster) { cr.Spec.NodeTypes[1].Config = map[string]string{"level": level} }
+}
+
+func bAtCanary(cr *testv1.Cluster) bool {
+	cond := nodeTypeCondition(cr, "b", orchestrate.ConditionRolloutBlocked)
+	return cond != nil && cond.Status == metav1.ConditionTrue && cond.Reason == orchestrate.ReasonCanaryWaiting
+}
+
+// deployment reads Deployment name from the API server; nil when there is
+// none.
+func (e *env) deployment(name string) *appsv1.Deployment {
+	e.t.Helper()
+	var d appsv1.Deployment
+	err := e.c.Get(e.ctx(), client.ObjectKey{Namespace: e.ns, Name: name}, &d)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &d
+}
+
+// replicaSetsOf returns the names of the ReplicaSets d controls, sorted.
+func (e *env) replicaSetsOf(d *appsv1.Deployment) []string {
+	e.t.Helper()
+	var list appsv1.ReplicaSetList
+	if err := e.c.List(e.ctx(), &list, client.InNamespace(e.ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for i := range list.Items {
+		if metav1.IsControlledBy(&list.Items[i], d) {
+			out = append(out, list.Items[i].Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// podUIDs returns the UIDs of the pods of the node types named, canaries
+// left out, by pod name; terminating pods are left out too.
+func (e *env) podUIDs(nodeTypes ...string) map[string]types.UID {
+	e.t.Helper()
+	var list corev1.PodList
+	if err := e.c.List(e.ctx(), &list, client.InNamespace(e.ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]types.UID{}
+	for _, p := range list.Items {
+		if slices.Contains(nodeTypes, p.Labels[keys.LabelComponent]) && p.Labels[keys.LabelCanary] == "" && p.DeletionTimestamp == nil {
+			out[p.Name] = p.UID
+		}
+	}
+	return out
+}
+
+// readyCanaryPods returns the names of b's canary pods that are Ready.
+func (e *env) readyCanaryPods() []string {
+	e.t.Helper()
+	var list corev1.PodList
+	if err := e.c.List(e.ctx(), &list, client.InNamespace(e.ns), client.MatchingLabels{keys.LabelCanary: keys.ValueTrue}); err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for i := range list.Items {
+		if list.Items[i].DeletionTimestamp == nil && podReady(&list.Items[i]) {
+			out = append(out, list.Items[i].Name)
+		}
+	}
+	return out
+}
+
+// mainBState is what the canary must leave alone of Deployment db-b.
+type mainBState struct {
+	generation int64
+	configHash string
+	sets       []string
+	pods       map[string]types.UID
+}
+
+func (e *env) mainB() mainBState {
+	e.t.Helper()
+	d := e.deployment(mainB)
+	return mainBState{d.Generation, d.Spec.Template.Annotations[keys.AnnotationConfigHash], e.replicaSetsOf(d), e.podUIDs("b")}
+}
+
+// requireCanaryOfB checks the canary db-b-canary while it waits: the CR
+// controls it, it runs one Ready pod of a configuration other than the
+// main Deployment's, and the main Deployment is as before. It returns the
+// revision the canary runs.
+func (e *env) requireCanaryOfB(cr *testv1.Cluster, before mainBState) string {
+	e.t.Helper()
+	canary := e.deployment(canaryB)
+	if canary == nil {
+		e.t.Fatalf("no Deployment %s while b waits at its canary", canaryB)
+	}
+	if !metav1.IsControlledBy(canary, cr) {
+		e.t.Errorf("the canary's owner references are %+v, want the CR as controller", canary.OwnerReferences)
+	}
+	if got := ptr.Deref(canary.Spec.Replicas, 0); got != 1 {
+		e.t.Errorf("the canary has %d replicas, want 1", got)
+	}
+	if h := canary.Spec.Template.Annotations[keys.AnnotationConfigHash]; h == "" || h == before.configHash {
+		e.t.Errorf("the canary runs config hash %q, want the new configuration, not %q", h, before.configHash)
+	}
+	if got := e.readyCanaryPods(); len(got) != 1 {
+		e.t.Errorf("the canary has Ready pods %v, want one", got)
+	}
+	if after := e.mainB(); !reflect.DeepEqual(after, before) {
+		e.t.Errorf("the main Deployment changed while its canary waits:\\nbefore %+v\\nafter  %+v", before, after)
+	}
+	revision := canary.Annotations[keys.AnnotationCanaryRevision]
+	cond := nodeTypeCondition(cr, "b", orchestrate.ConditionRolloutBlocked)
+	approve := keys.AnnotationApproveRollout + ".b"
+	if revision == "" || !strings.Contains(cond.Message, revision) || !strings.Contains(cond.Message, approve) {
+		e.t.Errorf("RolloutBlocked must name the canary's revision %q and the annotation %s, got %q", revision, approve, cond.Message)
+	}
+	return revision
+}
+
+// requireMainBRolled checks that, once b is rolled out past its canary,
+// db-b has exactly one new ReplicaSet and runs the canary's configuration,
+// and that the canary is gone.
+func (e *env) requireMainBRolled(before mainBState, canaryHash string) {
+	e.t.Helper()
+	e.eventually("the canary to be pruned", func() error {
+		if e.deployment(canaryB) != nil {
+			return fmt.Errorf("Deployment %s still exists", canaryB)
+		}
+		return nil
+	})
+	d := e.deployment(mainB)
+	sets := e.replicaSetsOf(d)
+	if added := slices.DeleteFunc(slices.Clone(sets), func(s string) bool { return slices.Contains(before.sets, s) }); len(added) != 1 {
+		e.t.Errorf("db-b has ReplicaSets %v, was %v: want exactly one new", sets, before.sets)
+	}
+	if h := d.Spec.Template.Annotations[keys.AnnotationConfigHash]; h != canaryHash {
+		e.t.Errorf("db-b runs config hash %q, want the canary's %q", h, canaryHash)
+	}
+}
+
+// A canary of a Deployment is a Deployment of its own: a config change of
+// b starts db-b-canary with one pod of the new configuration beside db-b's
+// three, leaves db-b unwritten and holds c, until the CR approves the
+// canary's revision; then db-b rolls once and the canary goes.
+func TestDeploymentCanaryRunsBesideAndGoesOnWhenApproved(t *testing.T) {
+	e := newEnvWith(t, orchestrate.Config{}, withCanary("b", orchestrate.Canary{Pods: intstr.FromInt32(1)}))
+	e.createCluster(specB())
+	e.waitFor("Ready", ready)
+	before, others := e.mainB(), e.podUIDs("a", "c")
+	if e.deployment(canaryB) != nil {
+		t.Errorf("a canary runs before any rollout")
+	}
+
+	e.update(configB("2"))
+	cr := e.waitFor("b to wait at its canary", bAtCanary)
+	revision := e.requireCanaryOfB(cr, before)
+	canaryHash := e.deployment(canaryB).Spec.Template.Annotations[keys.AnnotationConfigHash]
+	e.poke()
+	e.poke()
+	cr = e.waitFor("a pass", seen)
+	if !bAtCanary(cr) || ready(cr) {
+		t.Errorf("after two passes b is not waiting at its canary, or the CR is Ready:\n%s", describeStatus(cr))
+	}
+	e.requireCanaryOfB(cr, before)
+	if n := e.events.Count(orchestrate.EventRolloutBlocked, "b"); n != 1 {
+		t.Errorf("%d RolloutBlocked events about b, want 1", n)
+	}
+
+	// An approval of another revision changes nothing.
+	approve := keys.AnnotationApproveRollout + ".b"
+	e.update(func(cr *testv1.Cluster) { metav1.SetMetaDataAnnotation(&cr.ObjectMeta, approve, "some-other-revision") })
+	e.poke()
+	e.requireCanaryOfB(e.waitFor("a pass", seen), before)
+
+	e.update(func(cr *testv1.Cluster) { metav1.SetMetaDataAnnotation(&cr.ObjectMeta, approve, revision) })
+	e.waitFor("Ready once the canary is approved", ready)
+	e.requireMainBRolled(before, canaryHash)
+	if got := e.podUIDs("a", "c"); !maps.Equal(got, others) {
+		t.Errorf("pods of a and c were replaced:\nbefore %v\nafter  %v", others, got)
+	}
+	e.requireSteady()
+}
+
+// A canary's wait is in the cluster, not in the operator's memory: an
+// operator started anew finds the canary where it was, with the main
+// Deployment still unwritten, and goes on once the canary is approved.
+func TestDeploymentCanarySurvivesAnOperatorRestart(t *testing.T) {
+	nts := withCanary("b", orchestrate.Canary{Pods: intstr.FromInt32(1)})
+	e := newEnvWith(t, orchestrate.Config{}, nts)
+	e.createCluster(specB())
+	e.waitFor("Ready", ready)
+	before := e.mainB()
+	e.update(configB("2"))
+	cr := e.waitFor("b to wait at its canary", bAtCanary)
+	revision := e.requireCanaryOfB(cr, before)
+	canary := e.deployment(canaryB)
+
+	e.stop()
+	e.start(orchestrate.Config{}, nts, nil)
+	e.poke()
+	e.poke()
+	cr = e.waitFor("a pass", seen)
+	if !bAtCanary(cr) {
+		t.Errorf("after the restart b is not waiting at its canary:\n%s", describeStatus(cr))
+	}
+	e.requireCanaryOfB(cr, before)
+	if again := e.deployment(canaryB); again.UID != canary.UID || again.Generation != canary.Generation {
+		t.Errorf("the restarted operator wrote the canary again (UID %s generation %d, was %s %d)",
+			again.UID, again.Generation, canary.UID, canary.Generation)
+	}
+
+	e.update(func(cr *testv1.Cluster) {
+		metav1.SetMetaDataAnnotation(&cr.ObjectMeta, keys.AnnotationApproveRollout+".b", revision)
+	})
+	e.waitFor("Ready once the canary is approved", ready)
+	e.requireMainBRolled(before, canary.Spec.Template.Annotations[keys.AnnotationConfigHash])
+}
+
+// A Deployment's canary with a soak goes on by itself once its pod has
+// been Ready that long.
+func TestDeploymentCanaryGoesOnAfterItsSoak(t *testing.T) {
+	e := newEnvWith(t, orchestrate.Config{}, withCanary("b", orchestrate.Canary{Pods: intstr.FromInt32(1), Soak: 3 * time.Second}))
+	e.createCluster(specB())
+	e.waitFor("Ready", ready)
+	before := e.mainB()
+	e.update(configB("2"))
+	cr := e.waitFor("b to wait at its canary", bAtCanary)
+	e.requireCanaryOfB(cr, before)
+	canaryHash := e.deployment(canaryB).Spec.Template.Annotations[keys.AnnotationConfigHash]
+	e.waitFor("Ready after the soak", ready)
+	e.requireMainBRolled(before, canaryHash)
 }

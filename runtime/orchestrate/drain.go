@@ -39,7 +39,8 @@ func (r *passRun[T]) drain(ctx context.Context) {
 	}
 	for _, w := range undesired {
 		i := r.builtIndex(w.GetLabels()[keys.LabelComponent])
-		if i < 0 {
+		if i < 0 || isCanary(w) {
+			// A canary's pods are extra ones: it is pruned at once.
 			continue
 		}
 		if h := r.o.hooksOf(r.built[i].name); h == nil || h.BeforeRemove == nil {

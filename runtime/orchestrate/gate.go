@@ -12,10 +12,14 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/opbuilder/opbuilder/runtime/keys"
 )
 
 // This file carries out a node type's hooks (api.go's Hooks) in a pass: the
@@ -252,6 +256,15 @@ func (r *passRun[T]) podsOf(ctx context.Context, live client.Object) ([]corev1.P
 	selector, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil {
 		return nil, fmt.Errorf("orchestrate: selector of %s %s: %w", kindOf(live), live.GetName(), err)
+	}
+	if _, ok := live.(*appsv1.Deployment); ok && !isCanary(live) {
+		// A canary's pods carry the labels of the main Deployment's, but
+		// are not its pods.
+		notCanary, err := labels.NewRequirement(keys.LabelCanary, selection.DoesNotExist, nil)
+		if err != nil {
+			return nil, err
+		}
+		selector = selector.Add(*notCanary)
 	}
 	var list corev1.PodList
 	if err := r.o.apiReader.List(ctx, &list, client.InNamespace(live.GetNamespace()), client.MatchingLabelsSelector{Selector: selector}); err != nil {

@@ -178,6 +178,9 @@ type env struct {
 	counter *testcluster.RequestCounter
 	events  *countingRecorder
 
+	// stop stops the manager newEnv started.
+	stop func()
+
 	reconciles atomic.Int64
 	mu         sync.Mutex
 	lastPoke   string // poke annotation of the CR last reconciled
@@ -210,13 +213,25 @@ func newEnvShared(t *testing.T, cfg orchestrate.Config, nts []orchestrate.NodeTy
 	shared orchestrate.SharedFunc[*testv1.Cluster]) *env {
 	t.Helper()
 	tc := cluster(t)
-	ctx, cancel := context.WithCancel(context.Background())
 	ns := testenv.Namespace(t, tc.Client, "orch-")
 	e := &env{t: t, c: tc.Client, ns: ns, counter: testcluster.NewRequestCounter()}
+	e.stop = e.start(cfg, nts, shared)
+	return e
+}
+
+// start runs a manager with the orchestrated controller for test Clusters
+// in the env's namespace, as the operator's process does, until the test
+// ends or the returned function stops it.
+func (e *env) start(cfg orchestrate.Config, nts []orchestrate.NodeType[*testv1.Cluster],
+	shared orchestrate.SharedFunc[*testv1.Cluster]) (stop func()) {
+	t := e.t
+	t.Helper()
+	tc := cluster(t)
+	ctx, cancel := context.WithCancel(context.Background())
 	// The cache is scoped as in a scaffolded operator: the CRs, the
 	// operator's children, and the ConfigMaps and Secrets labelled for it;
 	// here also to the test's namespace.
-	cacheOpts, err := cachescope.Options(&testv1.Cluster{}, cachescope.WithNamespaces(ns), cachescope.WithManagedBy("test-operator"))
+	cacheOpts, err := cachescope.Options(&testv1.Cluster{}, cachescope.WithNamespaces(e.ns), cachescope.WithManagedBy("test-operator"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,13 +279,17 @@ func newEnvShared(t *testing.T, cfg orchestrate.Config, nts []orchestrate.NodeTy
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
-	return e
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("manager: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // ctx returns a context bounded by waitTimeout.

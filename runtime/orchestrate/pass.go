@@ -93,7 +93,10 @@ type passRun[T Object] struct {
 	pods  map[types.UID][]corev1.Pod
 	// victims, by observe: the pod each hooked Deployment's scale-down
 	// step removes, marked just before the step is applied (scaledown.go).
-	victims     [][]*corev1.Pod
+	victims [][]*corev1.Pod
+	// canaries, by observe: the canary of each Deployment whose node type
+	// has one, and its step (canarydeploy.go).
+	canaries    [][]*deploymentCanary
 	hookRecheck time.Duration
 	// refused and errs, by apply and later steps: the children the Builder
 	// would not write, and what failed (the pass goes on, and prunes
@@ -202,6 +205,7 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 	r.restarts = make([][]map[string]string, len(r.built))
 	r.steps = make([][]*stepOutcome, len(r.built))
 	r.victims = make([][]*corev1.Pod, len(r.built))
+	r.canaries = make([][]*deploymentCanary, len(r.built))
 	for i, nt := range r.built {
 		inputs[i] = nodeTypeInput{Name: nt.name, Forced: forced[nt.name]}
 		var total int32 // desired replicas of the node type, for a budget's percentage
@@ -210,6 +214,7 @@ func (r *passRun[T]) observe(ctx context.Context) error {
 		r.restarts[i] = make([]map[string]string, len(nt.groups))
 		r.steps[i] = make([]*stepOutcome, len(nt.groups))
 		r.victims[i] = make([]*corev1.Pod, len(nt.groups))
+		r.canaries[i] = make([]*deploymentCanary, len(nt.groups))
 		for j := range nt.groups {
 			in, live, err := r.observeGroup(ctx, i, j)
 			if err != nil {
@@ -246,6 +251,10 @@ func (r *passRun[T]) observeGroup(ctx context.Context, i, j int) (groupInput, cl
 	in := groupInput{Name: g.name, HasWorkload: g.workload != nil}
 	if g.workload == nil {
 		return in, nil, nil
+	}
+	canary, err := r.prepareCanary(ctx, i, j)
+	if err != nil {
+		return in, nil, err
 	}
 	stepped, want, err := r.pin(ctx, i, g.workload)
 	if err != nil {
@@ -287,12 +296,24 @@ func (r *passRun[T]) observeGroup(ctx context.Context, i, j int) (groupInput, cl
 	if err := r.gate(ctx, i, live, &ro, r.steps[i][j]); err != nil {
 		return in, nil, err
 	}
-	r.judged[i][j] = &ro
 	// A held or blocked workload has a change to make all the same: the
 	// node type is not rolled out, so the order waits and its old config
 	// is kept, and its turn reports why the change is not made.
 	pending := plan.Operation == builder.OperationHeld || plan.Operation == builder.OperationBlocked
 	in.Exists, in.Done, in.Changed = true, ro.Done, in.Changed || plan.Changes() || pending
+	if canary != nil {
+		moves, err := r.stepCanary(ctx, i, canary, g.workload.(*appsv1.Deployment), live.(*appsv1.Deployment), &ro)
+		if err != nil {
+			return in, nil, err
+		}
+		if canary.step.HoldMain {
+			// The rollout's step is the canary's: the main Deployment
+			// changes only once it is approved.
+			in.Done, in.Changed = false, moves
+		}
+		r.canaries[i][j] = canary
+	}
+	r.judged[i][j] = &ro
 	in.Revert = r.reverts(i, plan, r.o.restartDue(r.owner, r.built[i].name, live))
 	return in, live, nil
 }
@@ -380,6 +401,10 @@ func (r *passRun[T]) applyGroup(ctx context.Context, i, j int, obs *nodeTypeObse
 	current := r.lives[i][j]
 	var res builder.Result
 	switch {
+	case r.carryCanary(ctx, i, j, gd):
+		if gd.Apply && (len(r.errs) > 0 || r.refused.any(i)) {
+			gobs.Decision = groupDecision{Hold: heldForFailure}
+		}
 	case gd.Apply && len(r.errs) == 0 && !r.refused.any(i):
 		if err := r.markFirstToGo(ctx, r.victims[i][j]); err != nil {
 			r.errs = append(r.errs, err)
