@@ -117,7 +117,7 @@ const (
 	// created).
 	EventRolloutStarted = "RolloutStarted"
 	// EventRolloutBlocked: a change to a node type is held because an
-	// earlier node type is not rolled out.
+	// earlier node type is not rolled out, or waits at its canary.
 	EventRolloutBlocked = "RolloutBlocked"
 	// EventRolloutCompleted: every workload of a node type is rolled out.
 	EventRolloutCompleted = "RolloutCompleted"

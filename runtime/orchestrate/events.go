@@ -122,7 +122,7 @@ func statusEvents(prev, next *status.ClusterStatus) []event {
 		}
 		oldBlk := meta.FindStatusCondition(old, ConditionRolloutBlocked)
 		newBlk := meta.FindStatusCondition(nt.Conditions, ConditionRolloutBlocked)
-		if newBlk != nil && newBlk.Status == metav1.ConditionTrue && newBlk.Reason == ReasonWaitingForNodeType &&
+		if newBlk != nil && newBlk.Status == metav1.ConditionTrue && eventfulBlock(newBlk.Reason) &&
 			(oldBlk == nil || oldBlk.Status != metav1.ConditionTrue || oldBlk.Reason != newBlk.Reason || oldBlk.Message != newBlk.Message) {
 			out = append(out, event{corev1.EventTypeNormal, EventRolloutBlocked, actionWait,
 				fmt.Sprintf("node type %q: %s", nt.Name, newBlk.Message), nt.Name})
@@ -135,6 +135,14 @@ func statusEvents(prev, next *status.ClusterStatus) []event {
 		event{corev1.EventTypeNormal, EventReconcileDisabled, actionDisable, disabledMessage, ""},
 		event{corev1.EventTypeNormal, EventReconcileEnabled, actionEnable, "reconciling resumed", ""})...)
 	return out
+}
+
+// eventfulBlock reports whether a RolloutBlocked reason is recorded as an
+// event when it starts: the wait for an earlier node type, and a canary's
+// wait, whose event says what lets the rollout go on. The others have
+// events of their own (a hook's, a refusal's) or are the CR's (a pause).
+func eventfulBlock(reason string) bool {
+	return reason == ReasonWaitingForNodeType || reason == ReasonCanaryWaiting
 }
 
 // quietProgress reports whether a Progressing reason is one whose start and

@@ -113,6 +113,7 @@ func TestStatusEvents(t *testing.T) {
 	blockedA := cond(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonWaitingForNodeType, blockedMessage("a"))
 	blockedC := cond(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonWaitingForNodeType, blockedMessage("c"))
 	notBlocked := cond(ConditionRolloutBlocked, metav1.ConditionFalse, ReasonNotBlocked, "")
+	canary := cond(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonCanaryWaiting, "canary: 1 of 2 pods run revision r")
 	pausedBlock := cond(ConditionRolloutBlocked, metav1.ConditionTrue, ReasonRolloutPaused, pausedMessage)
 	paused := &status.ClusterStatus{Conditions: []metav1.Condition{cond(ConditionRolloutPaused, metav1.ConditionTrue, ReasonPausedByAnnotation, "")}}
 
@@ -133,6 +134,8 @@ func TestStatusEvents(t *testing.T) {
 		{"a block starts", nt(complete, notBlocked), nt(complete, blockedA), []string{EventRolloutBlocked}},
 		{"the same block: nothing", nt(complete, blockedA), nt(complete, blockedA), nil},
 		{"waiting for another node type", nt(complete, blockedA), nt(complete, blockedC), []string{EventRolloutBlocked}},
+		{"a canary starts waiting", nt(progressing, notBlocked), nt(progressing, canary), []string{EventRolloutBlocked}},
+		{"the same canary: nothing", nt(progressing, canary), nt(progressing, canary), nil},
 		{"a pause is no per-node-type block event", nt(complete, notBlocked), nt(complete, pausedBlock), nil},
 		{"a stall is a warning, once", nt(progressing, notBlocked), nt(stalled, notBlocked), []string{EventRolloutStalled}},
 		{"still stalled: nothing", nt(stalled, notBlocked), nt(stalled, notBlocked), nil},
