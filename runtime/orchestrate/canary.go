@@ -186,8 +186,12 @@ type canaryWait struct {
 func (w canaryWait) message() string {
 	msg := fmt.Sprintf("canary: %d of %d pods run revision %s", w.Updated, w.Replicas, w.Revision)
 	if w.Deployment != "" {
-		msg = fmt.Sprintf("canary: %d pods of Deployment %s, beside the %d of the node type, run revision %s",
-			w.Updated, w.Deployment, w.Replicas, w.Revision)
+		pods := fmt.Sprintf("%d pods", w.Updated)
+		if w.Updated == 1 {
+			pods = "1 pod"
+		}
+		msg = fmt.Sprintf("canary: Deployment %s runs revision %s on %s, beside the node type's %d",
+			w.Deployment, w.Revision, pods, w.Replicas)
 	}
 	msg += fmt.Sprintf("; the rollout goes on once the annotation %s.%s is %q", keys.AnnotationApproveRollout, w.NodeType, w.Revision)
 	if w.Soak > 0 {

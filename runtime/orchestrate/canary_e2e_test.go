@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -300,6 +301,29 @@ func (e *env) requireMainBRolled(before mainBState, canaryHash string) {
 	}
 }
 
+// requireCanaryWhileMainBRolls watches db-b roll out once the canary is
+// approved, and fails if the canary is gone before every pod of db-b runs
+// the new template and is available: its pods serve until then.
+func (e *env) requireCanaryWhileMainBRolls(before mainBState) {
+	e.t.Helper()
+	err := wait.PollUntilContextTimeout(e.ctx(), 20*time.Millisecond, waitTimeout, true, func(context.Context) (bool, error) {
+		d := e.deployment(mainB)
+		want := ptr.Deref(d.Spec.Replicas, 1)
+		rolled := d.Generation > before.generation && d.Status.ObservedGeneration == d.Generation &&
+			d.Status.UpdatedReplicas == want && d.Status.AvailableReplicas == want && d.Status.Replicas == want
+		if rolled {
+			return true, nil
+		}
+		if d.Generation > before.generation && e.deployment(canaryB) == nil {
+			return false, fmt.Errorf("the canary is gone while db-b rolls out: %+v", d.Status)
+		}
+		return false, nil
+	})
+	if err != nil {
+		e.t.Fatalf("db-b's rollout after the approval: %v", err)
+	}
+}
+
 // A canary of a Deployment is a Deployment of its own: a config change of
 // b starts db-b-canary with one pod of the new configuration beside db-b's
 // three, leaves db-b unwritten and holds c, until the CR approves the
@@ -335,6 +359,7 @@ func TestDeploymentCanaryRunsBesideAndGoesOnWhenApproved(t *testing.T) {
 	e.requireCanaryOfB(e.waitFor("a pass", seen), before)
 
 	e.update(func(cr *testv1.Cluster) { metav1.SetMetaDataAnnotation(&cr.ObjectMeta, approve, revision) })
+	e.requireCanaryWhileMainBRolls(before)
 	e.waitFor("Ready once the canary is approved", ready)
 	e.requireMainBRolled(before, canaryHash)
 	if got := e.podUIDs("a", "c"); !maps.Equal(got, others) {
