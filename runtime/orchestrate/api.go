@@ -55,9 +55,10 @@ type NodeType[T Object] struct {
 	Hooks Hooks[T]
 
 	// Canary, when set, stops each rollout of the node type once a few
-	// pods of its first group run the new revision, and holds the rest of
-	// the node type, and the node types after it, until the canary is
-	// approved. Nil rolls without stopping.
+	// pods of its first group (or, for a Deployment, a few pods beside
+	// it) run the new revision, and holds the rest of the node type, and
+	// the node types after it, until the canary is approved. Nil rolls
+	// without stopping.
 	Canary *Canary
 
 	// ChangeBudget, when set, bounds how many pods of the node type may be
@@ -76,20 +77,35 @@ type NodeType[T Object] struct {
 
 // Canary is where a node type's rollout stops, and what lets it go on.
 //
-// The first group's workload must be a StatefulSet with the RollingUpdate
-// strategy (otherwise the CR stalls, its Ready condition saying why, and
-// nothing is applied): the Orchestrator then owns its partition and rolls
-// it one pod at a time, highest ordinal first, as with Hooks. The rollout stops once
-// Pods of its pods run the new revision, are Ready and pass Hooks.Healthy;
-// it goes on when the CR's annotation keys.AnnotationApproveRollout + "." +
-// <node type> names the revision, or once those pods have been Ready for
-// Soak. The state lives in the StatefulSet and the CR, so an operator
-// restart does not lose a canary's place.
+// It applies to the node type's first group, whose workload is either:
+//
+//   - a StatefulSet with the RollingUpdate strategy: the Orchestrator owns
+//     its partition and rolls it one pod at a time, highest ordinal first,
+//     as with Hooks, and the rollout stops once Pods of its pods run the new
+//     revision (the StatefulSet's update revision);
+//   - a Deployment: it is not written; a second Deployment, its name with
+//     "-canary" appended, runs the new pod template on Pods pods beside it,
+//     selected by the main selector plus keys.LabelCanary, so the group's
+//     Services and PodDisruptionBudget cover them too. The revision is
+//     keys.AnnotationCanaryRevision, which the canary's pods carry. Once
+//     the canary is approved the Deployment is written as in any rollout,
+//     and the canary is deleted once it has rolled out. A new change while
+//     the canary waits replaces the canary's pods and waits again.
+//
+// Either waits until the canary's pods are Ready and pass Hooks.Healthy,
+// then goes on when the CR's annotation keys.AnnotationApproveRollout +
+// "." + <node type> names the revision, or once those pods have been Ready
+// for Soak; meanwhile the rest of the node type and the node types after
+// it wait, and RolloutBlocked (reason CanaryWaiting) says what to set. A
+// StatefulSet with the OnDelete strategy has no canary: the CR stalls, its
+// Ready condition saying why, and nothing is applied. The state lives in
+// the workloads and the CR, so an operator restart does not lose a
+// canary's place.
 type Canary struct {
-	// Pods is how many pods of the first group take the new revision
-	// before the rollout stops: a number, or a percentage of the group's
-	// replicas rounded up. At least one pod and at most all but one are
-	// used, so a group of one pod has no canary.
+	// Pods is how many pods run the new revision before the rollout
+	// stops: a number, or a percentage of the first group's replicas
+	// rounded up. At least one pod and at most all but one are used, so a
+	// group of one pod has no canary.
 	Pods intstr.IntOrString
 
 	// Soak, when positive, lets the rollout go on by itself once the

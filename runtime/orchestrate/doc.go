@@ -133,13 +133,22 @@
 //     HorizontalPodAutoscaler goes at once, as it would scale the workload
 //     back up.
 //
-// NodeType.Canary stops each rollout of a node type once a few pods of its
-// first group (a StatefulSet, rolled pod by pod as with hooks) run the new
-// revision and are Ready and Healthy: the rest of the node type and the node
+// NodeType.Canary stops each rollout of a node type once a few pods of the
+// new revision are Ready and Healthy: the rest of the node type and the node
 // types after it wait until the CR's annotation
 // opbuilder.io/approve-rollout.<node type> names that revision, or until the
 // canary's pods have been Ready for Canary.Soak (canary.go; RolloutBlocked
-// CanaryWaiting says what to set).
+// CanaryWaiting says what to set, with one RolloutBlocked event). When the
+// first group is a StatefulSet, the canary is its highest pods, rolled pod
+// by pod as with hooks. When it is a Deployment, whose controller replaces
+// its pods by itself, the Deployment is not written at all: a Deployment of
+// its own, <name>-canary, runs the new template on the canary's pods beside
+// it (its selector is the main one plus opbuilder.io/canary, and its pods
+// carry the revision, opbuilder.io/canary-revision), the approval lets the
+// main Deployment roll as usual, and the canary is pruned once that
+// Deployment has rolled out, so capacity never drops (canarydeploy.go). A
+// pause holds the canary too; removing the canary, its group or its node
+// type prunes it at once, without BeforeRemove: its pods are extra ones.
 //
 // A no, an error or a call that outlives Hooks.Timeout shows on the node
 // type's RolloutBlocked condition (WaitingForHook, HookFailed) naming the
