@@ -417,3 +417,60 @@ func TestDeploymentCanaryGoesOnAfterItsSoak(t *testing.T) {
 	e.waitFor("Ready after the soak", ready)
 	e.requireMainBRolled(before, canaryHash)
 }
+
+// A pause holds a Deployment's canary as it holds any workload: a change
+// made while paused does not reach the canary; once the pause is lifted
+// the canary takes it, and waits again for an approval of the new
+// revision, the main Deployment still unwritten.
+func TestDeploymentCanaryIsHeldByAPauseAndTakesANewChange(t *testing.T) {
+	e := newEnvWith(t, orchestrate.Config{}, withCanary("b", orchestrate.Canary{Pods: intstr.FromInt32(1)}))
+	e.createCluster(specB())
+	e.waitFor("Ready", ready)
+	before := e.mainB()
+	e.update(configB("2"))
+	first := e.requireCanaryOfB(e.waitFor("b to wait at its canary", bAtCanary), before)
+	canary := e.deployment(canaryB)
+
+	e.setAnnotation(keys.AnnotationPauseRollout, keys.ValueTrue)
+	e.update(configB("3"))
+	e.poke()
+	e.poke()
+	if again := e.deployment(canaryB); again == nil || again.Generation != canary.Generation {
+		t.Fatalf("the pause did not hold the canary: %+v, was generation %d", again, canary.Generation)
+	}
+	if after := e.mainB(); !reflect.DeepEqual(after, before) {
+		t.Errorf("the main Deployment changed while paused:\nbefore %+v\nafter  %+v", before, after)
+	}
+
+	e.setAnnotation(keys.AnnotationPauseRollout, "")
+	cr := e.waitFor("b to wait at its canary of the new change", func(cr *testv1.Cluster) bool {
+		return bAtCanary(cr) && !strings.Contains(nodeTypeCondition(cr, "b", orchestrate.ConditionRolloutBlocked).Message, first)
+	})
+	second := e.requireCanaryOfB(cr, before)
+	if again := e.deployment(canaryB); again.UID != canary.UID {
+		t.Errorf("the canary was replaced (UID %s, was %s); its template should have been", again.UID, canary.UID)
+	}
+	canaryHash := e.deployment(canaryB).Spec.Template.Annotations[keys.AnnotationConfigHash]
+	e.setAnnotation(keys.AnnotationApproveRollout+".b", second)
+	e.waitFor("Ready once the canary is approved", ready)
+	e.requireMainBRolled(before, canaryHash)
+}
+
+// A canary no longer registered goes at once, and takes nothing with it:
+// an operator started without it prunes the canary Deployment, and the
+// main one rolls as without a canary.
+func TestDeploymentCanaryIsPrunedWithItsCanary(t *testing.T) {
+	e := newEnvWith(t, orchestrate.Config{}, withCanary("b", orchestrate.Canary{Pods: intstr.FromInt32(1)}))
+	e.createCluster(specB())
+	e.waitFor("Ready", ready)
+	before := e.mainB()
+	e.update(configB("2"))
+	e.requireCanaryOfB(e.waitFor("b to wait at its canary", bAtCanary), before)
+	canaryHash := e.deployment(canaryB).Spec.Template.Annotations[keys.AnnotationConfigHash]
+
+	e.stop()
+	e.start(orchestrate.Config{}, nodeTypes(), nil)
+	e.poke()
+	e.waitFor("Ready without the canary", ready)
+	e.requireMainBRolled(before, canaryHash)
+}
