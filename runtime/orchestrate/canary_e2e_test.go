@@ -436,7 +436,7 @@ func TestDeploymentCanaryIsHeldByAPauseAndTakesANewChange(t *testing.T) {
 	e.poke()
 	e.poke()
 	if again := e.deployment(canaryB); again == nil || again.Generation != canary.Generation {
-		t.Fatalf("the pause did not hold the canary: %+v, was generation %d", again, canary.Generation)
+		t.Fatalf("the pause did not hold the canary: it is gone or at another generation than %d", canary.Generation)
 	}
 	if after := e.mainB(); !reflect.DeepEqual(after, before) {
 		t.Errorf("the main Deployment changed while paused:\nbefore %+v\nafter  %+v", before, after)
