@@ -283,6 +283,6 @@
 // list, watch on the CR, patch on its status and update on its finalizers
 // (for the owner references' blockOwnerDeletion); create and patch on
 // events.k8s.io events; with StuckPodRecovery, list and delete on pods; and
-// with hooks, list on pods, and patch on pods when a hooked node type runs
+// with hooks or a canary, list on pods, and patch on pods when a hooked node type runs
 // a Deployment (the deletion cost of the pod a removal takes).
 package orchestrate
