@@ -474,3 +474,32 @@ func TestDeploymentCanaryIsPrunedWithItsCanary(t *testing.T) {
 	e.waitFor("Ready without the canary", ready)
 	e.requireMainBRolled(before, canaryHash)
 }
+
+// A canary's pods are extra ones: when its node type is removed, the
+// canary Deployment is pruned at once, without asking BeforeRemove, while
+// the main Deployment drains one pod at a time as the hook allows (here
+// never).
+func TestDeploymentCanaryIsNotDrained(t *testing.T) {
+	nts := withCanary("b", orchestrate.Canary{Pods: intstr.FromInt32(1)})
+	nts[1].Hooks.BeforeRemove = func(context.Context, *testv1.Cluster, *corev1.Pod) (orchestrate.Verdict, error) {
+		return orchestrate.Verdict{Reason: "the test keeps every pod"}, nil
+	}
+	e := newEnvWith(t, orchestrate.Config{}, nts)
+	e.createCluster(specB())
+	e.waitFor("Ready", ready)
+	before := e.mainB()
+	e.update(configB("2"))
+	e.requireCanaryOfB(e.waitFor("b to wait at its canary", bAtCanary), before)
+
+	e.update(func(cr *testv1.Cluster) { cr.Spec.NodeTypes = slices.Delete(cr.Spec.NodeTypes, 1, 2) })
+	e.eventually("the canary to be pruned", func() error {
+		if e.deployment(canaryB) != nil {
+			return fmt.Errorf("Deployment %s still exists", canaryB)
+		}
+		return nil
+	})
+	e.poke()
+	if d := e.deployment(mainB); d == nil || ptr.Deref(d.Spec.Replicas, 0) != 3 {
+		t.Errorf("db-b is gone or scaled down although BeforeRemove says no: %v", d != nil)
+	}
+}
