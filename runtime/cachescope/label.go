@@ -238,9 +238,9 @@ func (l *Labeler) ReleaseUnused(ctx context.Context, namespace string, keep []co
 }
 
 // labelled lists the objects of kind in namespace that carry the watch label
-// and no owner label (indexForeignConfig), from the cache. The list is read without copying the cached objects (only
-// their metadata is read, and nothing is changed), so a pass does not copy
-// every labelled Secret's data.
+// and no owner label (indexForeignConfig), from the cache. The list is read
+// without copying the cached objects (only their metadata is read, and
+// nothing is changed), so a pass does not copy every labelled Secret's data.
 func (l *Labeler) labelled(ctx context.Context, namespace string, kind confighash.Kind) ([]metav1.Object, error) {
 	opts := []client.ListOption{client.InNamespace(namespace), client.MatchingFields{indexForeignConfig: keys.ValueTrue}, client.UnsafeDisableDeepCopy}
 	var out []metav1.Object

@@ -77,8 +77,8 @@ func (r *passRun[T]) groupCanary(i, j int) *Canary {
 // checkCanaries returns an error naming the first node type whose canary
 // cannot be carried out: its first group's workload is a StatefulSet with
 // the OnDelete strategy, whose pods only a person replaces. The build
-// function must change, so a
-// canary that would silently not stop is an error rather than a no-op.
+// function must change, so a canary that would silently not stop is an
+// error rather than a no-op.
 func (r *passRun[T]) checkCanaries() error {
 	for i, nt := range r.built {
 		j := r.canaryGroup(i)
