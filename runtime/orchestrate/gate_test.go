@@ -191,6 +191,7 @@ func TestHealthGateRollsAStatefulSetPodByPod(t *testing.T) {
 	if n := e.events.Count(orchestrate.EventPodNotHealthy, "c"); n != 1 {
 		t.Errorf("%d %s events, want 1", n, orchestrate.EventPodNotHealthy)
 	}
+	e.requireWaitCost(3 * time.Second)
 
 	gate.set(gate.unhealthy, c+"-1", false)
 	e.waitFor("Ready after the gate opens", ready)
@@ -298,6 +299,31 @@ func TestBeforeRemoveScalesDownOnePodAtATime(t *testing.T) {
 	defer gate.mu.Unlock()
 	if len(stillThere) > 0 {
 		t.Errorf("pod 1 was asked about while pod 2 still existed: %v", stillThere)
+	}
+}
+
+// requireWaitCost checks what a rollout waiting on a hook costs over window:
+// the hook is asked again through a requeue after its Recheck (300 ms here),
+// each time with one pod LIST for the one workload judged, and nothing is
+// written. Fewer asks than that (a slow machine) pass; more would be a busy
+// loop.
+func (e *env) requireWaitCost(window time.Duration) {
+	e.t.Helper()
+	e.counter.Reset()
+	time.Sleep(window)
+	lists := e.podLists()
+	var writes []string
+	for _, w := range e.counter.WriteRequests() {
+		if !strings.Contains(w, "/apis/events.k8s.io/") {
+			writes = append(writes, w)
+		}
+	}
+	e.t.Logf("waiting %s on a hook: %d pod LISTs, requests %v", window, lists, e.counter.Snapshot())
+	if len(writes) != 0 {
+		e.t.Errorf("waiting on a hook wrote: %v", writes)
+	}
+	if most := int(window/(300*time.Millisecond)) + 3; lists == 0 || lists > most {
+		e.t.Errorf("waiting %s on a hook listed pods %d times, want 1 to %d: once per Recheck", window, lists, most)
 	}
 }
 
