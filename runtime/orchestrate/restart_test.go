@@ -1,6 +1,7 @@
 package orchestrate_test
 
 import (
+	"fmt"
 	"maps"
 	"testing"
 
@@ -61,6 +62,38 @@ func TestRestartOnRequest(t *testing.T) {
 	if after := e.revisionCounts(); !maps.Equal(after, revisions) {
 		t.Errorf("revisions %v after the restart annotations were removed, want %v", after, revisions)
 	}
+}
+
+// An ordered restart's progress is kept on the workloads, not in the
+// operator's memory: an operator stopped once the first workload has taken
+// the restart, and started anew, restarts the others in the deployment order
+// and none of them twice.
+func TestRestartOnRequestSurvivesAnOperatorRestart(t *testing.T) {
+	e := newEnv(t, orchestrate.Config{})
+	h := e.watchWorkloads()
+	e.createCluster(spec())
+	e.waitFor("the first install to be ready", ready)
+	names := workloadNames()
+	first, last := names[0], names[len(names)-1]
+	base, revisions := h.generations(), e.revisionCounts()
+
+	e.setAnnotation(keys.AnnotationRestart, "t1")
+	e.eventually(first+" to take the restart", func() error {
+		if _, ok := h.specChange(first, base[first]); !ok {
+			return fmt.Errorf("%s not restarted yet", first)
+		}
+		return nil
+	})
+	e.stop()
+	if _, ok := h.specChange(last, base[last]); ok {
+		t.Fatalf("%s restarted before the operator was stopped: the restart was not cut in the middle", last)
+	}
+	e.stop = e.start(orchestrate.Config{}, nodeTypes(), nil)
+
+	e.waitForRollouts("every workload to restart", h, base, names)
+	h.requireOrderedRollout(t, names, base)
+	e.requireOneNewRevision(revisions)
+	e.requireSteady()
 }
 
 // setAnnotation sets (or, with an empty value, removes) an annotation of the
