@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	testapiv1 "github.com/opbuilder/opbuilder/bench/internal/testapi/v1"
@@ -62,16 +60,7 @@ func (a opbuilderApproach) Setup(mgr ctrl.Manager, wrap func(reconcile.Reconcile
 	if err := cachescope.SetupIndexes(context.Background(), mgr.GetFieldIndexer(), childKinds()...); err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Name(), err)
 	}
-	var indexed []schema.GroupKind
-	for _, k := range childKinds() {
-		gvk, err := apiutil.GVKForObject(k, mgr.GetScheme())
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", a.Name(), err)
-		}
-		indexed = append(indexed, gvk.GroupKind())
-	}
 	r := &opbuilderReconciler{
-		indexed:      indexed,
 		client:       mgr.GetClient(),
 		expectations: builder.NewExpectations(),
 		recorder:     mgr.GetEventRecorder(FieldOwner(a.Name())),
@@ -98,7 +87,6 @@ type opbuilderReconciler struct {
 	expectations *builder.Expectations
 	recorder     events.EventRecorder
 	fieldOwner   string
-	indexed      []schema.GroupKind
 }
 
 func (r *opbuilderReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
@@ -110,7 +98,7 @@ func (r *opbuilderReconciler) Reconcile(ctx context.Context, req reconcile.Reque
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	st, err := store.New(cr, ec, store.WithKinds(childKinds()...), store.WithOwnerIndex(r.indexed...), store.WithStatusWriter(r.client.Status()))
+	st, err := store.New(cr, ec, store.WithKinds(childKinds()...), store.WithOwnerIndex(childKinds()...), store.WithStatusWriter(r.client.Status()))
 	if err != nil {
 		return reconcile.Result{}, err
 	}

@@ -8,13 +8,12 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	crevent "sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -53,9 +52,7 @@ func (o *Orchestrator[T]) Controller(mgr manager.Manager) (*builder.Builder, err
 	if err := cachescope.SetupIndexes(context.Background(), mgr.GetFieldIndexer(), o.kinds...); err != nil {
 		return nil, fmt.Errorf("orchestrate: %w", err)
 	}
-	if err := o.useOwnerIndex(); err != nil {
-		return nil, err
-	}
+	o.ownerIndexed = true
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(newObject[T](), builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
@@ -80,27 +77,10 @@ func (o *Orchestrator[T]) Controller(mgr manager.Manager) (*builder.Builder, err
 	return b, nil
 }
 
-// useOwnerIndex records the kinds of children SetupIndexes indexed by owner,
-// so the pass lists them through the index.
-func (o *Orchestrator[T]) useOwnerIndex() error {
-	o.indexed = o.indexed[:0]
-	for _, k := range o.kinds {
-		if !kinds.Indexable(k) {
-			continue
-		}
-		gvk, err := apiutil.GVKForObject(k, o.scheme)
-		if err != nil {
-			return fmt.Errorf("orchestrate: %w", err)
-		}
-		o.indexed = append(o.indexed, gvk.GroupKind())
-	}
-	return nil
-}
-
-// ownedBy selects owner's children of kind gk, through the owner index when
-// Controller registered it for gk.
-func (o *Orchestrator[T]) ownedBy(owner T, gk schema.GroupKind) client.ListOption {
-	return kinds.OwnedBy(owner.GetUID(), slices.Contains(o.indexed, gk))
+// ownedBy selects owner's children of kind k, through the owner index when
+// Controller registered it for k.
+func (o *Orchestrator[T]) ownedBy(owner T, k runtime.Object) client.ListOption {
+	return kinds.OwnedBy(owner.GetUID(), o.ownerIndexed && kinds.Indexable(k))
 }
 
 // SetupWithManager registers the controller of Controller with mgr. r is the

@@ -39,11 +39,11 @@ import (
 func (o *Orchestrator[T]) keepConfig(ctx context.Context, owner T, st recorder, nodeType string) error {
 	in := []client.ListOption{client.InNamespace(owner.GetNamespace()), client.MatchingLabels{keys.LabelComponent: nodeType}}
 	var cms corev1.ConfigMapList
-	if err := o.client.List(ctx, &cms, append(in, o.ownedBy(owner, schema.GroupKind{Kind: "ConfigMap"}))...); err != nil {
+	if err := o.client.List(ctx, &cms, append(in, o.ownedBy(owner, &cms))...); err != nil {
 		return fmt.Errorf("orchestrate: list ConfigMaps of node type %q: %w", nodeType, err)
 	}
 	var secrets corev1.SecretList
-	if err := o.client.List(ctx, &secrets, append(in, o.ownedBy(owner, schema.GroupKind{Kind: "Secret"}))...); err != nil {
+	if err := o.client.List(ctx, &secrets, append(in, o.ownedBy(owner, &secrets))...); err != nil {
 		return fmt.Errorf("orchestrate: list Secrets of node type %q: %w", nodeType, err)
 	}
 	objs := make([]client.Object, 0, len(cms.Items)+len(secrets.Items))
@@ -96,11 +96,11 @@ func (o *Orchestrator[T]) keepWorkloads(ctx context.Context, owner T, st recorde
 func (o *Orchestrator[T]) undesiredWorkloads(ctx context.Context, owner T, desired []client.Object) ([]client.Object, error) {
 	in := client.InNamespace(owner.GetNamespace())
 	var deployments appsv1.DeploymentList
-	if err := o.client.List(ctx, &deployments, in, o.ownedBy(owner, schema.GroupKind{Group: "apps", Kind: "Deployment"})); err != nil {
+	if err := o.client.List(ctx, &deployments, in, o.ownedBy(owner, &deployments)); err != nil {
 		return nil, fmt.Errorf("orchestrate: list Deployments: %w", err)
 	}
 	var statefulSets appsv1.StatefulSetList
-	if err := o.client.List(ctx, &statefulSets, in, o.ownedBy(owner, schema.GroupKind{Group: "apps", Kind: "StatefulSet"})); err != nil {
+	if err := o.client.List(ctx, &statefulSets, in, o.ownedBy(owner, &statefulSets)); err != nil {
 		return nil, fmt.Errorf("orchestrate: list StatefulSets: %w", err)
 	}
 	wanted := map[client.ObjectKey]bool{}
@@ -148,7 +148,7 @@ func (o *Orchestrator[T]) recordGroup(ctx context.Context, owner T, st recorder,
 			continue
 		}
 		objs, err := kinds.List(ctx, o.client, o.scheme, gvk, client.InNamespace(owner.GetNamespace()),
-			o.ownedBy(owner, gvk.GroupKind()), client.MatchingLabelsSelector{Selector: sel})
+			o.ownedBy(owner, k), client.MatchingLabelsSelector{Selector: sel})
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -32,11 +31,10 @@ type Orchestrator[T Object] struct {
 	nodeTypes []NodeType[T]
 	shared    SharedFunc[T]
 	kinds     []client.Object
-	// indexed are the kinds whose children the cache finds by
-	// keys.IndexOwnerUID, set by Controller when it registers the index;
-	// the others, and every kind when the Orchestrator runs without
-	// Controller, are found by the owner label.
-	indexed []schema.GroupKind
+	// ownerIndexed is set by Controller, which registers keys.IndexOwnerUID
+	// on the typed kinds among kinds: their children are then looked up in
+	// the index. Without Controller every kind is listed by the owner label.
+	ownerIndexed bool
 
 	client    client.Client
 	apiReader client.Reader

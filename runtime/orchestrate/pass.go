@@ -177,7 +177,11 @@ func (r *passRun[T]) record() error {
 	if r.writer, err = eventclient.New(r.o.client, r.o.recorder, eventclient.WithOwner(r.owner)); err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
-	if r.st, err = store.New(r.owner, r.writer, store.WithKinds(r.o.kinds...), store.WithOwnerIndex(r.o.indexed...)); err != nil {
+	opts := []store.Option{store.WithKinds(r.o.kinds...)}
+	if r.o.ownerIndexed {
+		opts = append(opts, store.WithOwnerIndex(r.o.kinds...))
+	}
+	if r.st, err = store.New(r.owner, r.writer, opts...); err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
 	for _, obj := range r.desired {

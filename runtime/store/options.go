@@ -1,7 +1,6 @@
 package store
 
 import (
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -12,7 +11,7 @@ type config struct {
 	reader       client.Reader
 	statusWriter client.SubResourceWriter
 	kinds        []client.Object
-	indexed      []schema.GroupKind
+	indexed      []client.Object
 	prunePVCs    bool
 }
 
@@ -45,13 +44,15 @@ func WithKinds(kinds ...client.Object) Option {
 }
 
 // WithOwnerIndex says that the reader's cache has the field index
-// keys.IndexOwnerUID on the kinds given (cachescope.SetupIndexes registers
-// it), so the store looks a kind's children up there instead of matching the
-// owner label of every object of the kind in the namespace. With many CRs in
-// one namespace that matching is most of a pass's work. Kinds not given are
-// listed by label. Listing a kind through an index the reader does not have
-// fails the prune, and nothing is deleted.
-func WithOwnerIndex(kinds ...schema.GroupKind) Option {
+// keys.IndexOwnerUID on the kinds given, as empty objects: pass the kinds
+// given to cachescope.SetupIndexes, which registers it on the typed ones. The
+// store then looks those kinds' children up there instead of matching the
+// owner label of every object of the kind in the namespace; with many CRs in
+// one namespace that matching is most of a pass's work. Other kinds, and
+// unstructured or metadata-only ones, are listed by label. Listing a kind
+// through an index the reader does not have fails the prune, and nothing is
+// deleted.
+func WithOwnerIndex(kinds ...client.Object) Option {
 	return func(c *config) { c.indexed = append(c.indexed, kinds...) }
 }
 

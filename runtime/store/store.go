@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/opbuilder/opbuilder/runtime/internal/kinds"
 	"github.com/opbuilder/opbuilder/runtime/status"
 )
 
@@ -91,11 +92,18 @@ func New(owner status.Object, c client.Client, opts ...Option) (*Store, error) {
 	if s.reader == nil {
 		s.reader = c
 	}
-	if len(cfg.indexed) > 0 {
-		s.indexed = make(map[schema.GroupKind]bool, len(cfg.indexed))
-		for _, gk := range cfg.indexed {
-			s.indexed[gk] = true
+	for _, k := range cfg.indexed {
+		if !kinds.Indexable(k) {
+			continue
 		}
+		gvk, err := gvkOf(k, s.scheme)
+		if err != nil {
+			return nil, fmt.Errorf("store: WithOwnerIndex: %w", err)
+		}
+		if s.indexed == nil {
+			s.indexed = map[schema.GroupKind]bool{}
+		}
+		s.indexed[gvk.GroupKind()] = true
 	}
 	if s.status == nil {
 		s.status = c.Status()

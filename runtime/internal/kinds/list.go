@@ -77,13 +77,14 @@ func OwnedBy(uid types.UID, indexed bool) client.ListOption {
 	return client.MatchingLabels{keys.LabelOwnerUID: string(uid)}
 }
 
-// Indexable reports whether obj's kind can carry a field index of a
-// manager's cache: a typed object. controller-runtime's client reads
-// unstructured and metadata-only objects from the API server unless told
-// otherwise, and the API server knows no custom field index.
-func Indexable(obj client.Object) bool {
+// Indexable reports whether obj's kind (obj is an object or a list of its
+// kind) can carry a field index of a manager's cache: a typed one.
+// controller-runtime's client reads unstructured and metadata-only objects
+// from the API server unless told otherwise, and the API server knows no
+// custom field index.
+func Indexable(obj runtime.Object) bool {
 	switch obj.(type) {
-	case runtime.Unstructured, *metav1.PartialObjectMetadata:
+	case runtime.Unstructured, *metav1.PartialObjectMetadata, *metav1.PartialObjectMetadataList:
 		return false
 	}
 	return true
